@@ -1,0 +1,166 @@
+"""The ``billing`` console command (SPEC section 7). User errors print a message, never a traceback.
+
+Exit codes: 0 done (for ``check``: nothing blocks invoicing), 1 something blocks or failed, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import config
+from .errors import BillingError
+
+
+def _common(parser: argparse.ArgumentParser, *, period_required: bool) -> None:
+    parser.add_argument("--inputs", required=True, type=Path, help="folder with the month's exports")
+    parser.add_argument("--period", required=period_required, default=config.DEFAULT_PERIOD,
+                        help="billing period YYYY-MM")
+    parser.add_argument("--register", type=Path, help="invoice register (default outputs/register.sqlite)")
+    parser.add_argument("--over-budget-policy", choices=("flag", "hold"), default="flag",
+                        help="flag (default) or hold the items that take a PO past its authorised amount")
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    _common(parser, period_required=True)
+    parser.add_argument("--method", default=config.DEFAULT_METHOD,
+                        help="default consolidation method (po_number, contract/job, customer, project, "
+                             "project_activity, cost_centre, workplace, timesheet, timesheet_and_expense)")
+    parser.add_argument("--force-method", action="store_true", help="use --method for every customer")
+    parser.add_argument("--split-by-contact", action="store_true", help="split invoices further by billing contact")
+    parser.add_argument("--out", type=Path, help="output folder (default outputs/<period>/)")
+    parser.add_argument("--draft", action="store_true", help="DRAFT- numbers, nothing recorded in the register")
+    parser.add_argument("--number-format", default=config.DEFAULT_NUMBER_FORMAT,
+                        help="final invoice number format (default %(default)s)")
+    parser.add_argument("--template", type=Path, help="invoice layout workbook (default data/templates/)")
+    parser.add_argument("--no-excel", action="store_true", help="write the CSV tables only")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="billing", description="Month-end billing from PSA exports")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="load and validate; print the pre-invoice checklist")
+    _common(check, period_required=False)
+    check.add_argument("--method", default=config.DEFAULT_METHOD, help=argparse.SUPPRESS)
+    _run_options(sub.add_parser("invoice", help="the whole pipeline in-process"))
+    batch = sub.add_parser("batch", help="run the notebooks headless with papermill")
+    _run_options(batch)
+    batch.add_argument("--timeout", type=int, default=1800, help="per-cell execution timeout in seconds")
+    sample = sub.add_parser("sample", help="write a realistic synthetic month of inputs")
+    sample.add_argument("--out", required=True, type=Path)
+    sample.add_argument("--scale", type=int, default=400, help="number of billable items")
+    sample.add_argument("--period", default=config.DEFAULT_PERIOD)
+    sample.add_argument("--seed", type=int, default=2026)
+    sample.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    void = sub.add_parser("void", help="void a final invoice and release its items for re-invoicing")
+    void.add_argument("invoice_number")
+    void.add_argument("--reason", required=True)
+    void.add_argument("--register", type=Path)
+    return parser
+
+
+def _options(args: argparse.Namespace):  # -> RunOptions (imported lazily: keeps --help fast)
+    from .pipeline import RunOptions
+
+    return RunOptions(
+        inputs=args.inputs, period=args.period, method=args.method,
+        force_method=getattr(args, "force_method", False), out=getattr(args, "out", None),
+        draft=getattr(args, "draft", False), register=args.register, over_budget_policy=args.over_budget_policy,
+        split_by_contact=getattr(args, "split_by_contact", False),
+        number_format=getattr(args, "number_format", config.DEFAULT_NUMBER_FORMAT),
+        template=getattr(args, "template", None), excel=not getattr(args, "no_excel", False),
+        progress=sys.stderr.isatty(),
+    )
+
+
+def _say(message: str) -> None:
+    print(f"… {message}", file=sys.stderr, flush=True)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .checklist import render_text
+    from .pipeline import check
+
+    analysis = check(_options(args))
+    print(render_text(analysis.checklist))
+    return 1 if analysis.checklist.blocking else 0
+
+
+def cmd_invoice(args: argparse.Namespace) -> int:
+    from .pipeline import run_invoice
+
+    start = time.perf_counter()
+    result = run_invoice(_options(args), progress=_say)
+    counts = result.manifest.get("counts", {})
+    assert isinstance(counts, dict)
+    kind = "draft" if args.draft else "final"
+    print(f"{len(result.invoice_numbers)} {kind} invoices for {args.period} in {result.out_dir} "
+          f"({counts.get('invoiced', 0)} items invoiced, {counts.get('held', 0)} held, "
+          f"{counts.get('flagged', 0)} flags; {time.perf_counter() - start:.1f} s)")
+    for currency, total in dict(result.manifest.get("totals", {})).items():  # type: ignore[call-overload]
+        print(f"  {currency}: net {total['net']}, tax {total['tax']}, total {total['total']}, held {total['held_items']}")
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    result = run_batch(_options(args), timeout=args.timeout, progress=_say)
+    print(f"batch for {args.period} done: outputs and executed notebooks in {result}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import write_sample
+
+    if args.scale < 1:
+        raise SystemExit(_usage("--scale must be at least 1"))
+    counts = write_sample(args.out, args.scale, period=args.period, seed=args.seed, fmt=args.format)
+    print(f"sample month {args.period} written to {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_void(args: argparse.Namespace) -> int:
+    from .register import Register
+
+    path = args.register or config.default_register()
+    if not Path(path).exists():
+        raise SystemExit(_usage(f"no invoice register at {path}"))
+    with Register(Path(path)) as register:
+        register.void(args.invoice_number, args.reason)
+    print(f"{args.invoice_number} voided; its items can be invoiced again")
+    return 0
+
+
+def _usage(message: str) -> int:
+    print(f"billing: error: {message}", file=sys.stderr)
+    return 2
+
+
+COMMANDS = {"check": cmd_check, "invoice": cmd_invoice, "batch": cmd_batch, "sample": cmd_sample, "void": cmd_void}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except BillingError as exc:
+        print(f"billing: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("billing: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not the user's doing: say so plainly, traceback only on request
+        if os.environ.get("BILLING_DEBUG"):
+            raise
+        print(f"billing: internal error ({type(exc).__name__}: {exc}); nothing was written. "
+              "Run again with BILLING_DEBUG=1 for the details and report them.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""Where things live: the one place paths and defaults come from."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+DATA_DIR = PROJECT_ROOT / "data"
+SAMPLE_DIR = DATA_DIR / "sample"
+TEMPLATE_PATH = DATA_DIR / "templates" / "invoice_template.xlsx"
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+
+DEFAULT_PERIOD = "2026-10"
+DEFAULT_METHOD = "po_number"
+DEFAULT_NUMBER_FORMAT = "INV-{yyyy}{mm}-{seq:04d}"
+
+
+def outputs_root() -> Path:
+    """``outputs/`` of the working directory (``BILLING_OUTPUTS`` moves it)."""
+    return Path(os.environ.get("BILLING_OUTPUTS", "outputs")).resolve()
+
+
+def default_out(period: str) -> Path:
+    return outputs_root() / period
+
+
+def default_register() -> Path:
+    return outputs_root() / "register.sqlite"

@@ -1,0 +1,413 @@
+"""Read a month's exports into one typed frame per table, collecting row problems instead of raising.
+
+An input folder holds one file per table (``.xlsx`` or ``.csv``) or one workbook with a sheet per
+table. Tables, sheets and headings are matched by ``schema.key``. Title rows above the heading
+row are skipped. xlsx is read with python-calamine.
+
+Every frame carries the canonical columns of its ``TableSpec`` (missing optional ones are empty)
+plus ``_file``, ``_sheet``, ``_row`` (the row number as Excel shows it) and ``_source``
+(``ticket_charges``, ``billing_items``, ...), and ``_bad`` (True where a cell could not be read;
+the matching ``Issue`` is in ``Inputs.issues``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import schema
+from .errors import InputError
+from .models import ENCODING, INVALID_ROW, Issue, where
+from .money import decimals_of
+
+HEADER_SCAN_ROWS = 30
+META = ("_file", "_sheet", "_row", "_source", "_bad")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    sha256: str
+    tables: tuple[str, ...]
+
+
+@dataclass
+class Inputs:
+    """What was read: the typed tables, the problems found, and the files with their hashes."""
+
+    folder: Path
+    tables: dict[str, pd.DataFrame]
+    issues: list[Issue] = field(default_factory=list)
+    files: list[InputFile] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    headings: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> canonical -> heading seen
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The table's frame, or an empty frame with its canonical columns when it was not supplied."""
+        if name in self.tables:
+            return self.tables[name]
+        return empty_table(schema.SPECS[name])
+
+    def has(self, name: str) -> bool:
+        return name in self.tables
+
+
+def empty_table(spec: schema.TableSpec) -> pd.DataFrame:
+    cols = {c.name: pd.Series([], dtype=_dtype(c.kind)) for c in spec.columns}
+    cols.update({m: pd.Series([], dtype=object) for m in META})
+    return pd.DataFrame(cols)
+
+
+def _dtype(kind: schema.Kind) -> str:
+    return {"date": "datetime64[ns]", "bool": "object", "decimal": "object"}.get(kind, "str")
+
+
+# --- reading raw cells ---------------------------------------------------------------------------
+
+
+@dataclass
+class RawSheet:
+    file: Path
+    sheet: str  # "" for csv
+    rows: list[list[object]]
+    first_row: int = 1  # Excel row number of rows[0]
+    note: str = ""  # e.g. an encoding fallback
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_xlsx(path: Path) -> list[RawSheet]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several types for zip/xml/password problems
+        raise InputError(f"{path.name}: cannot be read as an Excel workbook ({type(exc).__name__}: {exc})") from None
+    sheets = []
+    for name in workbook.sheet_names:
+        try:
+            sheet = workbook.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise InputError(f"{path.name}, sheet {name}: cannot be read ({type(exc).__name__}: {exc})") from None
+        sheets.append(RawSheet(path, name, rows, 1))
+    return sheets
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, str]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), ""
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        text = data.decode("cp1252", errors="replace")
+        return text, f"{path.name}: not valid UTF-8 (first bad byte on line {line}); read as Windows-1252"
+
+
+def read_csv(path: Path) -> RawSheet:
+    data = path.read_bytes()
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{path.name}: is not a text CSV file (it holds binary data)")
+    text, note = _decode(path, data)
+    sample = text[:8192]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    rows: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+    return RawSheet(path, "", rows, 1, note)
+
+
+def read_folder(folder: Path) -> tuple[list[tuple[RawSheet, schema.TableSpec]], list[InputFile], list[str], list[str]]:
+    """Every sheet that stands for a known table, the files read with their hashes, and what was ignored."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: the inputs folder does not exist")
+    found: list[tuple[RawSheet, schema.TableSpec]] = []
+    files: list[InputFile] = []
+    ignored: list[str] = []
+    notes: list[str] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith((".", "~$")) or not path.is_file():
+            continue
+        suffix = path.suffix.lower()
+        if suffix not in (".xlsx", ".xlsm", ".csv"):
+            ignored.append(path.name)
+            continue
+        if path.stat().st_size == 0:
+            raise InputError(f"{path.name}: the file is empty")
+        file_spec = schema.table_for(path.stem)
+        if suffix == ".csv":
+            if file_spec is None:
+                ignored.append(path.name)
+                continue
+            sheet = read_csv(path)
+            if sheet.note:
+                notes.append(sheet.note)
+            found.append((sheet, file_spec))
+            files.append(InputFile(path, _sha256(path), (file_spec.name,)))
+            continue
+        sheets = read_xlsx(path)
+        used: list[str] = []
+        for raw in sheets:
+            spec = schema.table_for(raw.sheet) or (file_spec if raw is sheets[0] else None)
+            if spec is None:
+                ignored.append(f"{path.name} [{raw.sheet}]")
+                continue
+            found.append((raw, spec))
+            used.append(spec.name)
+        if used:
+            files.append(InputFile(path, _sha256(path), tuple(used)))
+        else:
+            ignored.append(path.name)
+    return found, files, ignored, notes
+
+
+# --- heading row -------------------------------------------------------------------------------
+
+
+def find_header(raw: RawSheet, spec: schema.TableSpec) -> tuple[int, dict[int, str]]:
+    """Index of the heading row (title rows above it are skipped) and column index -> canonical name."""
+    aliases = spec.alias_map()
+    best: tuple[int, int, dict[int, str]] = (0, -1, {})
+    for i, row in enumerate(raw.rows[:HEADER_SCAN_ROWS]):
+        mapping: dict[int, str] = {}
+        for j, cell in enumerate(row):
+            if isinstance(cell, str) and cell.strip():
+                name = aliases.get(schema.key(cell))
+                if name is not None and name not in mapping.values():
+                    mapping[j] = name
+        if len(mapping) > best[0]:
+            best = (len(mapping), i, mapping)
+    score, index, mapping = best
+    label = where(raw.file.name, raw.sheet, None)
+    if score == 0:
+        raise InputError(
+            f"{label}: no heading row found in the first {HEADER_SCAN_ROWS} rows for table {spec.name} "
+            f"(expected headings such as {', '.join(c.name for c in spec.columns[:4])})"
+        )
+    present = set(mapping.values())
+    missing = [c.name for c in spec.columns if c.required and c.name not in present]
+    missing += [" or ".join(group) for group in spec.one_of if not present.intersection(group)]
+    if missing:
+        seen = [str(c) for c in raw.rows[index] if str(c).strip()]
+        raise InputError(
+            f"{label}: table {spec.name} is missing the required column(s) {', '.join(missing)} "
+            f"(heading row {raw.first_row + index} has: {', '.join(seen)})"
+        )
+    return index, mapping
+
+
+# --- typing cells --------------------------------------------------------------------------------
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_SLASH = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_TRUE = {"true", "yes", "y", "1", "x", "t", "ja", "oui", "-1"}
+_FALSE = {"false", "no", "n", "0", "f", "", "nein", "non"}
+
+
+def _ids(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Ids as text: ``101.0`` -> ``101``; returns (ids with NaN for empty, bad mask)."""
+
+    def one(v: object) -> object:
+        if v is None or v == "":
+            return None
+        if isinstance(v, bool):
+            return str(int(v))
+        if isinstance(v, float):
+            if np.isnan(v):
+                return None
+            return str(int(v)) if v.is_integer() else repr(v)
+        if isinstance(v, int):
+            return str(v)
+        text = str(v).strip()
+        if re.fullmatch(r"-?\d+\.0+", text):
+            text = text.split(".")[0]
+        return text or None
+
+    uniques = pd.unique(values.to_numpy(dtype=object))
+    table = {u: one(u) for u in uniques}
+    return values.map(table).astype("str"), pd.Series(False, index=values.index)
+
+
+def _texts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    def one(v: object) -> object:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, dt.datetime | dt.date):
+            return v.isoformat()
+        text = str(v).strip()
+        return text or None
+
+    uniques = pd.unique(values.to_numpy(dtype=object))
+    table = {u: one(u) for u in uniques}
+    return values.map(table).astype("str"), pd.Series(False, index=values.index)
+
+
+def _date_of(v: object, day_first: bool) -> dt.datetime | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, dt.datetime):
+        return v.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    if isinstance(v, dt.date):
+        return dt.datetime(v.year, v.month, v.day)
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        if not 1 <= v < 2958466:  # Excel's serial day range
+            raise ValueError(v)
+        return _EXCEL_EPOCH + dt.timedelta(days=int(v))
+    text = str(v).strip()
+    if not text:
+        return None
+    if _ISO.match(text):
+        stamp = pd.Timestamp(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        return dt.datetime(stamp.year, stamp.month, stamp.day)
+    match = _SLASH.match(text)
+    if match:
+        a, b, year = (int(g) for g in match.groups())
+        day, month = (a, b) if day_first else (b, a)
+        return dt.datetime(year, month, day)
+    if re.fullmatch(r"\d{5}(\.\d+)?", text):  # an Excel serial number written as text
+        return _EXCEL_EPOCH + dt.timedelta(days=int(float(text)))
+    raise ValueError(v)
+
+
+def _dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    uniques = pd.unique(values.to_numpy(dtype=object))
+    # d/m/y unless some value can only be m/d/y (second part above 12 and first part not)
+    slashes = [_SLASH.match(u) for u in uniques if isinstance(u, str)]
+    parts = [(int(m.group(1)), int(m.group(2))) for m in slashes if m]
+    day_first = not (any(b > 12 for _, b in parts) and not any(a > 12 for a, _ in parts))
+    table: dict[object, object] = {}
+    bad: set[object] = set()
+    for u in uniques:
+        try:
+            table[u] = _date_of(u, day_first)
+        except (ValueError, OverflowError):
+            table[u] = None
+            bad.add(u)
+    out = pd.to_datetime(values.map(table), errors="coerce").astype("datetime64[ns]")
+    return out, values.isin(list(bad)) if bad else pd.Series(False, index=values.index)
+
+
+def _bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    uniques = pd.unique(values.to_numpy(dtype=object))
+    table: dict[object, object] = {}
+    bad: set[object] = set()
+    for u in uniques:
+        if u is None or isinstance(u, bool):
+            table[u] = u
+            continue
+        if isinstance(u, int | float):
+            table[u] = bool(u) if u == u else None
+            continue
+        text = str(u).strip().casefold()
+        if text in _TRUE:
+            table[u] = True
+        elif text in _FALSE:
+            table[u] = False if text else None
+        else:
+            table[u] = None
+            bad.add(u)
+    return values.map(table).astype(object), values.isin(list(bad)) if bad else pd.Series(False, index=values.index)
+
+
+_CONVERTERS = {"id": _ids, "text": _texts, "date": _dates, "decimal": decimals_of, "bool": _bools}
+
+
+def type_sheet(raw: RawSheet, spec: schema.TableSpec, issues: list[Issue]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The sheet as a typed frame with canonical columns; bad cells become issues and mark ``_bad``."""
+    header_index, mapping = find_header(raw, spec)
+    body = raw.rows[header_index + 1 :]
+    width = max((len(r) for r in body), default=0)
+    width = max(width, max(mapping) + 1)
+    first_row = raw.first_row + header_index + 1
+    rows_no = np.arange(first_row, first_row + len(body), dtype=np.int64)
+    # drop rows that are entirely empty
+    keep = [i for i, r in enumerate(body) if any(c is not None and c != "" for c in r)]
+    body = [body[i] + [""] * (width - len(body[i])) for i in keep]
+    rows_no = rows_no[keep]
+    columns = list(zip(*body, strict=True)) if body else [()] * width
+    headings = {name: str(raw.rows[header_index][j]).strip() for j, name in mapping.items()}
+    source = schema.source_table_name(raw.sheet if raw.sheet and schema.table_for(raw.sheet) else raw.file.stem, spec)
+    frame: dict[str, object] = {}
+    bad_any = np.zeros(len(body), dtype=bool)
+    id_col = next((c.name for c in spec.columns if c.required and c.kind == "id"), None)
+    ids: pd.Series | None = None
+    if id_col is not None:
+        j = next(j for j, n in mapping.items() if n == id_col) if id_col in mapping.values() else None
+        ids = _ids(pd.Series(columns[j] if j is not None else [None] * len(body), dtype=object))[0]
+    for col in spec.columns:
+        j = next((j for j, n in mapping.items() if n == col.name), None)
+        if j is None:
+            frame[col.name] = pd.Series([None] * len(body), dtype=object).astype(_dtype(col.kind))
+            continue
+        series = pd.Series(columns[j], dtype=object).replace("", None)
+        typed, bad = _CONVERTERS[col.kind](series)
+        frame[col.name] = typed
+        missing = series.isna().to_numpy() & col.required
+        bad_mask = bad.to_numpy() | missing
+        if bad_mask.any():
+            bad_any |= bad_mask
+            for i in np.flatnonzero(bad_mask):
+                value = series.iloc[i]
+                what = "is empty" if value is None else f"{value!r} is not a valid {_KIND_WORDS[col.kind]}"
+                item_id = "" if ids is None or pd.isna(ids.iloc[i]) else str(ids.iloc[i])
+                place = where(raw.file.name, raw.sheet, int(rows_no[i]), headings[col.name])
+                action = "held" if spec.name in schema.BILLABLE_TABLES else "flagged"
+                issues.append(
+                    Issue(source, item_id, INVALID_ROW, action, f"{place}: {what}", raw.file.name, raw.sheet,
+                          int(rows_no[i]), headings[col.name], "" if value is None else str(value))
+                )
+    out = pd.DataFrame(frame)
+    out["_file"] = raw.file.name
+    out["_sheet"] = raw.sheet
+    out["_row"] = rows_no
+    out["_source"] = source
+    out["_bad"] = bad_any
+    return out, headings
+
+
+_KIND_WORDS = {"id": "id", "text": "text", "date": "date", "decimal": "number", "bool": "yes/no value"}
+
+
+def load_inputs(folder: str | Path) -> Inputs:
+    """Read and type every table in the folder. Raises ``InputError`` for whole-file problems."""
+    folder = Path(folder)
+    found, files, ignored, notes = read_folder(folder)
+    issues: list[Issue] = [Issue("", "", ENCODING, "flagged", note) for note in notes]
+    parts: dict[str, list[pd.DataFrame]] = {}
+    headings: dict[str, dict[str, str]] = {}
+    for raw, spec in found:
+        if not any(any(c not in (None, "") for c in r) for r in raw.rows):
+            raise InputError(f"{where(raw.file.name, raw.sheet, None)}: the sheet is empty (table {spec.name})")
+        frame, seen = type_sheet(raw, spec, issues)
+        parts.setdefault(spec.name, []).append(frame)
+        headings.setdefault(spec.name, {}).update(seen)
+    if not any(t in parts for t in schema.BILLABLE_TABLES):
+        names = ", ".join(f.path.name for f in files) or "none"
+        raise InputError(
+            f"{folder}: no billable table found: expected billing items, or time entries and/or charges "
+            f"(files or sheets named e.g. BillingItems, TimeEntries, ContractCharges). Tables read: {names}; "
+            f"ignored: {', '.join(ignored) or 'none'}"
+        )
+    tables = {
+        name: pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0] for name, frames in parts.items()
+    }
+    return Inputs(folder, tables, issues, files, ignored, headings)

@@ -1,0 +1,140 @@
+"""Small immutable domain records: an issue found in the inputs, an invoice line, an invoice.
+
+An ``Invoice`` reads like the paper one: who it is to, from which of our entities, its number and
+date, the period, its PO numbers, its lines, net, tax and total.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from .money import Currency
+
+Action = Literal["held", "flagged"]
+
+# Reason codes (SPEC section 2). Held reasons keep the item off every invoice.
+INVALID_ROW = "invalid_row"
+DUPLICATE_ITEM = "duplicate_item"
+NO_RATE = "no_rate"
+MISSING_CUSTOMER = "missing_customer"
+UNKNOWN_PO = "unknown_po"
+PO_CUSTOMER_MISMATCH = "po_customer_mismatch"
+EXPIRED_PO = "expired_po"
+OVER_BUDGET = "over_budget"
+MISSING_PO = "missing_po"
+LATE = "late"
+ENCODING = "encoding"
+TIMESHEET_EXCLUDED = "not_in_timesheet_run"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem with one row: what, where (file, sheet, Excel row number, column) and what we did."""
+
+    source_table: str
+    item_id: str
+    reason: str
+    action: Action
+    message: str
+    file: str = ""
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
+    value: str = ""
+
+    def as_row(self) -> dict[str, object]:
+        return {
+            "source_table": self.source_table,
+            "item_id": self.item_id,
+            "reason": self.reason,
+            "action": self.action,
+            "message": self.message,
+            "file": self.file,
+            "sheet": self.sheet,
+            "row": self.row if self.row is not None else "",
+            "column": self.column,
+            "value": self.value,
+        }
+
+
+ISSUE_COLUMNS = ("source_table", "item_id", "reason", "action", "message", "file", "sheet", "row", "column", "value")
+
+
+def where(file: str, sheet: str, row: int | None, column: str = "") -> str:
+    """How a place in the inputs is named in messages: ``items.xlsx, sheet BillingItems, row 7, column Amount``."""
+    parts = [file]
+    if sheet:
+        parts.append(f"sheet {sheet}")
+    if row is not None:
+        parts.append(f"row {row}")
+    if column:
+        parts.append(f"column {column}")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    date: dt.date
+    description: str
+    po_number: str
+    quantity: Decimal
+    unit_price: Decimal | None
+    amount: Decimal
+    item_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceItem:
+    source_table: str
+    item_id: str
+    date: dt.date
+    description: str
+    po_number: str
+    quantity: Decimal
+    unit_price: Decimal | None
+    amount: Decimal
+    contract_id: str
+    project_id: str
+    ticket_id: str
+    resource_id: str
+    billing_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    name: str
+    address_lines: tuple[str, ...] = ()
+    tax_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    invoice_number: str
+    invoice_date: dt.date
+    period: str
+    customer_id: str
+    customer: Party
+    billing_entity: Party
+    billing_contact: str
+    payment_terms: str
+    method: str
+    group_key: str
+    po_numbers: tuple[str, ...]
+    currency: Currency
+    lines: tuple[InvoiceLine, ...]
+    items: tuple[SourceItem, ...]
+    net: Decimal
+    tax_rate: Decimal
+    tax: Decimal
+    total: Decimal
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.total < 0
+
+    @property
+    def title(self) -> str:
+        return "Credit note" if self.is_credit_note else "Invoice"

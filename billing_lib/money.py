@@ -1,0 +1,180 @@
+"""Exact money: one way to make a number, currency always attached, no binary floats summed.
+
+Inside frames an amount is an ``int64`` count of the currency's minor unit (cents for EUR, yen for
+JPY), rounded half up once when the item is read. Outside frames it is a ``Decimal`` or ``Money``.
+A float handed to us by a spreadsheet reader is taken as written: its shortest round-trip text
+(``repr``) is what the cell showed, so ``386.645`` stays three hundred eighty-six and 645
+thousandths and rounds to ``386.65``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import numpy as np
+import pandas as pd
+
+from .errors import CurrencyMismatch
+
+Currency = str
+
+DEFAULT_CURRENCY: Currency = "EUR"
+# ISO 4217 minor units that differ from the usual two places.
+_MINOR_UNITS: dict[str, int] = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
+    "RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}  # fmt: skip
+
+_STRIP = re.compile(r"[\s\u00a0\u202f'’]")
+_SYMBOLS = re.compile(r"^[A-Za-z$€£¥]{0,3}")
+
+
+def minor_digits(currency: Currency) -> int:
+    """How many decimal places the currency's minor unit has (2 unless ISO 4217 says otherwise)."""
+    return _MINOR_UNITS.get(currency.upper(), 2)
+
+
+def parse_decimal(value: object) -> Decimal | None:
+    """The exact decimal a cell holds, or None when it is empty. Raises ValueError when it is not a number.
+
+    Accepts ints, floats (taken as their shortest text), Decimals and text such as ``1,234.50``,
+    ``€ 12``, ``(12.00)`` (a credit) or ``3.5000``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            raise ValueError(f"{value!r} is not a finite number")
+        return Decimal(repr(value))
+    text = _STRIP.sub("", str(value))
+    if text == "":
+        return None
+    negative = text.startswith("(") and text.endswith(")")
+    if negative:
+        text = text[1:-1]
+    text = _SYMBOLS.sub("", text) if not text[:1].isdigit() and text[:1] not in "+-." else text
+    if "," in text:
+        if "." in text or re.fullmatch(r"-?\d{1,3}(,\d{3})+", text):
+            text = text.replace(",", "")  # thousands separators
+        else:
+            text = text.replace(",", ".")  # decimal comma
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    return -number if negative else number
+
+
+def to_minor(amount: Decimal, currency: Currency) -> int:
+    """Round an exact amount half up to the currency's minor unit, as an integer count of that unit."""
+    return int(amount.scaleb(minor_digits(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def from_minor(minor: int, currency: Currency) -> Decimal:
+    """The Decimal amount of ``minor`` units of the currency (``123450`` EUR is ``1234.50``)."""
+    digits = minor_digits(currency)
+    return Decimal(int(minor)).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
+
+
+def format_minor(minor: int, currency: Currency) -> str:
+    """Plain decimal text with the currency's places, as the CSV outputs carry it (``1234.50``)."""
+    return str(from_minor(minor, currency))
+
+
+def round_money(amount: Decimal, currency: Currency) -> Decimal:
+    """An amount rounded half up to the currency's minor unit."""
+    return from_minor(to_minor(amount, currency), currency)
+
+
+def decimals_of(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse a column to exact Decimals, each distinct value once.
+
+    Returns the parsed column (object dtype, None where empty or bad) and a boolean mask of the
+    cells that held something that is not a number.
+    """
+    uniques = pd.unique(values.to_numpy(dtype=object))
+    parsed: dict[object, Decimal | None] = {}
+    bad_values: set[object] = set()
+    for raw in uniques:
+        try:
+            parsed[raw] = parse_decimal(raw)
+        except ValueError:
+            parsed[raw] = None
+            bad_values.add(raw)
+    lookup = values.map(parsed.get) if len(parsed) else values
+    bad = values.isin(list(bad_values)) if bad_values else pd.Series(False, index=values.index)
+    return lookup.astype(object), bad
+
+
+def minor_units_of(amounts: pd.Series, currencies: pd.Series) -> np.ndarray:
+    """Round a column of Decimals (None allowed, giving 0) to int64 minor units of each row's currency."""
+    out = np.zeros(len(amounts), dtype=np.int64)
+    cache: dict[tuple[Decimal, str], int] = {}
+    for i, (amount, currency) in enumerate(zip(amounts.to_numpy(object), currencies.to_numpy(object), strict=True)):
+        if amount is None:
+            continue
+        key = (amount, currency)
+        minor = cache.get(key)
+        if minor is None:
+            minor = cache[key] = to_minor(amount, currency)
+        out[i] = minor
+    return out
+
+
+def sum_minor(values: Iterable[int]) -> int:
+    """Exact sum of integer minor units (Python ints never overflow)."""
+    return sum(int(v) for v in values)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An exact amount with its currency; adding two currencies raises ``CurrencyMismatch``."""
+
+    amount: Decimal
+    currency: Currency
+
+    @classmethod
+    def of(cls, value: object, currency: Currency) -> Money:
+        number = parse_decimal(value)
+        return cls(round_money(number if number is not None else Decimal(0), currency), currency)
+
+    @classmethod
+    def from_minor(cls, minor: int, currency: Currency) -> Money:
+        return cls(from_minor(minor, currency), currency)
+
+    @property
+    def minor(self) -> int:
+        return to_minor(self.amount, self.currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatch(f"cannot combine {self} and {other}: currencies differ")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"

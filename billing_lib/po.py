@@ -1,0 +1,133 @@
+"""PO checks against the reference table (SPEC section 2): unknown, wrong customer, expired, over budget,
+missing where the customer requires one. Pure functions over the items frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .models import EXPIRED_PO, MISSING_PO, OVER_BUDGET, PO_CUSTOMER_MISMATCH, UNKNOWN_PO, Issue, where
+from .money import format_minor, minor_units_of
+from .rules import Prepared, po_key
+
+OVER_BUDGET_POLICIES = ("flag", "hold")
+
+
+def reference_table(po_budgets: pd.DataFrame) -> pd.DataFrame:
+    """The PO reference table indexed by ``po_key``, with ``authorised_minor`` in the PO's currency."""
+    if po_budgets.empty:
+        return pd.DataFrame(
+            columns=["po_number", "customer_id", "currency", "authorised_minor", "authorised_hours", "valid_from",
+                     "valid_to", "description"]
+        ).rename_axis("po_key")
+    ref = po_budgets.copy()
+    ref["po_key"] = ref["po_number"].map(po_key)
+    ref = ref[ref["po_key"] != ""].drop_duplicates("po_key", keep="first")
+    ref["currency"] = ref["currency"].astype("str").fillna("").str.upper()
+    ref["customer_id"] = ref["customer_id"].astype("str").fillna("")
+    ref["po_number"] = ref["po_number"].astype("str").str.strip()
+    currency = ref["currency"].where(ref["currency"] != "", "EUR")
+    ref["authorised_minor"] = minor_units_of(ref["authorised_amount"], currency)
+    return ref.set_index("po_key")[
+        ["po_number", "customer_id", "currency", "authorised_minor", "authorised_hours", "valid_from", "valid_to",
+         "description"]
+    ]
+
+
+def _flag(prep: Prepared, mask: pd.Series, reason: str, action: str, message: pd.Series | str) -> None:
+    items = prep.items
+    for idx in items.index[mask]:
+        row = items.loc[idx]
+        text = message if isinstance(message, str) else str(message.loc[idx])
+        sheet = row["_sheet"] if isinstance(row["_sheet"], str) else ""
+        prep.issues.append(
+            Issue(str(row["source_table"]), str(row["item_id"]), reason, action,  # type: ignore[arg-type]
+                  f"{where(str(row['_file']), sheet, int(row['_row']))}: {text}",
+                  str(row["_file"]), sheet, int(row["_row"]), "")
+        )
+
+
+def _hold(prep: Prepared, mask: pd.Series, reason: str) -> None:
+    if not mask.any():
+        return
+    prep.held = pd.concat([prep.held, prep.items[mask].assign(reason=reason)], ignore_index=True)
+    prep.items = prep.items[~mask].reset_index(drop=True)
+
+
+def check_pos(
+    prep: Prepared,
+    ref: pd.DataFrame,
+    previously_invoiced: Mapping[str, int] | None = None,
+    over_budget_policy: str = "flag",
+) -> Prepared:
+    """Run the PO checks in place: hold what must be held, flag the rest, show POs in the table's spelling."""
+    previously_invoiced = previously_invoiced or {}
+    items = prep.items
+    has_ref = not ref.empty or prep.inputs.has("po_budgets")
+    known = items["po_key"].isin(ref.index)
+    items["po_number"] = items["po_key"].map(ref["po_number"]).where(known, items["po_number"]).fillna("")
+    with_po = items["po_key"] != ""
+
+    # a customer that requires a PO gets nothing invoiced without one
+    companies = prep.companies
+    if not companies.empty and "requires_po" in companies:
+        requiring = set(companies.loc[companies["requires_po"].map(lambda v: v is True), "customer_id"].astype("str"))
+        missing = ~with_po & items["customer_id"].isin(requiring)
+        _flag(prep, missing, MISSING_PO, "held", "customer requires a PO number and this item has none")
+        _hold(prep, missing, MISSING_PO)
+        items, known, with_po = prep.items, prep.items["po_key"].isin(ref.index), prep.items["po_key"] != ""
+
+    if has_ref:
+        _flag(prep, with_po & ~known, UNKNOWN_PO, "flagged",
+              "PO " + items["po_number"] + " is not in the PO reference table")
+        ref_customer = items["po_key"].map(ref["customer_id"]).fillna("")
+        mismatch = known & (ref_customer != "") & (ref_customer != items["customer_id"])
+        _flag(prep, mismatch, PO_CUSTOMER_MISMATCH, "held",
+              "PO " + items["po_number"] + " belongs to customer " + ref_customer + ", not " + items["customer_id"])
+        _hold(prep, mismatch, PO_CUSTOMER_MISMATCH)
+        items = prep.items
+        known = items["po_key"].isin(ref.index)
+        date = items["item_date"]
+        valid_from = pd.to_datetime(items["po_key"].map(ref["valid_from"]))
+        valid_to = pd.to_datetime(items["po_key"].map(ref["valid_to"]))
+        outside = known & ((valid_from.notna() & (date < valid_from)) | (valid_to.notna() & (date > valid_to)))
+        _flag(prep, outside, EXPIRED_PO,
+              "flagged", "PO " + items["po_number"] + " is not valid on " + date.dt.strftime("%Y-%m-%d"))
+        _over_budget(prep, ref, previously_invoiced, over_budget_policy)
+    return prep
+
+
+def _over_budget(prep: Prepared, ref: pd.DataFrame, previously: Mapping[str, int], policy: str) -> None:
+    """Flag (or hold) the items that take a PO's cumulative amount, in date order, past its authorised amount."""
+    items = prep.items
+    known = items["po_key"].isin(ref.index)
+    if not known.any():
+        return
+    ordered = items[known].sort_values(["po_key", "item_date", "source_table", "item_id"], kind="stable")
+    over = np.zeros(len(items), dtype=bool)
+    messages: dict[int, str] = {}
+    positions = {idx: pos for pos, idx in enumerate(items.index)}
+    for key, group in ordered.groupby("po_key", sort=False):
+        authorised = int(ref.at[key, "authorised_minor"])
+        currency = str(group["currency"].iloc[0])
+        running = int(previously.get(str(key), 0))
+        amounts = group["amount_minor"].to_numpy(np.int64)
+        if running + int(amounts[amounts > 0].sum()) <= authorised:
+            continue  # never crosses: the common case costs one sum
+        for idx, amount in zip(group.index, amounts, strict=True):
+            after = running + int(amount)
+            if amount > 0 and after > authorised:
+                over[positions[idx]] = True
+                messages[idx] = (f"takes PO {group.at[idx, 'po_number']} to {format_minor(after, currency)} of "
+                                 f"{format_minor(authorised, currency)} authorised")
+                if policy == "hold":
+                    continue  # held items do not consume the budget
+            running = after
+    mask = pd.Series(over, index=items.index)
+    action = "held" if policy == "hold" else "flagged"
+    _flag(prep, mask, OVER_BUDGET, action, pd.Series(messages, dtype="str").reindex(items.index).fillna(""))
+    if policy == "hold":
+        _hold(prep, mask, OVER_BUDGET)

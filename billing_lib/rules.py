@@ -1,0 +1,382 @@
+"""SPEC section 2 rules: from the typed tables to one frame of billable items (``ITEM_COLUMNS``).
+
+Billing items, time entries and charges become rows of one shape. Each row's amount is exact
+(``amount_minor``: int64 minor units, rounded half up once), its customer, PO (by the cascade)
+and billing settings resolved. Rows that cannot be billed are held with an ``Issue``; rows that
+are not billable at all (non-billable, already invoiced, after the period, posted as a billing
+item) are counted in ``skipped``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from .inputs import Inputs
+from .models import (
+    DUPLICATE_ITEM,
+    INVALID_ROW,
+    LATE,
+    NO_RATE,
+    Issue,
+    where,
+)
+from .money import DEFAULT_CURRENCY, minor_units_of
+from .period import Period
+
+ITEM_COLUMNS = (
+    "source_table", "item_id", "_file", "_sheet", "_row", "kind", "item_date", "customer_id", "customer_name",
+    "contract_id", "contract_name", "project_id", "project_name", "task_id", "task_title", "ticket_id",
+    "ticket_title", "resource_id", "resource_name", "billing_code_id", "billing_code_name", "description",
+    "quantity", "unit_price", "amount_minor", "currency", "po_number", "po_key", "po_source",
+    "internal_po_number", "cost_centre", "workplace", "billing_contact", "buyer_reference", "billing_group",
+    "billing_entity", "late",
+)  # fmt: skip
+
+_WS = re.compile(r"\s+")
+
+
+def po_key(value: object) -> str:
+    """The matching key of a PO number: trimmed, inner white space collapsed, case-folded."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return _WS.sub(" ", str(value)).strip().casefold()
+
+
+@dataclass
+class Prepared:
+    """Billable items of a period with every rule applied, before consolidation."""
+
+    period: Period
+    items: pd.DataFrame  # ITEM_COLUMNS, the items that may be invoiced (flagged ones included)
+    held: pd.DataFrame  # ITEM_COLUMNS + reason, the items kept off every invoice
+    issues: list[Issue]
+    skipped: Counter[str]
+    read: int  # billable rows read
+    inputs: Inputs
+    companies: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """A text column with empty strings for missing values (keys and labels are compared as text)."""
+    return series.astype("str").fillna("")
+
+
+def _lookup(keys: pd.Series, table: pd.DataFrame, key_col: str, value_col: str) -> pd.Series:
+    """``value_col`` of the ``table`` row whose ``key_col`` equals each key ('' where none)."""
+    if table.empty or value_col not in table:
+        return pd.Series("", index=keys.index, dtype="str")
+    ref = table[[key_col, value_col]].dropna(subset=[key_col]).drop_duplicates(key_col)
+    mapping = pd.Series(_text(ref[value_col]).to_numpy(), index=_text(ref[key_col]).to_numpy())
+    return keys.map(mapping).fillna("").astype("str")
+
+
+def _first(*series: pd.Series) -> pd.Series:
+    """Row-wise first non-empty text among the series."""
+    out = series[0].copy()
+    for s in series[1:]:
+        out = out.where(out != "", s)
+    return out
+
+
+def _common_frame(raw: pd.DataFrame, kind: np.ndarray | str) -> pd.DataFrame:
+    """Columns every billable table shares, as text, with source bookkeeping."""
+    out = pd.DataFrame(index=raw.index)
+    out["source_table"] = raw["_source"].astype("str")
+    out["item_id"] = _text(raw["item_id"])
+    for meta in ("_file", "_sheet", "_row"):
+        out[meta] = raw[meta]
+    out["kind"] = kind
+    out["item_date"] = raw["item_date"]
+    for col in ("customer_id", "customer_name", "contract_id", "project_id", "task_id", "ticket_id", "resource_id",
+                "billing_code_id", "billing_code_name", "currency", "cost_centre", "workplace", "billing_contact",
+                "buyer_reference", "description"):  # fmt: skip
+        out[col] = _text(raw[col]) if col in raw else ""
+    return out
+
+
+def _billing_items(raw: pd.DataFrame) -> pd.DataFrame:
+    kind = np.where(_text(raw["time_entry_id"]) != "", "labour", "charge")
+    out = _common_frame(raw, kind)
+    out["description"] = _first(out["description"], _text(raw["item_name"]))
+    out["quantity"] = raw["quantity"]
+    out["unit_price"] = raw["rate"]
+    out["supplied_amount"] = raw["amount"]
+    out["own_po"] = _text(raw["po_number"])
+    out["internal_po_number"] = _text(raw["internal_po_number"])
+    return out
+
+
+def _time_entries(raw: pd.DataFrame) -> pd.DataFrame:
+    out = _common_frame(raw, "labour")
+    zero = Decimal(0)
+    worked = raw["hours_worked"]
+    offset = raw["offset_hours"]
+    summed = [
+        (w + (o or zero)) if w is not None else None for w, o in zip(worked.to_numpy(object), offset.to_numpy(object), strict=True)
+    ]
+    to_bill = raw["hours_to_bill"]
+    out["quantity"] = to_bill.where(to_bill.notna(), pd.Series(summed, index=raw.index, dtype=object))
+    out["unit_price"] = raw["rate"]
+    out["supplied_amount"] = raw["amount"]
+    out["own_po"] = ""  # labour cannot carry its own PO: it takes its task's or ticket's
+    out["internal_po_number"] = ""
+    return out
+
+
+def _charges(raw: pd.DataFrame) -> pd.DataFrame:
+    out = _common_frame(raw, "charge")
+    out["description"] = _first(out["description"], _text(raw["item_name"]))
+    out["quantity"] = raw["quantity"]
+    out["unit_price"] = raw["rate"]
+    out["supplied_amount"] = raw["amount"]
+    out["own_po"] = _text(raw["po_number"])
+    out["internal_po_number"] = _text(raw["internal_po_number"])
+    return out
+
+
+def _not_billable(raw: pd.DataFrame) -> pd.Series:
+    flags = pd.Series(False, index=raw.index)
+    if "non_billable" in raw:
+        flags |= raw["non_billable"].map(lambda v: v is True)
+    if "billable_to_company" in raw:
+        flags |= raw["billable_to_company"].map(lambda v: v is False)
+    return flags
+
+
+def _already_invoiced(raw: pd.DataFrame, registered: set[tuple[str, str]]) -> pd.Series:
+    invoice_id = _text(raw["invoice_id"]) if "invoice_id" in raw else pd.Series("", index=raw.index)
+    numeric = pd.to_numeric(invoice_id.where(invoice_id != "", "0"), errors="coerce").fillna(1)
+    done = numeric > 0
+    if "invoice_number" in raw:
+        done |= _text(raw["invoice_number"]) != ""
+    if "is_billed" in raw:
+        done |= raw["is_billed"].map(lambda v: v is True)
+    if registered:
+        keys = list(zip(raw["_source"].astype("str"), _text(raw["item_id"]), strict=True))
+        done |= pd.Series([k in registered for k in keys], index=raw.index)
+    return done
+
+
+def _posted_elsewhere(raw: pd.DataFrame, billing_items: pd.DataFrame, table: str) -> pd.Series:
+    """Raw time entries and charges that a billing item already carries (they would bill twice)."""
+    if billing_items.empty:
+        return pd.Series(False, index=raw.index)
+    ids = _text(raw["item_id"])
+    if table == "time_entries":
+        return ids.isin(set(_text(billing_items["time_entry_id"])) - {""})
+    refs = {
+        "contract_charges": "contract_charge_id",
+        "ticket_charges": "ticket_charge_id",
+        "project_charges": "project_charge_id",
+        "expenses": "expense_item_id",
+    }
+    posted = pd.Series(False, index=raw.index)
+    for source, column in refs.items():
+        taken = set(_text(billing_items[column])) - {""}
+        if taken:
+            posted |= (raw["_source"] == source) & ids.isin(taken)
+    return posted
+
+
+def _issue(row: pd.Series, reason: str, message: str, column: str = "", action: str = "held") -> Issue:
+    sheet = str(row["_sheet"]) if isinstance(row["_sheet"], str) else ""
+    place = where(str(row["_file"]), sheet, int(row["_row"]), column)
+    return Issue(str(row["source_table"]), str(row["item_id"]), reason, action,  # type: ignore[arg-type]
+                 f"{place}: {message}", str(row["_file"]), sheet, int(row["_row"]), column)
+
+
+def resolve_links(items: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
+    """Customer, names, PO cascade and billing settings from the reference tables."""
+    contracts, projects = inputs.table("contracts"), inputs.table("projects")
+    tickets, tasks = inputs.table("tickets"), inputs.table("tasks")
+    resources, codes = inputs.table("resources"), inputs.table("billing_codes")
+    # the links an item does not carry itself come from its ticket, task and project
+    items["project_id"] = _first(items["project_id"], _lookup(items["task_id"], tasks, "task_id", "project_id"),
+                                 _lookup(items["ticket_id"], tickets, "ticket_id", "project_id"))
+    items["contract_id"] = _first(items["contract_id"], _lookup(items["ticket_id"], tickets, "ticket_id", "contract_id"),
+                                  _lookup(items["project_id"], projects, "project_id", "contract_id"))
+    customer = _first(
+        items["customer_id"],
+        _lookup(items["ticket_id"], tickets, "ticket_id", "customer_id"),
+        _lookup(items["project_id"], projects, "project_id", "customer_id"),
+        _lookup(items["contract_id"], contracts, "contract_id", "customer_id"),
+    )
+    bill_to = _lookup(items["contract_id"], contracts, "contract_id", "bill_to_customer_id")
+    items["customer_id"] = _first(bill_to, customer)
+    items["contract_name"] = _lookup(items["contract_id"], contracts, "contract_id", "contract_name")
+    items["project_name"] = _lookup(items["project_id"], projects, "project_id", "project_name")
+    items["task_title"] = _lookup(items["task_id"], tasks, "task_id", "title")
+    items["ticket_title"] = _lookup(items["ticket_id"], tickets, "ticket_id", "title")
+    first_last = (_lookup(items["resource_id"], resources, "resource_id", "first_name") + " "
+                  + _lookup(items["resource_id"], resources, "resource_id", "last_name")).str.strip()
+    items["resource_name"] = _first(_lookup(items["resource_id"], resources, "resource_id", "resource_name"), first_last)
+    items["billing_code_name"] = _first(items["billing_code_name"],
+                                        _lookup(items["billing_code_id"], codes, "billing_code_id", "billing_code_name"))
+    # PO cascade: own (charges) -> task / ticket -> project -> contract
+    task_po = _first(_lookup(items["task_id"], tasks, "task_id", "po_number"),
+                     _lookup(items["ticket_id"], tickets, "ticket_id", "po_number"))
+    project_po = _lookup(items["project_id"], projects, "project_id", "po_number")
+    contract_po = _lookup(items["contract_id"], contracts, "contract_id", "po_number")
+    levels = [("item", items["own_po"]), ("task", task_po), ("project", project_po), ("contract", contract_po)]
+    po = pd.Series("", index=items.index, dtype="str")
+    source = pd.Series("", index=items.index, dtype="str")
+    for name, values in levels:
+        take = (po.str.strip() == "") & (values.str.strip() != "")
+        po = po.where(~take, values)
+        source = source.where(~take, name)
+    items["po_raw"] = po.str.strip()
+    items["po_source"] = source
+    # settings: item -> ticket/contract -> resource/billing code
+    items["cost_centre"] = _first(items["cost_centre"],
+                                  _lookup(items["resource_id"], resources, "resource_id", "cost_centre"),
+                                  _lookup(items["billing_code_id"], codes, "billing_code_id", "cost_centre"))
+    items["workplace"] = _first(items["workplace"], _lookup(items["ticket_id"], tickets, "ticket_id", "workplace"),
+                                _lookup(items["contract_id"], contracts, "contract_id", "workplace"),
+                                _lookup(items["resource_id"], resources, "resource_id", "workplace"))
+    items["billing_contact"] = _first(items["billing_contact"],
+                                      _lookup(items["contract_id"], contracts, "contract_id", "billing_contact"))
+    items["buyer_reference"] = _first(items["buyer_reference"],
+                                      _lookup(items["contract_id"], contracts, "contract_id", "buyer_reference"))
+    return items
+
+
+def apply_customer_settings(items: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
+    items["customer_name"] = _first(_lookup(items["customer_id"], companies, "customer_id", "customer_name"),
+                                    items["customer_name"], items["customer_id"])
+    items["currency"] = _first(items["currency"], _lookup(items["customer_id"], companies, "customer_id", "currency"),
+                               pd.Series(DEFAULT_CURRENCY, index=items.index)).str.upper()
+    for col in ("billing_contact", "buyer_reference"):
+        items[col] = _first(items[col], _lookup(items["customer_id"], companies, "customer_id", col))
+    for col in ("billing_group", "billing_entity"):
+        items[col] = _lookup(items["customer_id"], companies, "customer_id", col)
+    return items
+
+
+def compute_amounts(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, pd.Series]:
+    """Exact amounts: a supplied amount wins, else quantity x rate (billing code price for labour).
+
+    Returns the items with ``amount_minor`` and a mask of the rows with no amount and no rate.
+    """
+    code_price = inputs.table("billing_codes")
+    if not code_price.empty:
+        ref = code_price.dropna(subset=["billing_code_id"]).drop_duplicates("billing_code_id")
+        prices = dict(zip(_text(ref["billing_code_id"]), ref["unit_price"], strict=True))
+        from_code = items["billing_code_id"].map(prices)
+        labour = items["kind"] == "labour"
+        items["unit_price"] = items["unit_price"].where(items["unit_price"].notna() | ~labour, from_code)
+    supplied = items["supplied_amount"].to_numpy(object)
+    qty = items["quantity"].to_numpy(object)
+    rate = items["unit_price"].to_numpy(object)
+    exact = np.empty(len(items), dtype=object)
+    no_rate = np.zeros(len(items), dtype=bool)
+    for i in range(len(items)):
+        if supplied[i] is not None:
+            exact[i] = supplied[i]
+        elif qty[i] is not None and rate[i] is not None:
+            exact[i] = qty[i] * rate[i]
+        else:
+            exact[i] = None
+            no_rate[i] = True
+    items["amount_minor"] = minor_units_of(pd.Series(exact, index=items.index), items["currency"])
+    items["quantity"] = items["quantity"].where(items["quantity"].notna(), Decimal(1))
+    return items, pd.Series(no_rate, index=items.index)
+
+
+def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str]] | None = None) -> Prepared:
+    """Apply the SPEC section 2 rules to every billable row (PO checks come after, in ``po``)."""
+    registered = registered or set()
+    issues = list(inputs.issues)
+    skipped: Counter[str] = Counter()
+    billing_items = inputs.table("billing_items")
+    frames = []
+    read = 0
+    for table, build in (("billing_items", _billing_items), ("time_entries", _time_entries), ("charges", _charges)):
+        if not inputs.has(table):
+            continue
+        raw = inputs.table(table)
+        read += len(raw)
+        bad = raw["_bad"].astype(bool)
+        non_billable = _not_billable(raw) & ~bad
+        invoiced = _already_invoiced(raw, registered) & ~bad & ~non_billable
+        posted = (_posted_elsewhere(raw, billing_items, table) if table != "billing_items"
+                  else pd.Series(False, index=raw.index)) & ~bad & ~non_billable & ~invoiced
+        skipped["non_billable"] += int(non_billable.sum())
+        skipped["already_invoiced"] += int(invoiced.sum())
+        if posted.any():
+            skipped["posted_as_billing_item"] += int(posted.sum())
+        keep = ~(non_billable | invoiced | posted)
+        frame = build(raw[keep])
+        frame["_bad"] = bad[keep]
+        frames.append(frame)
+    items = pd.concat(frames, ignore_index=True)
+    items = resolve_links(items, inputs)
+    companies = inputs.table("companies")
+    items = apply_customer_settings(items, companies)
+
+    held_reason = pd.Series("", index=items.index, dtype="str")
+    held_reason[items["_bad"].astype(bool)] = INVALID_ROW
+    # period: items after the period's last day wait for their own period
+    end = pd.Timestamp(period.end)
+    after = items["item_date"].notna() & (items["item_date"] > end) & (held_reason == "")
+    skipped["after_period"] += int(after.sum())
+    items = items[~after]
+    held_reason = held_reason[~after]
+    # duplicate ids within a source table: the first copy is kept
+    dupes = items.duplicated(["source_table", "item_id"], keep="first") & (items["item_id"] != "")
+    for idx in items.index[dupes & (held_reason == "")]:
+        row = items.loc[idx]
+        first = items[(items["source_table"] == row["source_table"]) & (items["item_id"] == row["item_id"])].iloc[0]
+        issues.append(_issue(row, DUPLICATE_ITEM, f"item id {row['item_id']} appears again (first on row {first['_row']})"))
+    held_reason[dupes & (held_reason == "")] = DUPLICATE_ITEM
+    # negative hours on raw time entries are a data error; credits on billing items are fine
+    qty = items["quantity"]
+    negative = (items["source_table"] == "time_entries") & qty.map(lambda q: q is not None and q < 0)
+    for idx in items.index[negative & (held_reason == "")]:
+        row = items.loc[idx]
+        column = inputs.headings.get("time_entries", {}).get("hours_to_bill") or inputs.headings.get(
+            "time_entries", {}).get("hours_worked", "hours")
+        issues.append(_issue(row, INVALID_ROW, f"negative hours ({row['quantity']}) on a time entry", column))
+    held_reason[negative & (held_reason == "")] = INVALID_ROW
+    # customer
+    no_customer = (items["customer_id"] == "") & (held_reason == "")
+    for idx in items.index[no_customer]:
+        row = items.loc[idx]
+        column = inputs.headings.get(str(row["source_table"]) if row["source_table"] in inputs.headings else
+                                     _table_of(str(row["source_table"])), {}).get("customer_id", "companyID")
+        issues.append(_issue(row, INVALID_ROW, "no customer: neither the row nor its ticket, task, project or "
+                             "contract names one", column))
+    held_reason[no_customer] = INVALID_ROW
+
+    items, no_rate = compute_amounts(items, inputs)
+    no_rate &= held_reason == ""
+    for idx in items.index[no_rate]:
+        row = items.loc[idx]
+        issues.append(_issue(row, NO_RATE, "no amount and no rate (neither the row nor its billing code "
+                             f"{row['billing_code_id'] or '(none)'} has a unit price)"))
+    held_reason[no_rate] = NO_RATE
+
+    items["po_key"] = items["po_raw"].map(po_key)
+    items["po_number"] = items["po_raw"]
+    start = pd.Timestamp(period.start)
+    items["late"] = (items["item_date"] < start).fillna(False)
+    for idx in items.index[items["late"] & (held_reason == "")]:
+        row = items.loc[idx]
+        issues.append(_issue(row, LATE, f"dated {row['item_date']:%Y-%m-%d}, before the period {period}; "
+                             "invoiced now", action="flagged"))
+    items = items.drop(columns=["supplied_amount", "own_po", "po_raw", "_bad"])
+    items = items.reindex(columns=list(ITEM_COLUMNS))
+    held = items[held_reason != ""].assign(reason=held_reason[held_reason != ""])
+    kept = items[held_reason == ""].reset_index(drop=True)
+    return Prepared(period, kept, held.reset_index(drop=True), issues, skipped, read, inputs, companies)
+
+
+def _table_of(source_table: str) -> str:
+    if source_table in ("billing_items", "time_entries"):
+        return source_table
+    return "charges"

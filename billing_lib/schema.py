@@ -1,0 +1,340 @@
+"""One declared schema per input table: which files/sheets it comes from, its columns, their types.
+
+Names are compared after ``key()``: case-folded with spaces, underscores and hyphens removed, so
+``purchaseOrderNumber``, ``purchase_order_number`` and ``Purchase Order Number`` are one column.
+Every column has a canonical snake_case name (what the rest of the package uses) and the Autotask
+REST, reporting and screen-label spellings it is known by.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["id", "text", "date", "decimal", "bool"]
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
+def key(name: object) -> str:
+    """The comparison key of a table, sheet or column name."""
+    return _SEPARATORS.sub("", str(name)).casefold()
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(key(a) for a in (self.name, *self.aliases)))
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    names: tuple[str, ...]  # file / sheet names, any spelling
+    columns: tuple[Column, ...]
+    # columns of which at least one must be present (e.g. an amount or a quantity)
+    one_of: tuple[tuple[str, ...], ...] = field(default=())
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(key(n) for n in (self.name, *self.names)))
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    def alias_map(self) -> dict[str, str]:
+        """Comparison key -> canonical column name (first declaration wins)."""
+        out: dict[str, str] = {}
+        for col in self.columns:
+            for k in col.keys:
+                out.setdefault(k, col.name)
+        return out
+
+
+def C(name: str, kind: Kind, *aliases: str, required: bool = False) -> Column:  # noqa: N802 - reads like a table
+    return Column(name, kind, aliases, required)
+
+
+# Columns shared by the three billable tables.
+_PO = C("po_number", "text", "purchaseOrderNumber", "Purchase Order Number", "PO Number", "PO", "customer_po")
+_INTERNAL_PO = C("internal_po_number", "text", "internalPurchaseOrderNumber", "internal_po_number",
+                 "Internal Purchase Order Number", "internalPONumber")
+_LINKS = (
+    C("customer_id", "id", "companyID", "company_id", "accountID", "AccountID", "clientID", "customerID",
+      "Company ID", "Account ID"),
+    C("customer_name", "text", "companyName", "company_name", "accountName", "Customer", "Company", "Account",
+      "Client", "Organization"),
+    C("contract_id", "id", "contractID", "Contract ID", "jobID", "job_id"),
+    C("project_id", "id", "projectID", "Project ID"),
+    C("task_id", "id", "taskID", "Task ID", "activityID"),
+    C("ticket_id", "id", "ticketID", "Ticket ID"),
+    C("resource_id", "id", "resourceID", "Resource ID", "employeeID"),
+    C("billing_code_id", "id", "billingCodeID", "allocationCodeID", "workTypeID", "materialCodeID",
+      "Billing Code ID", "Allocation Code ID"),
+    C("billing_code_name", "text", "billingCodeName", "billing_code", "workType", "Work Type",
+      "materialCode", "material_code_name", "Material Code", "Allocation Code", "Billing Code"),
+    C("role_id", "id", "roleID"),
+    C("invoice_id", "id", "invoiceID", "Invoice ID"),
+    C("invoice_number", "text", "invoiceNumber", "Invoice Number", "Invoice No"),
+    C("currency", "text", "currencyCode", "Currency Code", "currencyID"),
+    C("cost_centre", "text", "costCentre", "costCenter", "cost_center", "Cost Centre", "Cost Center", "department"),
+    C("workplace", "text", "workplaceName", "site", "location", "Work Location", "siteName"),
+    C("billing_contact", "text", "billingContact", "billing_contact_name", "billToContact"),
+    C("buyer_reference", "text", "buyerReference", "Buyer Ref", "customer_reference"),
+    C("non_billable", "bool", "nonBillable", "isNonBillable", "Non Billable", "Non-Billable", "is_non_billable"),
+    C("billable_to_company", "bool", "isBillableToCompany", "BillableToAccount", "billable_to_account",
+      "Billable To Company", "Billable", "billableToAccount"),
+)
+
+BILLING_ITEMS = TableSpec(
+    "billing_items",
+    ("BillingItems", "items", "billing_items", "Billing Items", "posted_items"),
+    (
+        C("item_id", "id", "id", "billingItemID", "billing_item_id", "Item ID", required=True),
+        C("item_date", "date", "itemDate", "Item Date", "date", "postedDate_item", required=True),
+        *_LINKS,
+        C("time_entry_id", "id", "timeEntryID"),
+        C("contract_charge_id", "id", "contractChargeID"),
+        C("ticket_charge_id", "id", "ticketChargeID"),
+        C("project_charge_id", "id", "projectChargeID"),
+        C("expense_item_id", "id", "expenseItemID"),
+        C("item_type", "text", "billingItemType", "Billing Item Type", "type"),
+        C("sub_type", "text", "subType"),
+        C("item_name", "text", "itemName", "Item Name", "name"),
+        C("description", "text", "Description", "summaryNotes", "notes"),
+        C("quantity", "decimal", "Quantity", "hoursToBill", "units", "qty"),
+        C("rate", "decimal", "unitPrice", "Unit Price", "Rate", "price"),
+        C("amount", "decimal", "extendedPrice", "Extended Price", "billableAmount", "billable_amount",
+          "Billable Amount", "Amount"),
+        _PO,
+        _INTERNAL_PO,
+    ),
+    one_of=(("amount", "quantity"),),
+)
+
+TIME_ENTRIES = TableSpec(
+    "time_entries",
+    ("TimeEntries", "time_entries", "Time Entries", "timesheets", "labour", "labor"),
+    (
+        C("item_id", "id", "id", "timeEntryID", "time_entry_id", "Time Entry ID", required=True),
+        C("item_date", "date", "dateWorked", "Date Worked", "date", "workDate", required=True),
+        *_LINKS,
+        C("hours_worked", "decimal", "hoursWorked", "Hours Worked", "hours"),
+        C("offset_hours", "decimal", "offsetHours", "Offset Hours"),
+        C("hours_to_bill", "decimal", "hoursToBill", "Hours To Bill", "billableHours", "billable_hours"),
+        C("rate", "decimal", "hourlyRate", "billingRate", "Rate", "unitPrice"),
+        C("amount", "decimal", "billableAmount", "billable_amount", "Billable Amount", "extendedPrice", "Amount"),
+        C("description", "text", "summaryNotes", "Summary Notes", "Description", "notes"),
+        C("start_date_time", "text", "startDateTime"),
+        C("time_entry_type", "text", "timeEntryType"),
+    ),
+    one_of=(("hours_to_bill", "hours_worked", "amount"),),
+)
+
+CHARGES = TableSpec(
+    "charges",
+    ("charges", "ContractCharges", "TicketCharges", "ProjectCharges", "expenses", "ExpenseItems",
+     "contract_charges", "ticket_charges", "project_charges", "costs"),
+    (
+        C("item_id", "id", "id", "chargeID", "charge_id", "expenseItemID", "Charge ID", required=True),
+        C("item_date", "date", "datePurchased", "Date Purchased", "date", "expenseDate", "itemDate",
+          required=True),
+        *_LINKS,
+        C("item_name", "text", "name", "Name", "chargeName"),
+        C("description", "text", "Description", "notes"),
+        C("quantity", "decimal", "unitQuantity", "Unit Quantity", "Quantity", "qty"),
+        C("rate", "decimal", "unitPrice", "Unit Price", "price"),
+        C("amount", "decimal", "billableAmount", "billable_amount", "Billable Amount", "extendedPrice",
+          "expenseAmount", "Amount"),
+        C("is_billed", "bool", "isBilled", "Billed"),
+        C("charge_type", "text", "chargeType", "Charge Type"),
+        _PO,
+        _INTERNAL_PO,
+    ),
+    one_of=(("amount", "quantity"),),
+)
+
+CONTRACTS = TableSpec(
+    "contracts",
+    ("Contracts", "contracts", "jobs"),
+    (
+        C("contract_id", "id", "id", "contractID", "Contract ID", required=True),
+        C("contract_name", "text", "contractName", "Contract Name", "name"),
+        C("contract_number", "text", "contractNumber"),
+        C("customer_id", "id", "companyID", "company_id", "accountID", "Company ID"),
+        C("bill_to_customer_id", "id", "billToCompanyID", "bill_to_company_id"),
+        C("contract_type", "text", "contractType", "Contract Type"),
+        C("start_date", "date", "startDate"),
+        C("end_date", "date", "endDate"),
+        _PO,
+        C("billing_contact", "text", "billingContact"),
+        C("workplace", "text", "site", "location"),
+        C("buyer_reference", "text", "buyerReference"),
+    ),
+)
+
+PROJECTS = TableSpec(
+    "projects",
+    ("Projects", "projects"),
+    (
+        C("project_id", "id", "id", "projectID", "Project ID", required=True),
+        C("project_name", "text", "projectName", "Project Name", "name"),
+        C("project_number", "text", "projectNumber"),
+        C("customer_id", "id", "companyID", "company_id", "accountID"),
+        C("contract_id", "id", "contractID"),
+        _PO,
+    ),
+)
+
+TICKETS = TableSpec(
+    "tickets",
+    ("Tickets", "tickets"),
+    (
+        C("ticket_id", "id", "id", "ticketID", "Ticket ID", required=True),
+        C("ticket_number", "text", "ticketNumber"),
+        C("title", "text", "Title", "name"),
+        C("customer_id", "id", "companyID", "company_id", "accountID"),
+        C("contract_id", "id", "contractID"),
+        C("project_id", "id", "projectID"),
+        C("workplace", "text", "site", "location", "companyLocation"),
+        _PO,
+    ),
+)
+
+TASKS = TableSpec(
+    "tasks",
+    ("Tasks", "tasks", "activities"),
+    (
+        C("task_id", "id", "id", "taskID", "Task ID", required=True),
+        C("title", "text", "Title", "name", "activity"),
+        C("project_id", "id", "projectID"),
+        C("phase_id", "id", "phaseID"),
+        _PO,
+    ),
+)
+
+COMPANIES = TableSpec(
+    "companies",
+    ("Companies", "companies", "customers", "accounts", "clients"),
+    (
+        C("customer_id", "id", "id", "companyID", "company_id", "customerID", "accountID", required=True),
+        C("customer_name", "text", "companyName", "company_name", "name", "customerName", "accountName"),
+        C("company_number", "text", "companyNumber"),
+        C("currency", "text", "currencyCode", "currencyID"),
+        C("tax_rate", "decimal", "taxRate", "Tax Rate", "tax_percent", "vat_rate"),
+        C("requires_po", "bool", "requiresPO", "Requires PO", "po_required", "require_po"),
+        C("consolidation_method", "text", "consolidationMethod", "invoice_consolidation_method"),
+        C("billing_group", "text", "billingGroup"),
+        C("billing_entity", "text", "billingEntity", "entity"),
+        C("billing_contact", "text", "billingContact"),
+        C("buyer_reference", "text", "buyerReference"),
+        C("address", "text", "address1", "Address", "billing_address", "street"),
+        C("city", "text", "City"),
+        C("postal_code", "text", "postalCode", "zip"),
+        C("country", "text", "Country"),
+        C("payment_terms", "text", "paymentTerms", "terms"),
+    ),
+)
+
+RESOURCES = TableSpec(
+    "resources",
+    ("Resources", "resources", "employees"),
+    (
+        C("resource_id", "id", "id", "resourceID", required=True),
+        C("first_name", "text", "firstName"),
+        C("last_name", "text", "lastName"),
+        C("resource_name", "text", "name", "resourceName", "userName"),
+        C("cost_centre", "text", "costCentre", "costCenter", "cost_center", "department"),
+        C("workplace", "text", "location", "site", "office"),
+    ),
+)
+
+BILLING_CODES = TableSpec(
+    "billing_codes",
+    ("BillingCodes", "billing_codes", "allocation_codes", "AllocationCodes", "work_types", "material_codes"),
+    (
+        C("billing_code_id", "id", "id", "billingCodeID", "allocationCodeID", required=True),
+        C("billing_code_name", "text", "name", "billingCodeName", "description"),
+        C("unit_price", "decimal", "unitPrice", "Unit Price", "rate", "hourlyRate"),
+        C("billing_code_type", "text", "billingCodeType", "useType", "type"),
+        C("cost_centre", "text", "costCentre", "costCenter", "department"),
+    ),
+)
+
+PO_BUDGETS = TableSpec(
+    "po_budgets",
+    ("po_budgets", "po_reference", "PO Budgets", "purchase_orders_reference", "po_reference_table"),
+    (
+        C("po_number", "text", "purchaseOrderNumber", "PO Number", "PO", "purchase_order_number", required=True),
+        C("customer_id", "id", "company_id", "companyID", "accountID", "Customer ID"),
+        C("authorised_amount", "decimal", "authorized_amount", "Authorised Amount", "Authorized Amount",
+          "amount", "budget", required=True),
+        C("authorised_hours", "decimal", "authorized_hours", "Authorised Hours", "hours"),
+        C("currency", "text", "currencyCode"),
+        C("valid_from", "date", "validFrom", "start_date", "Valid From"),
+        C("valid_to", "date", "validTo", "end_date", "expiry_date", "Valid To", "expires"),
+        C("description", "text", "Description", "name"),
+    ),
+)
+
+BILLING_GROUPS = TableSpec(
+    "billing_groups",
+    ("billing_groups", "BillingGroups"),
+    (
+        C("billing_group", "text", "id", "name", "billingGroup", required=True),
+        C("consolidation_method", "text", "consolidationMethod"),
+    ),
+)
+
+BILLING_ENTITIES = TableSpec(
+    "billing_entities",
+    ("billing_entities", "BillingEntities", "entities"),
+    (
+        C("billing_entity", "text", "id", "name", "entity", "billingEntity", required=True),
+        C("consolidation_method", "text", "consolidationMethod"),
+        C("legal_name", "text", "legalName", "company_name"),
+        C("address", "text", "Address"),
+        C("tax_id", "text", "vat_number", "taxID"),
+        C("payment_terms", "text", "paymentTerms", "terms"),
+        C("bank_details", "text", "bank", "iban"),
+    ),
+)
+
+TABLES: tuple[TableSpec, ...] = (
+    BILLING_ITEMS, TIME_ENTRIES, CHARGES, CONTRACTS, PROJECTS, TICKETS, TASKS, COMPANIES, RESOURCES,
+    BILLING_CODES, PO_BUDGETS, BILLING_GROUPS, BILLING_ENTITIES,
+)  # fmt: skip
+BILLABLE_TABLES = ("billing_items", "time_entries", "charges")
+SPECS: dict[str, TableSpec] = {t.name: t for t in TABLES}
+
+
+def table_for(name: str) -> TableSpec | None:
+    """The table a file or sheet name stands for, or None."""
+    k = key(name)
+    for spec in TABLES:
+        if k in spec.keys:
+            return spec
+    return None
+
+
+def source_table_name(name: str, spec: TableSpec) -> str:
+    """The ``source_table`` label of a file/sheet: charges keep their kind (``ticket_charges``)."""
+    if spec.name != "charges":
+        return spec.name
+    k = key(name)
+    for label in ("contract_charges", "ticket_charges", "project_charges"):
+        if k == key(label):
+            return label
+    if k in (key("expenses"), key("ExpenseItems")):
+        return "expenses"
+    return "charges"
