@@ -49,6 +49,13 @@ class Inputs:
     files: list[InputFile] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     headings: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> canonical -> heading seen
+    # (file, sheet) -> canonical -> heading: what messages about a row of that sheet call the column
+    sheet_headings: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+    def heading(self, table: str, file: str, sheet: str, column: str, default: str = "") -> str:
+        """The heading the user wrote for a canonical column in that file and sheet."""
+        seen = self.sheet_headings.get((file, sheet)) or self.headings.get(table, {})
+        return seen.get(column, default)
 
     def table(self, name: str) -> pd.DataFrame:
         """The table's frame, or an empty frame with its canonical columns when it was not supplied."""
@@ -124,6 +131,10 @@ def read_csv(path: Path) -> RawSheet:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{path.name}: is not a text CSV file (it holds binary data)")
     text, note = _decode(path, data)
+    hint = re.match(r"sep=(.)[ \t]*\r?\n", text)  # Excel's delimiter line: "sep=;"
+    if hint:
+        rows_after_hint = csv.reader(io.StringIO(text[hint.end() :]), csv.excel, delimiter=hint.group(1))
+        return RawSheet(path, "", [list(r) for r in rows_after_hint], 2, note)
     sample = text[:8192]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
@@ -201,7 +212,8 @@ def find_header(raw: RawSheet, spec: schema.TableSpec) -> tuple[int, dict[int, s
             f"(expected headings such as {', '.join(c.name for c in spec.columns[:4])})"
         )
     present = set(mapping.values())
-    missing = [c.name for c in spec.columns if c.required and c.name not in present]
+    missing = [f"{c.name} (e.g. {' or '.join(c.aliases[:2])})" if c.aliases else c.name
+               for c in spec.columns if c.required and c.name not in present]
     missing += [" or ".join(group) for group in spec.one_of if not present.intersection(group)]
     if missing:
         seen = [str(c) for c in raw.rows[index] if str(c).strip()]
@@ -221,44 +233,68 @@ _TRUE = {"true", "yes", "y", "1", "x", "t", "ja", "oui", "-1"}
 _FALSE = {"false", "no", "n", "0", "f", "", "nein", "non"}
 
 
-def _ids(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Ids as text: ``101.0`` -> ``101``; returns (ids with NaN for empty, bad mask)."""
-
-    def one(v: object) -> object:
-        if v is None or v == "":
+def _id_of(v: object) -> object:
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        return str(int(v))
+    if isinstance(v, float):
+        if np.isnan(v):
             return None
-        if isinstance(v, bool):
-            return str(int(v))
-        if isinstance(v, float):
-            if np.isnan(v):
-                return None
-            return str(int(v)) if v.is_integer() else repr(v)
-        if isinstance(v, int):
-            return str(v)
-        text = str(v).strip()
-        if re.fullmatch(r"-?\d+\.0+", text):
-            text = text.split(".")[0]
-        return text or None
+        return str(int(v)) if v.is_integer() else repr(v)
+    if isinstance(v, int):
+        return str(v)
+    text = str(v).strip()
+    if re.fullmatch(r"-?\d+\.0+", text):
+        text = text.split(".")[0]
+    return text or None
 
-    uniques = pd.unique(values.to_numpy(dtype=object))
-    table = {u: one(u) for u in uniques}
-    return values.map(table).astype("str"), pd.Series(False, index=values.index)
+
+def _ids(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Ids as text: ``101.0`` -> ``101``; returns (ids with NaN for empty, bad mask).
+
+    Whole-number cells (what a spreadsheet reader gives for numeric ids) are converted in one
+    vectorised step; only the other values go through Python one distinct value at a time.
+    """
+    raw = values.to_numpy(dtype=object)
+    out = np.empty(len(raw), dtype=object)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("floating", "integer", "mixed-integer-float"):
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+    elif kind in ("string", "empty"):
+        numbers = np.full(len(raw), np.nan)
+    else:
+        numbers = pd.to_numeric(values.where(values.map(type).isin((float, int))), errors="coerce").to_numpy()
+    whole = ~np.isnan(numbers) & (np.abs(numbers) < 2**53) & (numbers == np.floor(numbers))
+    if whole.any():
+        out[whole] = numbers[whole].astype(np.int64).astype(str).astype(object)
+    rest = ~whole
+    if rest.any():
+        uniques = pd.unique(raw[rest])
+        table = {u: _id_of(u) for u in uniques}
+        out[rest] = [table[v] for v in raw[rest]]
+    return pd.Series(out, index=values.index, dtype="str"), pd.Series(False, index=values.index)
+
+
+def _text_of(v: object) -> object:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, dt.datetime | dt.date):
+        return v.isoformat()
+    text = str(v).strip()
+    return text or None
 
 
 def _texts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    def one(v: object) -> object:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return None
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        if isinstance(v, dt.datetime | dt.date):
-            return v.isoformat()
-        text = str(v).strip()
-        return text or None
-
+    no_bad = pd.Series(False, index=values.index)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        stripped = values.str.strip()  # a column of text cells: one vectorised pass
+        return stripped.where(stripped != "", None).astype("str"), no_bad
     uniques = pd.unique(values.to_numpy(dtype=object))
-    table = {u: one(u) for u in uniques}
-    return values.map(table).astype("str"), pd.Series(False, index=values.index)
+    table = {u: _text_of(u) for u in uniques}
+    return values.map(table).astype("str"), no_bad
 
 
 def _date_of(v: object, day_first: bool) -> dt.datetime | None:
@@ -335,31 +371,44 @@ def type_sheet(raw: RawSheet, spec: schema.TableSpec, issues: list[Issue]) -> tu
     """The sheet as a typed frame with canonical columns; bad cells become issues and mark ``_bad``."""
     header_index, mapping = find_header(raw, spec)
     body = raw.rows[header_index + 1 :]
-    width = max((len(r) for r in body), default=0)
-    width = max(width, max(mapping) + 1)
+    width = max(max((len(r) for r in body), default=0), max(mapping) + 1)
+    if any(len(r) != width for r in body):
+        body = [r + [""] * (width - len(r)) for r in body]
     first_row = raw.first_row + header_index + 1
     rows_no = np.arange(first_row, first_row + len(body), dtype=np.int64)
-    # drop rows that are entirely empty
-    keep = [i for i, r in enumerate(body) if any(c is not None and c != "" for c in r)]
-    body = [body[i] + [""] * (width - len(body[i])) for i in keep]
-    rows_no = rows_no[keep]
-    columns = list(zip(*body, strict=True)) if body else [()] * width
+    if body:
+        arrays = [np.array(c, dtype=object) for c in zip(*body, strict=True)]
+    else:
+        arrays = [np.array([], dtype=object) for _ in range(width)]
+    # drop rows that are entirely empty, in any column
+    filled = np.zeros(len(body), dtype=bool)
+    for cells in arrays:
+        filled |= (cells != "") & (cells != None)  # noqa: E711 - element-wise on an object array
+    if not filled.all():
+        arrays = [cells[filled] for cells in arrays]
+        rows_no = rows_no[filled]
+    n_rows = len(rows_no)
     headings = {name: str(raw.rows[header_index][j]).strip() for j, name in mapping.items()}
     source = schema.source_table_name(raw.sheet if raw.sheet and schema.table_for(raw.sheet) else raw.file.stem, spec)
     frame: dict[str, object] = {}
-    bad_any = np.zeros(len(body), dtype=bool)
+    bad_any = np.zeros(n_rows, dtype=bool)
     id_col = next((c.name for c in spec.columns if c.required and c.kind == "id"), None)
     ids: pd.Series | None = None
     if id_col is not None:
         j = next(j for j, n in mapping.items() if n == id_col) if id_col in mapping.values() else None
-        ids = _ids(pd.Series(columns[j] if j is not None else [None] * len(body), dtype=object))[0]
+        ids = _ids(pd.Series(arrays[j] if j is not None else [None] * n_rows, dtype=object))[0]
     for col in spec.columns:
         j = next((j for j, n in mapping.items() if n == col.name), None)
         if j is None:
-            frame[col.name] = pd.Series([None] * len(body), dtype=object).astype(_dtype(col.kind))
+            frame[col.name] = pd.Series([None] * n_rows, dtype=object).astype(_dtype(col.kind))
             continue
-        series = pd.Series(columns[j], dtype=object).replace("", None)
-        typed, bad = _CONVERTERS[col.kind](series)
+        cells = arrays[j].copy()
+        cells[cells == ""] = None
+        series = pd.Series(cells, dtype=object)
+        if col.name == id_col and ids is not None:
+            typed, bad = ids, pd.Series(False, index=series.index)
+        else:
+            typed, bad = _CONVERTERS[col.kind](series)
         frame[col.name] = typed
         missing = series.isna().to_numpy() & col.required
         bad_mask = bad.to_numpy() | missing
@@ -390,16 +439,20 @@ _KIND_WORDS = {"id": "id", "text": "text", "date": "date", "decimal": "number", 
 def load_inputs(folder: str | Path) -> Inputs:
     """Read and type every table in the folder. Raises ``InputError`` for whole-file problems."""
     folder = Path(folder)
-    found, files, ignored, notes = read_folder(folder)
-    issues: list[Issue] = [Issue("", "", ENCODING, "flagged", note) for note in notes]
+    found, files, ignored, _notes = read_folder(folder)
+    issues: list[Issue] = [
+        Issue("", "", ENCODING, "flagged", raw.note, raw.file.name, raw.sheet) for raw, _ in found if raw.note
+    ]
     parts: dict[str, list[pd.DataFrame]] = {}
     headings: dict[str, dict[str, str]] = {}
+    sheet_headings: dict[tuple[str, str], dict[str, str]] = {}
     for raw, spec in found:
         if not any(any(c not in (None, "") for c in r) for r in raw.rows):
             raise InputError(f"{where(raw.file.name, raw.sheet, None)}: the sheet is empty (table {spec.name})")
         frame, seen = type_sheet(raw, spec, issues)
         parts.setdefault(spec.name, []).append(frame)
         headings.setdefault(spec.name, {}).update(seen)
+        sheet_headings[(raw.file.name, raw.sheet)] = seen
     if not any(t in parts for t in schema.BILLABLE_TABLES):
         names = ", ".join(f.path.name for f in files) or "none"
         raise InputError(
@@ -410,4 +463,4 @@ def load_inputs(folder: str | Path) -> Inputs:
     tables = {
         name: pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0] for name, frames in parts.items()
     }
-    return Inputs(folder, tables, issues, files, ignored, headings)
+    return Inputs(folder, tables, issues, files, ignored, headings, sheet_headings)

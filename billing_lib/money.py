@@ -39,11 +39,13 @@ def minor_digits(currency: Currency) -> int:
     return _MINOR_UNITS.get(currency.upper(), 2)
 
 
-def parse_decimal(value: object) -> Decimal | None:
+def parse_decimal(value: object, *, decimal_comma: bool | None = None) -> Decimal | None:
     """The exact decimal a cell holds, or None when it is empty. Raises ValueError when it is not a number.
 
     Accepts ints, floats (taken as their shortest text), Decimals and text such as ``1,234.50``,
-    ``€ 12``, ``(12.00)`` (a credit) or ``3.5000``.
+    ``1.234,50``, ``€ 12``, ``(12.00)`` (a credit) or ``3.5000``. ``decimal_comma`` says how text
+    with a comma is read: True for ``1.234,5`` style, False for ``1,234.5``, None to judge from
+    the text itself (the later of ``.`` and ``,`` is the decimal mark; ``1,234`` is a thousand).
     """
     if value is None:
         return None
@@ -66,11 +68,13 @@ def parse_decimal(value: object) -> Decimal | None:
     if negative:
         text = text[1:-1]
     text = _SYMBOLS.sub("", text) if not text[:1].isdigit() and text[:1] not in "+-." else text
-    if "," in text:
-        if "." in text or re.fullmatch(r"-?\d{1,3}(,\d{3})+", text):
-            text = text.replace(",", "")  # thousands separators
+    if decimal_comma is None and "," in text:
+        if "." in text:
+            decimal_comma = text.rfind(",") > text.rfind(".")
         else:
-            text = text.replace(",", ".")  # decimal comma
+            decimal_comma = not re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+", text)
+    # 1.234,50 or 1,234.50
+    text = text.replace(".", "").replace(",", ".") if decimal_comma else text.replace(",", "")
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -108,17 +112,40 @@ def decimals_of(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     cells that held something that is not a number.
     """
     uniques = pd.unique(values.to_numpy(dtype=object))
+    comma = _comma_column(uniques)
     parsed: dict[object, Decimal | None] = {}
     bad_values: set[object] = set()
     for raw in uniques:
         try:
-            parsed[raw] = parse_decimal(raw)
+            parsed[raw] = parse_decimal(raw, decimal_comma=comma)
         except ValueError:
             parsed[raw] = None
             bad_values.add(raw)
     lookup = values.map(parsed.get) if len(parsed) else values
     bad = values.isin(list(bad_values)) if bad_values else pd.Series(False, index=values.index)
     return lookup.astype(object), bad
+
+
+_DOT_READING = re.compile(r"[-+]?(\d{1,3}(,\d{3})+|\d*)(\.\d*)?")
+_COMMA_READING = re.compile(r"[-+]?(\d{1,3}(\.\d{3})+|\d*)(,\d*)?")
+
+
+def _comma_column(uniques: Iterable[object]) -> bool | None:
+    """True when a column's text is written with decimal commas (``3,1750``), judged from its values.
+
+    ``386,645`` alone could be either; a column where some value can only be read with a decimal
+    comma (``12,5``, ``1.234,50``) and none only with a decimal point reads all its values that way.
+    """
+    comma_only = dot_only = False
+    for raw in uniques:
+        if not isinstance(raw, str) or ("," not in raw and "." not in raw):
+            continue
+        text = _STRIP.sub("", raw).strip("()")
+        text = _SYMBOLS.sub("", text) if not text[:1].isdigit() and text[:1] not in "+-.," else text
+        dot, comma = bool(_DOT_READING.fullmatch(text)), bool(_COMMA_READING.fullmatch(text))
+        comma_only |= comma and not dot
+        dot_only |= dot and not comma
+    return True if comma_only and not dot_only else None
 
 
 def minor_units_of(amounts: pd.Series, currencies: pd.Series) -> np.ndarray:

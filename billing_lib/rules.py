@@ -122,6 +122,7 @@ def _time_entries(raw: pd.DataFrame) -> pd.DataFrame:
     ]
     to_bill = raw["hours_to_bill"]
     out["quantity"] = to_bill.where(to_bill.notna(), pd.Series(summed, index=raw.index, dtype=object))
+    out["quantity_column"] = np.where(to_bill.notna(), "hours_to_bill", "hours_worked")  # named in messages
     out["unit_price"] = raw["rate"]
     out["supplied_amount"] = raw["amount"]
     out["own_po"] = ""  # labour cannot carry its own PO: it takes its task's or ticket's
@@ -191,6 +192,21 @@ def _issue(row: pd.Series, reason: str, message: str, column: str = "", action: 
                  f"{place}: {message}", str(row["_file"]), sheet, int(row["_row"]), column)
 
 
+def issues_for(rows: pd.DataFrame, reason: str, messages: pd.Series | str, action: str = "held",
+               column: str = "") -> list[Issue]:
+    """One issue per row of ``rows`` (an items frame), built column-wise: cheap for thousands of flags."""
+    if rows.empty:
+        return []
+    texts = [messages] * len(rows) if isinstance(messages, str) else messages.loc[rows.index].astype("str").tolist()
+    sheets = [s if isinstance(s, str) else "" for s in rows["_sheet"]]
+    return [
+        Issue(str(src), str(item), reason, action, f"{where(str(f), sh, int(r), column)}: {text}",  # type: ignore[arg-type]
+              str(f), sh, int(r), column)
+        for src, item, f, sh, r, text in zip(rows["source_table"], rows["item_id"], rows["_file"], sheets,
+                                             rows["_row"], texts, strict=True)
+    ]
+
+
 def resolve_links(items: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
     """Customer, names, PO cascade and billing settings from the reference tables."""
     contracts, projects = inputs.table("contracts"), inputs.table("projects")
@@ -227,10 +243,10 @@ def resolve_links(items: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
     po = pd.Series("", index=items.index, dtype="str")
     source = pd.Series("", index=items.index, dtype="str")
     for name, values in levels:
-        take = (po.str.strip() == "") & (values.str.strip() != "")
+        take = (po == "") & (values != "")  # texts come stripped from the reader
         po = po.where(~take, values)
         source = source.where(~take, name)
-    items["po_raw"] = po.str.strip()
+    items["po_raw"] = po
     items["po_source"] = source
     # settings: item -> ticket/contract -> resource/billing code
     items["cost_centre"] = _first(items["cost_centre"],
@@ -270,9 +286,10 @@ def compute_amounts(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, 
         from_code = items["billing_code_id"].map(prices)
         labour = items["kind"] == "labour"
         items["unit_price"] = items["unit_price"].where(items["unit_price"].notna() | ~labour, from_code)
-    supplied = items["supplied_amount"].to_numpy(object)
-    qty = items["quantity"].to_numpy(object)
-    rate = items["unit_price"].to_numpy(object)
+    # a code missing from the billing codes table maps to NaN: every kind of missing becomes None
+    supplied, qty, rate = (items[c].astype(object).where(items[c].notna(), None).to_numpy(object)
+                           for c in ("supplied_amount", "quantity", "unit_price"))
+    items["unit_price"] = pd.Series(rate, index=items.index, dtype=object)
     exact = np.empty(len(items), dtype=object)
     no_rate = np.zeros(len(items), dtype=bool)
     for i in range(len(items)):
@@ -332,23 +349,28 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
     for idx in items.index[dupes & (held_reason == "")]:
         row = items.loc[idx]
         first = items[(items["source_table"] == row["source_table"]) & (items["item_id"] == row["item_id"])].iloc[0]
-        issues.append(_issue(row, DUPLICATE_ITEM, f"item id {row['item_id']} appears again (first on row {first['_row']})"))
+        column = _heading(inputs, row, "item_id")
+        same_sheet = first["_file"] == row["_file"] and first["_sheet"] == row["_sheet"]
+        first_at = f"row {first['_row']}" if same_sheet else where(str(first["_file"]), str(first["_sheet"]),
+                                                                    int(first["_row"]))
+        message = f"item id {row['item_id']} appears again (first on {first_at})"
+        issues.append(_issue(row, DUPLICATE_ITEM, message, column))
     held_reason[dupes & (held_reason == "")] = DUPLICATE_ITEM
     # negative hours on raw time entries are a data error; credits on billing items are fine
     qty = items["quantity"]
-    negative = (items["source_table"] == "time_entries") & qty.map(lambda q: q is not None and q < 0)
+    labour_rows = items["source_table"] == "time_entries"
+    negative = labour_rows & False
+    negative[labour_rows] = qty[labour_rows].map(lambda q: q is not None and q < 0).astype(bool)
     for idx in items.index[negative & (held_reason == "")]:
         row = items.loc[idx]
-        column = inputs.headings.get("time_entries", {}).get("hours_to_bill") or inputs.headings.get(
-            "time_entries", {}).get("hours_worked", "hours")
+        column = _heading(inputs, row, str(row["quantity_column"]), "hours")
         issues.append(_issue(row, INVALID_ROW, f"negative hours ({row['quantity']}) on a time entry", column))
     held_reason[negative & (held_reason == "")] = INVALID_ROW
     # customer
     no_customer = (items["customer_id"] == "") & (held_reason == "")
     for idx in items.index[no_customer]:
         row = items.loc[idx]
-        column = inputs.headings.get(str(row["source_table"]) if row["source_table"] in inputs.headings else
-                                     _table_of(str(row["source_table"])), {}).get("customer_id", "companyID")
+        column = _heading(inputs, row, "customer_id", "companyID")
         issues.append(_issue(row, INVALID_ROW, "no customer: neither the row nor its ticket, task, project or "
                              "contract names one", column))
     held_reason[no_customer] = INVALID_ROW
@@ -357,23 +379,31 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
     no_rate &= held_reason == ""
     for idx in items.index[no_rate]:
         row = items.loc[idx]
+        column = _heading(inputs, row, "billing_code_id") or _heading(inputs, row, "rate")
         issues.append(_issue(row, NO_RATE, "no amount and no rate (neither the row nor its billing code "
-                             f"{row['billing_code_id'] or '(none)'} has a unit price)"))
+                             f"{row['billing_code_id'] or '(none)'} has a unit price)", column))
     held_reason[no_rate] = NO_RATE
 
-    items["po_key"] = items["po_raw"].map(po_key)
+    keys = {raw: po_key(raw) for raw in pd.unique(items["po_raw"].to_numpy(object))}
+    items["po_key"] = items["po_raw"].map(keys).astype("str")
     items["po_number"] = items["po_raw"]
     start = pd.Timestamp(period.start)
     items["late"] = (items["item_date"] < start).fillna(False)
-    for idx in items.index[items["late"] & (held_reason == "")]:
-        row = items.loc[idx]
-        issues.append(_issue(row, LATE, f"dated {row['item_date']:%Y-%m-%d}, before the period {period}; "
-                             "invoiced now", action="flagged"))
-    items = items.drop(columns=["supplied_amount", "own_po", "po_raw", "_bad"])
+    late = items[items["late"] & (held_reason == "")]
+    issues += issues_for(late, LATE, "dated " + late["item_date"].dt.strftime("%Y-%m-%d")
+                         + f", before the period {period}; invoiced now", action="flagged")
+    items = items.drop(columns=["supplied_amount", "own_po", "po_raw", "_bad", "quantity_column"],
+                       errors="ignore")
     items = items.reindex(columns=list(ITEM_COLUMNS))
     held = items[held_reason != ""].assign(reason=held_reason[held_reason != ""])
     kept = items[held_reason == ""].reset_index(drop=True)
     return Prepared(period, kept, held.reset_index(drop=True), issues, skipped, read, inputs, companies)
+
+
+def _heading(inputs: Inputs, row: pd.Series, column: str, default: str = "") -> str:
+    """The heading the row's own file and sheet gives a canonical column (``default`` when it has none)."""
+    sheet = str(row["_sheet"]) if isinstance(row["_sheet"], str) else ""
+    return inputs.heading(_table_of(str(row["source_table"])), str(row["_file"]), sheet, column, default)
 
 
 def _table_of(source_table: str) -> str:

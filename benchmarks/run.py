@@ -1,0 +1,236 @@
+"""Measure the product against the floor, side by side in one run, and print the table.
+
+    ./dev bench                      # 10k, 100k and 200k items
+    ./dev bench --million            # also 1,000,000 items (several minutes, ~GBs of disk)
+    ./dev bench --scales 20000       # just one size, e.g. for a quick look
+    ./dev bench --json out.json      # also write the figures as JSON
+
+Each size gets a month from ``billing sample --scale N`` (xlsx). For each, every command runs in its
+own process (wall time and peak memory of that process tree), next to the floors measured in the
+same run: a bare ``pandas.read_excel(engine="calamine")`` of the same files, a bare pandas
+``groupby(key).sum()`` of the same items, and bare xlsxwriter writing the same number of workbooks
+and rows. Ratios are computed within the run, so a busy machine moves both sides together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PERIOD = "2026-10"
+
+TARGETS = {
+    "check / read floor": 1.3,
+    "consolidate / groupby floor": 3.0,
+    "invoice writing / xlsxwriter floor": 2.0,
+    "invoice --draft / (read + write floors)": 1.5,
+}
+
+
+def timed(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run a command in a child that reports the peak RSS of its whole tree: (seconds, peak MB, output)."""
+    probe = (
+        "import resource, subprocess, sys, time;"
+        "t = time.perf_counter(); p = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+        "dt = time.perf_counter() - t;"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024;"
+        "print(f'@@{dt:.4f} {peak:.1f} {p.returncode}');"
+        "sys.stderr.write(p.stdout[-2000:] + p.stderr[-4000:])"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})})
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("@@"))
+    seconds, peak, code = line[2:].split()
+    if int(code) not in (0, 1):  # `billing check` exits 1 when something blocks invoicing: that is a result
+        raise SystemExit(f"benchmark command failed ({code}): {' '.join(cmd)}\n{proc.stderr}")
+    return float(seconds), float(peak), proc.stderr
+
+
+def in_child(code: str, *args: str) -> dict[str, float]:
+    """Run a Python snippet in a fresh process (own memory, no warm caches) that prints a JSON dict."""
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark step failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# The read floor is a whole process like `billing check` is: interpreter start, pandas import, read.
+READ_FLOOR = """
+import sys
+from pathlib import Path
+import pandas as pd
+for path in sorted(Path(sys.argv[1]).glob("*.xlsx")):
+    pd.read_excel(path, sheet_name=None, engine="calamine", header=None)
+"""
+
+CONSOLIDATE = """
+import json, sys, time
+from pathlib import Path
+from billing_lib.pipeline import RunOptions, prepare
+from billing_lib.consolidate import consolidate
+from billing_lib.widgets import Workbook
+opts = RunOptions(inputs=Path(sys.argv[1]), period=sys.argv[2], register=Path(sys.argv[3]))
+prep, ref, previously = prepare(opts)
+items = prep.items
+out = {}
+for method, key in (("po_number", "po_number"), ("contract", "contract_id"), ("customer", "customer_id")):
+    t = time.perf_counter(); floor = items.groupby(["customer_id", "currency", key])["amount_minor"].sum()
+    out[f"groupby_{method}"] = time.perf_counter() - t
+    t = time.perf_counter(); s = consolidate(prep, method, force=True)
+    out[f"consolidate_{method}"] = time.perf_counter() - t
+    out[f"invoices_{method}"] = len(s.invoices)
+# the widget: switching method after the first load
+try:
+    wb = Workbook(opts, prepared=(prep, ref, previously))
+    t = time.perf_counter(); wb.set_method("contract"); out["widget_switch"] = time.perf_counter() - t
+except TypeError:
+    wb = Workbook(opts)
+    t = time.perf_counter(); wb.set_method("contract"); out["widget_switch"] = time.perf_counter() - t
+print(json.dumps(out))
+"""
+
+WRITE = """
+import json, sys, time, tempfile, shutil
+from pathlib import Path
+import xlsxwriter
+from billing_lib.pipeline import RunOptions, analyse
+from billing_lib.excel import write_invoices
+opts = RunOptions(inputs=Path(sys.argv[1]), period=sys.argv[2], register=Path(sys.argv[3]), draft=True)
+analysis = analyse(opts)
+s = analysis.invoice_set
+rows = s.items.groupby("invoice_number").size().tolist()
+tmp = Path(tempfile.mkdtemp())
+t = time.perf_counter()
+for i, n in enumerate(rows):
+    wb = xlsxwriter.Workbook(str(tmp / f"floor-{i}.xlsx"), {"constant_memory": True})
+    ws = wb.add_worksheet("Invoice"); detail = wb.add_worksheet("Detail")
+    for r in range(n):
+        ws.write_row(r, 0, ("2026-10-01", "description of the work", "PO-1", 1.5, 100.0, 150.0))
+        detail.write_row(r, 0, ("billing_items", str(r), "2026-10-01", "description", "PO-1", 1.5, 100.0, 150.0))
+    wb.close()
+floor = time.perf_counter() - t
+shutil.rmtree(tmp); tmp.mkdir()
+t = time.perf_counter()
+write_invoices(s, tmp / "invoices", workers=2)
+ours = time.perf_counter() - t
+shutil.rmtree(tmp)
+print(json.dumps({"write_floor": floor, "write_ours": ours, "workbooks": len(rows), "rows": int(sum(rows))}))
+"""
+
+
+def bench_size(n: int, work: Path, with_batch: bool) -> dict[str, float]:
+    month = work / f"month-{n}"
+    if not (month / ".complete").exists():
+        t = time.perf_counter()
+        subprocess.run([str(BIN / "billing"), "sample", "--out", str(month), "--scale", str(n)], check=True,
+                       capture_output=True)
+        (month / ".complete").write_text("")
+        print(f"  generated {n:,} items in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    register = work / f"register-{n}.sqlite"  # never created: every run here is a draft
+    res: dict[str, float] = {"items": n}
+    res["read_floor"], res["read_floor_mb"], _ = timed([sys.executable, "-c", READ_FLOOR, str(month)])
+    common = ["--inputs", str(month), "--period", PERIOD, "--register", str(register)]
+    res["check_s"], res["check_mb"], _ = timed([str(BIN / "billing"), "check", *common])
+    out = work / f"out-{n}"
+    res["invoice_s"], res["invoice_mb"], _ = timed(
+        [str(BIN / "billing"), "invoice", *common, "--draft", "--out", str(out)])
+    if with_batch:
+        res["batch_s"], res["batch_mb"], _ = timed(
+            [str(BIN / "billing"), "batch", *common, "--draft", "--out", str(work / f"batch-{n}")])
+    res.update(in_child(CONSOLIDATE, str(month), PERIOD, str(register)))
+    res.update(in_child(WRITE, str(month), PERIOD, str(register)))
+    return res
+
+
+def ratios(r: dict[str, float]) -> dict[str, float]:
+    out = {
+        "check / read floor": r["check_s"] / r["read_floor"],
+        "consolidate / groupby floor": max(r[f"consolidate_{m}"] / r[f"groupby_{m}"]
+                                           for m in ("po_number", "contract", "customer")),
+        "invoice writing / xlsxwriter floor": r["write_ours"] / r["write_floor"],
+        "invoice --draft / (read + write floors)": r["invoice_s"] / (r["read_floor"] + r["write_floor"]),
+    }
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", default="10000,100000,200000", help="comma-separated item counts")
+    parser.add_argument("--million", action="store_true", help="also run 1,000,000 items")
+    parser.add_argument("--no-batch", action="store_true", help="skip `billing batch` (papermill)")
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work", help="scratch folder (kept)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    scales = [int(s) for s in args.scales.split(",") if s]
+    if args.million and 1_000_000 not in scales:
+        scales.append(1_000_000)
+    args.work.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"python {platform.python_version()}", file=sys.stderr)
+    results = []
+    for n in scales:
+        print(f"size {n:,} …", file=sys.stderr)
+        r = bench_size(n, args.work, with_batch=not args.no_batch)
+        r.update({f"ratio: {k}": v for k, v in ratios(r).items()})
+        results.append(r)
+        print_table(results)
+    verdicts = judge(results)
+    print()
+    for line in verdicts:
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps({"machine_cores": os.cpu_count(), "results": results,
+                                         "verdicts": verdicts}, indent=2))
+    return 0
+
+
+def print_table(results: list[dict[str, float]]) -> None:
+    cols = [("items", "{:,.0f}"), ("read_floor", "{:.2f}"), ("check_s", "{:.2f}"), ("check_mb", "{:.0f}"),
+            ("invoice_s", "{:.2f}"), ("invoice_mb", "{:.0f}"), ("batch_s", "{:.2f}"), ("batch_mb", "{:.0f}"),
+            ("groupby_po_number", "{:.3f}"), ("consolidate_po_number", "{:.3f}"), ("write_floor", "{:.2f}"),
+            ("write_ours", "{:.2f}"), ("widget_switch", "{:.3f}")]
+    print()
+    print(" | ".join(f"{c:>12}" for c, _ in cols))
+    for r in results:
+        print(" | ".join(f"{(fmt.format(r[c]) if c in r else '-'):>12}" for c, fmt in cols))
+    print()
+    print(f"{'items':>10} | " + " | ".join(f"{k:>40}" for k in TARGETS))
+    for r in results:
+        print(f"{r['items']:>10,.0f} | " + " | ".join(
+            f"{r[f'ratio: {k}']:>33.2f}x ({'ok' if r[f'ratio: {k}'] <= v else 'OVER'})" for k, v in TARGETS.items()))
+
+
+def judge(results: list[dict[str, float]]) -> list[str]:
+    lines = []
+    by_n = {int(r["items"]): r for r in results}
+    for r in results:
+        for k, limit in TARGETS.items():
+            value = r[f"ratio: {k}"]
+            lines.append(f"{'PASS' if value <= limit else 'FAIL'} {int(r['items']):>9,} {k}: {value:.2f}x (target <= {limit}x)")
+    if 200_000 in by_n and "batch_s" in by_n[200_000]:
+        extra = by_n[200_000]["batch_s"] - by_n[200_000]["invoice_s"]
+        lines.append(f"{'PASS' if extra <= 10 else 'FAIL'}   200,000 batch adds {extra:.1f} s over invoice (target <= 10 s)")
+    if 200_000 in by_n:
+        sw = by_n[200_000]["widget_switch"]
+        lines.append(f"{'PASS' if sw <= 1 else 'FAIL'}   200,000 widget method switch {sw:.2f} s (target <= 1 s)")
+    if 1_000_000 in by_n:
+        peak = max(by_n[1_000_000][k] for k in ("check_mb", "invoice_mb"))
+        lines.append(f"{'PASS' if peak < 3072 else 'FAIL'} 1,000,000 peak memory {peak:,.0f} MB (target < 3 GB)")
+        if 100_000 in by_n:
+            growth = by_n[1_000_000]["invoice_s"] / by_n[100_000]["invoice_s"]
+            lines.append(f"{'PASS' if growth <= 12 else 'FAIL'} 100k -> 1M invoice time grows {growth:.1f}x (target <= 12x)")
+    return lines
+
+
+if __name__ == "__main__":
+    sys.exit(main())
