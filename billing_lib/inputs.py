@@ -159,9 +159,12 @@ def read_folder(folder: Path) -> tuple[list[tuple[RawSheet, schema.TableSpec]], 
         if suffix not in (".xlsx", ".xlsm", ".csv"):
             ignored.append(path.name)
             continue
-        if path.stat().st_size == 0:
-            raise InputError(f"{path.name}: the file is empty")
         file_spec = schema.table_for(path.stem)
+        if path.stat().st_size == 0:
+            if file_spec is None and suffix == ".csv":
+                ignored.append(path.name)
+                continue
+            raise InputError(f"{path.name}: the file is empty")
         if suffix == ".csv":
             if file_spec is None:
                 ignored.append(path.name)

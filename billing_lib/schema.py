@@ -86,7 +86,8 @@ _LINKS = (
     C("role_id", "id", "roleID"),
     C("invoice_id", "id", "invoiceID", "Invoice ID"),
     C("invoice_number", "text", "invoiceNumber", "Invoice Number", "Invoice No"),
-    C("currency", "text", "currencyCode", "Currency Code", "currencyID"),
+    # Autotask's currencyID is a numeric id, not an ISO code: deliberately not an alias of currency
+    C("currency", "text", "currencyCode", "Currency Code"),
     C("cost_centre", "text", "costCentre", "costCenter", "cost_center", "Cost Centre", "Cost Center", "department"),
     C("workplace", "text", "workplaceName", "site", "location", "Work Location", "siteName"),
     C("billing_contact", "text", "billingContact", "billing_contact_name", "billToContact"),
@@ -230,7 +231,7 @@ COMPANIES = TableSpec(
         C("customer_id", "id", "id", "companyID", "company_id", "customerID", "accountID", required=True),
         C("customer_name", "text", "companyName", "company_name", "name", "customerName", "accountName"),
         C("company_number", "text", "companyNumber"),
-        C("currency", "text", "currencyCode", "currencyID"),
+        C("currency", "text", "currencyCode"),
         C("tax_rate", "decimal", "taxRate", "Tax Rate", "tax_percent", "vat_rate"),
         C("requires_po", "bool", "requiresPO", "Requires PO", "po_required", "require_po"),
         C("consolidation_method", "text", "consolidationMethod", "invoice_consolidation_method"),
