@@ -143,10 +143,22 @@ def analyse(options: RunOptions, prepared: tuple[Prepared, pd.DataFrame, pd.Data
     prep, ref, previously = prepared or prepare(options)
     timings["read_and_check"] = time.perf_counter() - start
     start = time.perf_counter()
-    invoice_set = consolidate(prep, options.method, force=options.force_method,
-                              split_by_contact=options.split_by_contact, invoice_date=options.invoice_date)
+    invoice_set = consolidate_month(options, prep)
     timings["consolidate"] = time.perf_counter() - start
     return _finish_analysis(options, prep, ref, previously, invoice_set, timings)
+
+
+def consolidate_month(options: RunOptions, prep: Prepared) -> InvoiceSet:
+    """The invoices ``analyse`` makes of the prepared month under the options' method (draft numbers)."""
+    return consolidate(prep, options.method, force=options.force_method, split_by_contact=options.split_by_contact,
+                       invoice_date=options.invoice_date)
+
+
+def finish_analysis(options: RunOptions, prepared: tuple[Prepared, pd.DataFrame, pd.DataFrame],
+                    invoice_set: InvoiceSet) -> Analysis:
+    """``analyse`` of invoices already made by ``consolidate_month`` (the widgets show them before the burn-down)."""
+    prep, ref, previously = prepared
+    return _finish_analysis(options.checked(), prep, ref, previously, invoice_set, {})
 
 
 def _finish_analysis(options: RunOptions, prep: Prepared, ref: pd.DataFrame, previously: pd.DataFrame,
@@ -154,7 +166,7 @@ def _finish_analysis(options: RunOptions, prep: Prepared, ref: pd.DataFrame, pre
     start = time.perf_counter()
     period = Period.parse(options.period)
     bd = bdmod.burndown(invoice_set.items, ref, period, previously)
-    series = bdmod.burn_series(invoice_set.items, ref, previously)
+    series = bdmod.burn_series(invoice_set.items, ref, previously, period=period)
     held = pd.concat([prep.held, invoice_set.excluded], ignore_index=True)
     exposure = bdmod.exposure(invoice_set.items, held)
     checklist = build_checklist(prep, bd, exposure)
@@ -228,6 +240,7 @@ def _manifest(analysis: Analysis, totals: dict[str, dict[str, str]], started: dt
             "flagged_by_reason": pd.Series([i.reason for i in flagged]).value_counts().to_dict() if flagged else {},
         },
         "totals": totals,
+        "checklist": analysis.checklist.as_dict(),
         "timings_seconds": {k: round(v, 3) for k, v in analysis.timings.items()},
         "versions": versions(),
     }
@@ -265,8 +278,8 @@ def write_outputs(analysis: Analysis, folder: Path, started: dt.datetime, progre
         write_summary(folder / "summary.xlsx", {
             "Invoices": invoices, "Lines": invoice_lines_frame(invoice_set.items), "Items": items,
             "Exceptions": exceptions, "PO burn-down": bd_csv, "Exposure": exposure_csv,
-            "Charges per PO": bdmod.charges_per_po(invoice_set.items),
-            "Hours per PO": bdmod.hours_per_po(invoice_set.items),
+            "Charges per PO": bdmod.per_po_csv_frame(bdmod.charges_per_po(invoice_set.items)),
+            "Hours per PO": bdmod.per_po_csv_frame(bdmod.hours_per_po(invoice_set.items)),
         }, images[:1])
     manifest = _manifest(analysis, totals, started)
     manifest["outputs"] = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
