@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import platform
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -90,9 +91,49 @@ def exceptions_frame(issues: Iterable[Issue], held: pd.DataFrame) -> pd.DataFram
     return out
 
 
+# Text columns that carry words from the inputs; amounts and ids are left exactly as they are.
+_FREE_TEXT = ("customer_name", "description", "message", "value", "billing_code", "group_key", "po_number", "column")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?\d[\d.,]*$")
+
+
+def csv_safe(values: pd.Series) -> pd.Series:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection).
+
+    Plain numbers (``-20.00``) are untouched.
+    """
+    def one(v: object) -> object:
+        if isinstance(v, str) and v.startswith(_FORMULA_START) and not _NUMBER.match(v):
+            return "'" + v
+        return v
+
+    return values.map(one)
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 CSV, every value as text (no index); spreadsheets see text, not formulas, as typed."""
-    frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    """UTF-8 CSV (no index); free text that looks like a formula is neutralised for spreadsheets."""
+    safe = frame.copy()
+    for column in _FREE_TEXT:
+        if column in safe and len(safe):
+            safe[column] = csv_safe(safe[column])
+    safe.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+
+
+_MONEY_COLUMNS = ("net_amount", "tax_amount", "total_amount", "amount", "authorised_amount", "previously_invoiced",
+                  "this_period", "consumed", "remaining", "percent_used", "held_amount", "hours", "authorised_hours",
+                  "hours_consumed", "tax_rate")
+_DATE_COLUMNS = ("item_date", "date", "projected_exhaustion_date")
+
+
+def for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same table with amounts as numbers and dates as dates, for ``summary.xlsx`` (a view, not a sum)."""
+    out = frame.copy()
+    for column in out.columns:
+        if column in _MONEY_COLUMNS:
+            out[column] = pd.to_numeric(out[column].replace("", None), errors="coerce")
+        elif column in _DATE_COLUMNS:
+            out[column] = pd.to_datetime(out[column].replace("", None), errors="coerce")
+    return out
 
 
 def sha256_of(path: Path) -> str:

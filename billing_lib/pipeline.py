@@ -29,6 +29,7 @@ from .models import Issue
 from .money import format_minor
 from .outputs import (
     exceptions_frame,
+    for_spreadsheet,
     invoice_items_frame,
     invoice_lines_frame,
     invoices_frame,
@@ -275,12 +276,13 @@ def write_outputs(analysis: Analysis, folder: Path, started: dt.datetime, progre
         say("writing invoice workbooks")
         write_invoices(invoice_set, folder / "invoices", template=opts.template, workers=opts.workers,
                        progress=opts.progress)
-        write_summary(folder / "summary.xlsx", {
+        sheets = {
             "Invoices": invoices, "Lines": invoice_lines_frame(invoice_set.items), "Items": items,
             "Exceptions": exceptions, "PO burn-down": bd_csv, "Exposure": exposure_csv,
             "Charges per PO": bdmod.per_po_csv_frame(bdmod.charges_per_po(invoice_set.items)),
             "Hours per PO": bdmod.per_po_csv_frame(bdmod.hours_per_po(invoice_set.items)),
-        }, images[:1])
+        }
+        write_summary(folder / "summary.xlsx", {name: for_spreadsheet(f) for name, f in sheets.items()}, images[:1])
     manifest = _manifest(analysis, totals, started)
     manifest["outputs"] = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     write_manifest(folder / "manifest.json", manifest)
@@ -305,6 +307,14 @@ def _swap_into_place(tmp: Path, out: Path, draft: bool) -> None:
             old.rename(keep / f"run-{stamp}")
         else:
             shutil.rmtree(old, ignore_errors=True)
+
+
+REGISTER_WAIT_SECONDS = 600.0
+
+
+def _written_by(out: Path, started: dt.datetime) -> bool:
+    manifest = out / "manifest.json"
+    return manifest.exists() and f'"started": "{started.isoformat(timespec="seconds")}"' in manifest.read_text()
 
 
 def run_invoice(options: RunOptions, progress: Progress | None = None,
@@ -339,10 +349,16 @@ def run_invoice(options: RunOptions, progress: Progress | None = None,
             from .register import Register
 
             options.register_path.parent.mkdir(parents=True, exist_ok=True)
-            with Register(options.register_path) as register:
+            # a final run waits its turn behind another one writing the same register
+            with Register(options.register_path, timeout=REGISTER_WAIT_SECONDS) as register:
                 register.finalise(analysis.invoice_set, options.number_format, write)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not options.draft and not tmp.exists() and out.exists() and _written_by(out, started):
+            # the files were moved into place but the register did not commit: they are not invoices
+            aside = out.with_name(f"{out.name}.not-recorded-{started:%Y%m%dT%H%M%S}")
+            out.rename(aside)
+            say(f"the register did not record this run; its files were moved to {aside}")
         raise
     numbers = list(analysis.invoice_set.invoices["invoice_number"]) if analysis else []
     return RunResult(out, analysis, numbers, manifest)
