@@ -28,3 +28,15 @@ def default_out(period: str) -> Path:
 
 def default_register() -> Path:
     return outputs_root() / "register.sqlite"
+
+
+def notebook_outputs_root() -> Path:
+    """The project's ``outputs/``, for the notebooks (run in ``notebooks/``); ``BILLING_OUTPUTS`` moves it."""
+    moved = os.environ.get("BILLING_OUTPUTS")
+    return Path(moved).resolve() if moved else PROJECT_ROOT / "outputs"
+
+
+def notebook_inputs() -> Path:
+    """The notebooks' default inputs: ``BILLING_INPUTS`` if set (Voilà has no parameters), else the sample."""
+    moved = os.environ.get("BILLING_INPUTS")
+    return Path(moved).resolve() if moved else SAMPLE_DIR

@@ -1,0 +1,200 @@
+"""``billing batch``: both notebooks run headless with papermill; the executed notebooks are the audit record.
+
+``po_burndown.ipynb`` runs first: it only reads, and saves its report to a staging folder.
+``billing_workbook.ipynb`` runs second; its last cell exports with ``pipeline.run_invoice``, which
+writes the output folder all at once or not at all. Only when both notebooks succeed do the
+executed notebooks and the PO report move into the output folder (``<out>/notebooks/``,
+``<out>/po-report/``). When a notebook fails nothing has been invoiced, and the executed notebooks
+(with the error in them) go to ``<out parent>/<out name>-failed-notebooks/``, which the error names.
+
+Parameters are checked against each notebook's parameters cell (``papermill.inspect_notebook``)
+before anything runs: a parameter a notebook does not declare is a ``UsageError``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from . import config
+from .errors import BillingError, UsageError
+from .pipeline import RunOptions
+
+WORKBOOK = "billing_workbook.ipynb"
+BURNDOWN = "po_burndown.ipynb"
+KERNEL = "python3"
+
+Progress = Callable[[str], None]
+
+
+def workbook_parameters(options: RunOptions) -> dict[str, Any]:
+    """``billing_workbook.ipynb``'s parameters: the options of ``billing invoice``, and export."""
+    return {
+        "inputs": str(Path(options.inputs).resolve()), "period": options.period, "method": options.method,
+        "force_method": options.force_method, "out": str(options.out_dir.resolve()), "draft": options.draft,
+        "over_budget_policy": options.over_budget_policy, "register": str(options.register_path.resolve()),
+        "split_by_contact": options.split_by_contact, "number_format": options.number_format,
+        "template": str(Path(options.template).resolve()) if options.template else "", "excel": options.excel,
+        "invoice_date": options.invoice_date.isoformat() if options.invoice_date else "",
+        "export": True, "interactive": False,
+    }  # fmt: skip
+
+
+def burndown_parameters(options: RunOptions, report_dir: Path) -> dict[str, Any]:
+    """``po_burndown.ipynb``'s parameters: the same month, its report saved to ``report_dir``."""
+    return {
+        "inputs": str(Path(options.inputs).resolve()), "period": options.period,
+        "register": str(options.register_path.resolve()), "out": str(report_dir), "method": options.method,
+        "force_method": options.force_method, "over_budget_policy": options.over_budget_policy, "save": True,
+    }  # fmt: skip
+
+
+def declared_parameters(notebook: Path) -> dict[str, Any]:
+    """The parameters a notebook's ``parameters`` cell declares, by name."""
+    import papermill
+
+    return dict(papermill.inspect_notebook(str(notebook)))
+
+
+def check_parameters(
+    notebook: Path, parameters: Mapping[str, Any], declared: Mapping[str, Any] | None = None
+) -> None:
+    """``UsageError`` naming every parameter the notebook does not declare (``declared``: already read)."""
+    declared = declared_parameters(notebook) if declared is None else declared
+    unknown = [name for name in parameters if name not in declared]
+    if unknown:
+        raise UsageError(
+            f"{notebook.name} has no parameter {', '.join(map(repr, unknown))}; "
+            f"it declares {', '.join(declared)}"
+        )
+
+
+def plan(
+    options: RunOptions,
+    staging: Path,
+    extra: Mapping[str, Any] | None = None,
+    notebooks_dir: Path = config.NOTEBOOK_DIR,
+) -> list[tuple[Path, dict[str, Any]]]:
+    """(notebook, parameters) in the order they run; ``extra`` goes to each notebook that declares it.
+
+    Raises ``UsageError`` for a parameter a notebook does not declare, before anything runs.
+    """
+    runs = [
+        (notebooks_dir / BURNDOWN, burndown_parameters(options, staging / "po-report")),
+        (notebooks_dir / WORKBOOK, workbook_parameters(options)),
+    ]
+    extra = dict(extra or {})
+    declared = {nb: declared_parameters(nb) for nb, _ in runs}
+    nobody = [name for name in extra if not any(name in d for d in declared.values())]
+    if nobody:
+        raise UsageError(
+            f"no notebook has a parameter {', '.join(map(repr, nobody))}; "
+            + "; ".join(f"{nb.name} declares {', '.join(d)}" for nb, d in declared.items())
+        )
+    for notebook, params in runs:
+        params.update({k: v for k, v in extra.items() if k in declared[notebook]})
+        check_parameters(notebook, params, declared[notebook])
+    return runs
+
+
+def _cell_text(source: str) -> str:
+    first = next((line.strip() for line in str(source).splitlines() if line.strip()), "")
+    return first if len(first) <= 80 else first[:77] + "..."
+
+
+def _keep_failed(staging: Path, out: Path) -> Path:
+    """Move the executed notebooks of a failed batch beside (never into) the output folder."""
+    failed = out.parent / f"{out.name}-failed-notebooks"
+    shutil.rmtree(failed, ignore_errors=True)
+    staging.rename(failed)
+    return failed
+
+
+def _install(staging: Path, out: Path) -> None:
+    """Move the executed notebooks and the PO report into the finished output folder."""
+    for name in ("notebooks", "po-report"):
+        source, target = staging / name, out / name
+        if source.exists():
+            shutil.rmtree(target, ignore_errors=True)
+            source.rename(target)
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(out.parent / f"{out.name}-failed-notebooks", ignore_errors=True)  # an earlier attempt's
+
+
+def execute(
+    notebook: Path, executed: Path, parameters: Mapping[str, Any], timeout: int, progress_bar: bool, cwd: Path
+) -> None:
+    """Run one notebook with papermill into ``executed``; ``BillingError`` naming the failing cell."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters=dict(parameters),
+            kernel_name=KERNEL,
+            execution_timeout=timeout,
+            progress_bar=progress_bar,
+            cwd=str(cwd),
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        raise BillingError(
+            f"{notebook.name} failed in cell In [{exc.exec_count}] (cell {exc.cell_index} of the "
+            f"executed notebook: {_cell_text(exc.source)}): {exc.ename}: {exc.evalue}"
+        ) from None
+    except BillingError:
+        raise
+    except Exception as exc:  # no kernel, kernel died, a cell timed out
+        raise BillingError(
+            f"{notebook.name} could not be run: {type(exc).__name__}: {exc}".rstrip()
+        ) from None
+
+
+def run_batch(
+    options: RunOptions,
+    timeout: int = 1800,
+    progress: Progress | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    notebooks_dir: Path = config.NOTEBOOK_DIR,
+) -> Path:
+    """Run both notebooks for the month; return the output folder (invoices, reports, ``notebooks/``).
+
+    ``parameters`` adds notebook parameters (e.g. ``max_charts``) to the notebooks that declare them.
+    On a failure raises ``BillingError`` naming the notebook, the cell and the executed notebook to open;
+    nothing is invoiced and the output folder is left as it was.
+    """
+    options = options.checked()
+    say = progress or (lambda _msg: None)
+    out = options.out_dir.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}-batch-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    runs = plan(options, staging, parameters, notebooks_dir)
+    (staging / "notebooks").mkdir(parents=True)
+    try:
+        for i, (notebook, params) in enumerate(runs, start=1):
+            executed = staging / "notebooks" / notebook.name
+            say(f"running {notebook.name} ({i} of {len(runs)})")
+            try:
+                execute(notebook, executed, params, timeout, options.progress, notebooks_dir)
+            except BillingError as exc:
+                failed = _keep_failed(staging, out)
+                raise BillingError(
+                    f"{exc}. Nothing was invoiced; open {failed / 'notebooks' / notebook.name} to "
+                    "see the cell and its traceback"
+                ) from None
+    except BaseException:
+        if staging.exists():
+            _keep_failed(staging, out)
+        raise
+    _install(staging, out)
+    say(f"executed notebooks kept in {out / 'notebooks'}")
+    return out
+
+
+__all__ = ["BURNDOWN", "WORKBOOK", "check_parameters", "plan", "run_batch"]

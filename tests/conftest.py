@@ -1,0 +1,29 @@
+"""Shared fixtures: one small synthetic month per test session, and the notebooks' environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from billing_lib.sample import write_sample
+
+SAMPLE_PERIOD = "2026-10"
+SAMPLE_SCALE = 400  # billable items: every method gives several invoices, the whole session stays fast
+
+
+@pytest.fixture(scope="session")
+def sample_month(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small month of inputs (``billing sample --scale 400``), written once per session; read-only."""
+    folder = tmp_path_factory.mktemp("sample") / SAMPLE_PERIOD
+    write_sample(folder, SAMPLE_SCALE, period=SAMPLE_PERIOD)
+    return folder
+
+
+@pytest.fixture()
+def notebook_env(monkeypatch: pytest.MonkeyPatch, sample_month: Path, tmp_path: Path) -> Path:
+    """Notebooks' defaults pointed at the sample month and a temporary ``outputs/`` (returned)."""
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv("BILLING_INPUTS", str(sample_month))
+    monkeypatch.setenv("BILLING_OUTPUTS", str(outputs))
+    return outputs

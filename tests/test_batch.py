@@ -1,0 +1,109 @@
+"""``billing batch``: both notebooks through papermill, the executed notebooks kept, the same invoices as
+``billing invoice``, and failures that name the cell and leave no invoices behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from billing_lib import batch, cli, config
+from billing_lib.errors import BillingError, UsageError
+from billing_lib.pipeline import RunOptions
+
+pytestmark = pytest.mark.slow
+
+
+def errors_in(notebook: Path) -> list[str]:
+    nb = nbformat.read(notebook, as_version=4)
+    return [
+        o["ename"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o["output_type"] == "error"
+    ]
+
+
+def test_batch_invoices_equal_billing_invoice(
+    sample_month: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = [
+        "--inputs",
+        str(sample_month),
+        "--period",
+        "2026-10",
+        "--method",
+        "contract",
+        "--draft",
+        "--register",
+        str(tmp_path / "register.sqlite"),
+    ]
+    assert cli.main(["invoice", *common, "--out", str(tmp_path / "invoice" / "2026-10")]) == 0
+    assert cli.main(["batch", *common, "--out", str(tmp_path / "batch" / "2026-10")]) == 0
+    out = tmp_path / "batch" / "2026-10"
+    assert f"executed notebooks in {out}" in capsys.readouterr().out
+
+    by_invoice = (tmp_path / "invoice" / "2026-10" / "invoices.csv").read_text(encoding="utf-8")
+    by_batch = (out / "invoices.csv").read_text(encoding="utf-8")
+    assert by_batch == by_invoice
+    assert len(pd.read_csv(out / "invoices.csv")) > 1
+    for name in ("invoice_items.csv", "exceptions.csv", "po_burndown.csv"):
+        assert (out / name).read_bytes() == (tmp_path / "invoice" / "2026-10" / name).read_bytes(), name
+    assert sorted(p.name for p in (out / "invoices").glob("*.xlsx")) == sorted(
+        p.name for p in (tmp_path / "invoice" / "2026-10" / "invoices").glob("*.xlsx")
+    )
+
+    # the audit record: both notebooks, executed without error, with the run's parameters
+    for name in (batch.WORKBOOK, batch.BURNDOWN):
+        executed = out / "notebooks" / name
+        assert executed.exists() and errors_in(executed) == []
+    workbook = nbformat.read(out / "notebooks" / batch.WORKBOOK, as_version=4)
+    assert workbook.metadata["papermill"]["parameters"]["method"] == "contract"
+    assert workbook.metadata["papermill"]["parameters"]["out"] == str(out)
+    assert (out / "po-report" / "po_report.html").exists()
+    assert (out / "po-report" / "charts" / "po_overview.png").exists()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["draft"] is True and manifest["parameters"]["method"] == "contract"
+    assert not (tmp_path / "register.sqlite").exists()  # a draft records nothing
+    assert [p.name for p in (tmp_path / "batch").iterdir()] == ["2026-10"]  # no staging folder left
+
+
+def test_unknown_parameter_is_a_usage_error_before_anything_runs(sample_month: Path, tmp_path: Path) -> None:
+    options = RunOptions(inputs=sample_month, period="2026-10", draft=True, out=tmp_path / "2026-10")
+    with pytest.raises(UsageError, match="no notebook has a parameter 'colour'") as caught:
+        batch.run_batch(options, parameters={"colour": "red"})
+    assert caught.value.exit_code == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_parameter_goes_only_to_the_notebooks_that_declare_it(sample_month: Path, tmp_path: Path) -> None:
+    options = RunOptions(inputs=sample_month, period="2026-10", draft=True, out=tmp_path / "2026-10")
+    runs = dict(batch.plan(options, tmp_path / "staging", {"max_charts": 3, "compare_with": "project"}))
+    burndown, workbook = (
+        runs[config.NOTEBOOK_DIR / batch.BURNDOWN],
+        runs[config.NOTEBOOK_DIR / batch.WORKBOOK],
+    )
+    assert burndown["max_charts"] == 3 and "compare_with" not in burndown
+    assert workbook["compare_with"] == "project" and "max_charts" not in workbook
+    assert workbook["export"] is True and workbook["interactive"] is False
+    with pytest.raises(UsageError, match=r"po_burndown.ipynb has no parameter 'export'"):
+        batch.check_parameters(config.NOTEBOOK_DIR / batch.BURNDOWN, {"export": True})
+
+
+def test_failing_notebook_names_the_cell_and_leaves_no_invoices(tmp_path: Path) -> None:
+    out = tmp_path / "outputs" / "2026-10"
+    options = RunOptions(inputs=tmp_path / "no-such-folder", period="2026-10", draft=True, out=out)
+    with pytest.raises(BillingError) as caught:
+        batch.run_batch(options, timeout=300)
+    message = str(caught.value)
+    failed = tmp_path / "outputs" / "2026-10-failed-notebooks" / "notebooks" / batch.BURNDOWN
+    assert f"{batch.BURNDOWN} failed in cell In [" in message
+    assert "no-such-folder" in message
+    assert str(failed) in message
+    assert failed.exists() and errors_in(failed)
+    assert not out.exists()  # nothing invoiced, no half-written folder
+    assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["2026-10-failed-notebooks"]
