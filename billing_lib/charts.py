@@ -294,10 +294,12 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def write_charts(bd: pd.DataFrame, series: pd.DataFrame, folder: Path, max_pos: int = 40) -> list[Path]:
+def write_charts(bd: pd.DataFrame, series: pd.DataFrame, folder: Path, max_pos: int = 40,
+                 *, at_risk_only: bool = False) -> list[Path]:
     """``po_overview.png`` and one ``po_<name>.png`` per PO with consumption, most at risk first.
 
-    At most ``max_pos`` PO charts are drawn; the overview comes first in the returned list.
+    At most ``max_pos`` PO charts are drawn (only POs not ``ok`` with ``at_risk_only``); the
+    overview comes first in the returned list.
     """
     folder = Path(folder)
     written = [plot_overview(bd, folder / "po_overview.png")]
@@ -306,6 +308,8 @@ def write_charts(bd: pd.DataFrame, series: pd.DataFrame, folder: Path, max_pos: 
     for _, row in at_risk_first(bd).iterrows():
         if len(written) > max_pos:
             break
+        if at_risk_only and row["status"] == "ok":
+            break  # at_risk_first puts every ok PO after the rest
         points = by_po.get(row["po_key"])
         if points is None or points.empty:
             continue  # nothing consumed yet: nothing to draw

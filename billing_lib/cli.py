@@ -73,6 +73,7 @@ def _options(args: argparse.Namespace):  # -> RunOptions (imported lazily: keeps
         split_by_contact=getattr(args, "split_by_contact", False),
         number_format=getattr(args, "number_format", config.DEFAULT_NUMBER_FORMAT),
         template=getattr(args, "template", None), excel=not getattr(args, "no_excel", False),
+        charts=not getattr(args, "no_excel", False),
         progress=sys.stderr.isatty(),
     )
 

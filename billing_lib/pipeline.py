@@ -269,7 +269,8 @@ def write_outputs(analysis: Analysis, folder: Path, started: dt.datetime, progre
         from .charts import write_charts
 
         say("drawing PO charts")
-        images = write_charts(analysis.burndown, analysis.series, folder / "charts")
+        # the invoice run draws the POs that need attention; the PO report notebook draws them all
+        images = write_charts(analysis.burndown, analysis.series, folder / "charts", max_pos=20, at_risk_only=True)
     if opts.excel:
         from .excel import write_invoices, write_summary
 
@@ -277,7 +278,8 @@ def write_outputs(analysis: Analysis, folder: Path, started: dt.datetime, progre
         write_invoices(invoice_set, folder / "invoices", template=opts.template, workers=opts.workers,
                        progress=opts.progress)
         sheets = {
-            "Invoices": invoices, "Lines": invoice_lines_frame(invoice_set.items), "Items": items,
+            # every source item is in invoice_items.csv; the workbook keeps to what a person filters
+            "Invoices": invoices, "Lines": invoice_lines_frame(invoice_set.items),
             "Exceptions": exceptions, "PO burn-down": bd_csv, "Exposure": exposure_csv,
             "Charges per PO": bdmod.per_po_csv_frame(bdmod.charges_per_po(invoice_set.items)),
             "Hours per PO": bdmod.per_po_csv_frame(bdmod.hours_per_po(invoice_set.items)),

@@ -313,12 +313,23 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
     billing_items = inputs.table("billing_items")
     frames = []
     read = 0
+    first_copy: dict[tuple[str, str], tuple[str, str, int]] = {}
     for table, build in (("billing_items", _billing_items), ("time_entries", _time_entries), ("charges", _charges)):
         if not inputs.has(table):
             continue
         raw = inputs.table(table)
         read += len(raw)
         bad = raw["_bad"].astype(bool)
+        # a repeated id is held whatever became of its first copy (invoiced, non-billable, later period)
+        ids = _text(raw["item_id"])
+        keyed = pd.DataFrame({"source": raw["_source"].astype("str"), "id": ids})
+        dup = keyed.duplicated(keep="first") & (ids != "") & ~bad
+        if dup.any():
+            firsts = raw[keyed.duplicated(keep=False) & ~keyed.duplicated(keep="first")]
+            for src, item, f, sh, r in zip(firsts["_source"], _text(firsts["item_id"]), firsts["_file"],
+                                           firsts["_sheet"], firsts["_row"], strict=True):
+                first_copy.setdefault((str(src), item), (str(f), sh if isinstance(sh, str) else "", int(r)))
+        bad = bad | dup
         non_billable = _not_billable(raw) & ~bad
         invoiced = _already_invoiced(raw, registered) & ~bad & ~non_billable
         posted = (_posted_elsewhere(raw, billing_items, table) if table != "billing_items"
@@ -329,7 +340,8 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
             skipped["posted_as_billing_item"] += int(posted.sum())
         keep = ~(non_billable | invoiced | posted)
         frame = build(raw[keep])
-        frame["_bad"] = bad[keep]
+        frame["_bad"] = bad[keep] & ~dup[keep]
+        frame["_dup"] = dup[keep]
         frames.append(frame)
     items = pd.concat(frames, ignore_index=True)
     items = resolve_links(items, inputs)
@@ -344,18 +356,16 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
     skipped["after_period"] += int(after.sum())
     items = items[~after]
     held_reason = held_reason[~after]
-    # duplicate ids within a source table: the first copy is kept
-    dupes = items.duplicated(["source_table", "item_id"], keep="first") & (items["item_id"] != "")
-    for idx in items.index[dupes & (held_reason == "")]:
+    # duplicate ids within a source table: the first copy is kept (found on the raw rows above)
+    dupes = items["_dup"].astype(bool) & (held_reason == "")
+    for idx in items.index[dupes]:
         row = items.loc[idx]
-        first = items[(items["source_table"] == row["source_table"]) & (items["item_id"] == row["item_id"])].iloc[0]
-        column = _heading(inputs, row, "item_id")
-        same_sheet = first["_file"] == row["_file"] and first["_sheet"] == row["_sheet"]
-        first_at = f"row {first['_row']}" if same_sheet else where(str(first["_file"]), str(first["_sheet"]),
-                                                                    int(first["_row"]))
+        f, sh, r = first_copy[(str(row["source_table"]), str(row["item_id"]))]
+        same_sheet = f == row["_file"] and sh == (row["_sheet"] if isinstance(row["_sheet"], str) else "")
+        first_at = f"row {r}" if same_sheet else where(f, sh, r)
         message = f"item id {row['item_id']} appears again (first on {first_at})"
-        issues.append(_issue(row, DUPLICATE_ITEM, message, column))
-    held_reason[dupes & (held_reason == "")] = DUPLICATE_ITEM
+        issues.append(_issue(row, DUPLICATE_ITEM, message, _heading(inputs, row, "item_id")))
+    held_reason[dupes] = DUPLICATE_ITEM
     # negative hours on raw time entries are a data error; credits on billing items are fine
     qty = items["quantity"]
     labour_rows = items["source_table"] == "time_entries"
@@ -392,7 +402,7 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
     late = items[items["late"] & (held_reason == "")]
     issues += issues_for(late, LATE, "dated " + late["item_date"].dt.strftime("%Y-%m-%d")
                          + f", before the period {period}; invoiced now", action="flagged")
-    items = items.drop(columns=["supplied_amount", "own_po", "po_raw", "_bad", "quantity_column"],
+    items = items.drop(columns=["supplied_amount", "own_po", "po_raw", "_bad", "_dup", "quantity_column"],
                        errors="ignore")
     items = items.reindex(columns=list(ITEM_COLUMNS))
     held = items[held_reason != ""].assign(reason=held_reason[held_reason != ""])
