@@ -18,10 +18,8 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,7 +35,9 @@ TARGETS = {
 }
 
 
-def timed(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, float, str]:
+def timed(
+    cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[float, float, str]:
     """Run a command in a child that reports the peak RSS of its whole tree: (seconds, peak MB, output)."""
     probe = (
         "import resource, subprocess, sys, time;"
@@ -47,8 +47,13 @@ def timed(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = 
         "print(f'@@{dt:.4f} {peak:.1f} {p.returncode}');"
         "sys.stderr.write(p.stdout[-2000:] + p.stderr[-4000:])"
     )
-    proc = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})})
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, *cmd],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
     line = next(x for x in proc.stdout.splitlines() if x.startswith("@@"))
     seconds, peak, code = line[2:].split()
     if int(code) not in (0, 1):  # `billing check` exits 1 when something blocks invoicing: that is a result
@@ -132,8 +137,11 @@ def bench_size(n: int, work: Path, with_batch: bool) -> dict[str, float]:
     month = work / f"month-{n}"
     if not (month / ".complete").exists():
         t = time.perf_counter()
-        subprocess.run([str(BIN / "billing"), "sample", "--out", str(month), "--scale", str(n)], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [str(BIN / "billing"), "sample", "--out", str(month), "--scale", str(n)],
+            check=True,
+            capture_output=True,
+        )
         (month / ".complete").write_text("")
         print(f"  generated {n:,} items in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     register = work / f"register-{n}.sqlite"  # never created: every run here is a draft
@@ -143,10 +151,12 @@ def bench_size(n: int, work: Path, with_batch: bool) -> dict[str, float]:
     res["check_s"], res["check_mb"], _ = timed([str(BIN / "billing"), "check", *common])
     out = work / f"out-{n}"
     res["invoice_s"], res["invoice_mb"], _ = timed(
-        [str(BIN / "billing"), "invoice", *common, "--draft", "--out", str(out)])
+        [str(BIN / "billing"), "invoice", *common, "--draft", "--out", str(out)]
+    )
     if with_batch:
         res["batch_s"], res["batch_mb"], _ = timed(
-            [str(BIN / "billing"), "batch", *common, "--draft", "--out", str(work / f"batch-{n}")])
+            [str(BIN / "billing"), "batch", *common, "--draft", "--out", str(work / f"batch-{n}")]
+        )
     res.update(in_child(CONSOLIDATE, str(month), PERIOD, str(register)))
     res.update(in_child(WRITE, str(month), PERIOD, str(register)))
     return res
@@ -155,8 +165,9 @@ def bench_size(n: int, work: Path, with_batch: bool) -> dict[str, float]:
 def ratios(r: dict[str, float]) -> dict[str, float]:
     out = {
         "check / read floor": r["check_s"] / r["read_floor"],
-        "consolidate / groupby floor": max(r[f"consolidate_{m}"] / r[f"groupby_{m}"]
-                                           for m in ("po_number", "contract", "customer")),
+        "consolidate / groupby floor": max(
+            r[f"consolidate_{m}"] / r[f"groupby_{m}"] for m in ("po_number", "contract", "customer")
+        ),
         "invoice writing / xlsxwriter floor": r["write_ours"] / r["write_floor"],
         "invoice --draft / (read + write floors)": r["invoice_s"] / (r["read_floor"] + r["write_floor"]),
     }
@@ -164,19 +175,26 @@ def ratios(r: dict[str, float]) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scales", default="10000,100000,200000", help="comma-separated item counts")
     parser.add_argument("--million", action="store_true", help="also run 1,000,000 items")
     parser.add_argument("--no-batch", action="store_true", help="skip `billing batch` (papermill)")
-    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work", help="scratch folder (kept)")
+    parser.add_argument(
+        "--work", type=Path, default=ROOT / "benchmarks" / "work", help="scratch folder (kept)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",") if s]
     if args.million and 1_000_000 not in scales:
         scales.append(1_000_000)
     args.work.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}", file=sys.stderr)
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}",
+        file=sys.stderr,
+    )
     results = []
     for n in scales:
         print(f"size {n:,} …", file=sys.stderr)
@@ -189,16 +207,28 @@ def main() -> int:
     for line in verdicts:
         print(line)
     if args.json:
-        args.json.write_text(json.dumps({"machine_cores": os.cpu_count(), "results": results,
-                                         "verdicts": verdicts}, indent=2))
+        args.json.write_text(
+            json.dumps({"machine_cores": os.cpu_count(), "results": results, "verdicts": verdicts}, indent=2)
+        )
     return 0
 
 
 def print_table(results: list[dict[str, float]]) -> None:
-    cols = [("items", "{:,.0f}"), ("read_floor", "{:.2f}"), ("check_s", "{:.2f}"), ("check_mb", "{:.0f}"),
-            ("invoice_s", "{:.2f}"), ("invoice_mb", "{:.0f}"), ("batch_s", "{:.2f}"), ("batch_mb", "{:.0f}"),
-            ("groupby_po_number", "{:.3f}"), ("consolidate_po_number", "{:.3f}"), ("write_floor", "{:.2f}"),
-            ("write_ours", "{:.2f}"), ("widget_switch", "{:.3f}")]
+    cols = [
+        ("items", "{:,.0f}"),
+        ("read_floor", "{:.2f}"),
+        ("check_s", "{:.2f}"),
+        ("check_mb", "{:.0f}"),
+        ("invoice_s", "{:.2f}"),
+        ("invoice_mb", "{:.0f}"),
+        ("batch_s", "{:.2f}"),
+        ("batch_mb", "{:.0f}"),
+        ("groupby_po_number", "{:.3f}"),
+        ("consolidate_po_number", "{:.3f}"),
+        ("write_floor", "{:.2f}"),
+        ("write_ours", "{:.2f}"),
+        ("widget_switch", "{:.3f}"),
+    ]
     print()
     print(" | ".join(f"{c:>12}" for c, _ in cols))
     for r in results:
@@ -206,8 +236,13 @@ def print_table(results: list[dict[str, float]]) -> None:
     print()
     print(f"{'items':>10} | " + " | ".join(f"{k:>40}" for k in TARGETS))
     for r in results:
-        print(f"{r['items']:>10,.0f} | " + " | ".join(
-            f"{r[f'ratio: {k}']:>33.2f}x ({'ok' if r[f'ratio: {k}'] <= v else 'OVER'})" for k, v in TARGETS.items()))
+        print(
+            f"{r['items']:>10,.0f} | "
+            + " | ".join(
+                f"{r[f'ratio: {k}']:>33.2f}x ({'ok' if r[f'ratio: {k}'] <= v else 'OVER'})"
+                for k, v in TARGETS.items()
+            )
+        )
 
 
 def judge(results: list[dict[str, float]]) -> list[str]:
@@ -216,19 +251,29 @@ def judge(results: list[dict[str, float]]) -> list[str]:
     for r in results:
         for k, limit in TARGETS.items():
             value = r[f"ratio: {k}"]
-            lines.append(f"{'PASS' if value <= limit else 'FAIL'} {int(r['items']):>9,} {k}: {value:.2f}x (target <= {limit}x)")
+            lines.append(
+                f"{'PASS' if value <= limit else 'FAIL'} {int(r['items']):>9,} {k}: {value:.2f}x (target <= {limit}x)"
+            )
     if 200_000 in by_n and "batch_s" in by_n[200_000]:
         extra = by_n[200_000]["batch_s"] - by_n[200_000]["invoice_s"]
-        lines.append(f"{'PASS' if extra <= 10 else 'FAIL'}   200,000 batch adds {extra:.1f} s over invoice (target <= 10 s)")
+        lines.append(
+            f"{'PASS' if extra <= 10 else 'FAIL'}   200,000 batch adds {extra:.1f} s over invoice (target <= 10 s)"
+        )
     if 200_000 in by_n:
         sw = by_n[200_000]["widget_switch"]
-        lines.append(f"{'PASS' if sw <= 1 else 'FAIL'}   200,000 widget method switch {sw:.2f} s (target <= 1 s)")
+        lines.append(
+            f"{'PASS' if sw <= 1 else 'FAIL'}   200,000 widget method switch {sw:.2f} s (target <= 1 s)"
+        )
     if 1_000_000 in by_n:
         peak = max(by_n[1_000_000][k] for k in ("check_mb", "invoice_mb"))
-        lines.append(f"{'PASS' if peak < 3072 else 'FAIL'} 1,000,000 peak memory {peak:,.0f} MB (target < 3 GB)")
+        lines.append(
+            f"{'PASS' if peak < 3072 else 'FAIL'} 1,000,000 peak memory {peak:,.0f} MB (target < 3 GB)"
+        )
         if 100_000 in by_n:
             growth = by_n[1_000_000]["invoice_s"] / by_n[100_000]["invoice_s"]
-            lines.append(f"{'PASS' if growth <= 12 else 'FAIL'} 100k -> 1M invoice time grows {growth:.1f}x (target <= 12x)")
+            lines.append(
+                f"{'PASS' if growth <= 12 else 'FAIL'} 100k -> 1M invoice time grows {growth:.1f}x (target <= 12x)"
+            )
     return lines
 
 

@@ -294,8 +294,9 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def write_charts(bd: pd.DataFrame, series: pd.DataFrame, folder: Path, max_pos: int = 40,
-                 *, at_risk_only: bool = False) -> list[Path]:
+def write_charts(
+    bd: pd.DataFrame, series: pd.DataFrame, folder: Path, max_pos: int = 40, *, at_risk_only: bool = False
+) -> list[Path]:
     """``po_overview.png`` and one ``po_<name>.png`` per PO with consumption, most at risk first.
 
     At most ``max_pos`` PO charts are drawn (only POs not ``ok`` with ``at_risk_only``); the

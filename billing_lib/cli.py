@@ -11,31 +11,50 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import config
 from .errors import BillingError
 
+if TYPE_CHECKING:  # the pipeline (pandas and all) is imported lazily: keeps --help fast
+    from .pipeline import RunOptions
+
 
 def _common(parser: argparse.ArgumentParser, *, period_required: bool) -> None:
     parser.add_argument("--inputs", required=True, type=Path, help="folder with the month's exports")
-    parser.add_argument("--period", required=period_required, default=config.DEFAULT_PERIOD,
-                        help="billing period YYYY-MM")
+    parser.add_argument(
+        "--period", required=period_required, default=config.DEFAULT_PERIOD, help="billing period YYYY-MM"
+    )
     parser.add_argument("--register", type=Path, help="invoice register (default outputs/register.sqlite)")
-    parser.add_argument("--over-budget-policy", choices=("flag", "hold"), default="flag",
-                        help="flag (default) or hold the items that take a PO past its authorised amount")
+    parser.add_argument(
+        "--over-budget-policy",
+        choices=("flag", "hold"),
+        default="flag",
+        help="flag (default) or hold the items that take a PO past its authorised amount",
+    )
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
     _common(parser, period_required=True)
-    parser.add_argument("--method", default=config.DEFAULT_METHOD,
-                        help="default consolidation method (po_number, contract/job, customer, project, "
-                             "project_activity, cost_centre, workplace, timesheet, timesheet_and_expense)")
+    parser.add_argument(
+        "--method",
+        default=config.DEFAULT_METHOD,
+        help="default consolidation method (po_number, contract/job, customer, project, "
+        "project_activity, cost_centre, workplace, timesheet, timesheet_and_expense)",
+    )
     parser.add_argument("--force-method", action="store_true", help="use --method for every customer")
-    parser.add_argument("--split-by-contact", action="store_true", help="split invoices further by billing contact")
+    parser.add_argument(
+        "--split-by-contact", action="store_true", help="split invoices further by billing contact"
+    )
     parser.add_argument("--out", type=Path, help="output folder (default outputs/<period>/)")
-    parser.add_argument("--draft", action="store_true", help="DRAFT- numbers, nothing recorded in the register")
-    parser.add_argument("--number-format", default=config.DEFAULT_NUMBER_FORMAT,
-                        help="final invoice number format (default %(default)s)")
+    parser.add_argument(
+        "--draft", action="store_true", help="DRAFT- numbers, nothing recorded in the register"
+    )
+    parser.add_argument(
+        "--number-format",
+        default=config.DEFAULT_NUMBER_FORMAT,
+        help="final invoice number format (default %(default)s)",
+    )
     parser.add_argument("--template", type=Path, help="invoice layout workbook (default data/templates/)")
     parser.add_argument("--no-excel", action="store_true", help="write the CSV tables only")
 
@@ -63,16 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(args: argparse.Namespace):  # -> RunOptions (imported lazily: keeps --help fast)
+def _options(args: argparse.Namespace) -> RunOptions:
     from .pipeline import RunOptions
 
     return RunOptions(
-        inputs=args.inputs, period=args.period, method=args.method,
-        force_method=getattr(args, "force_method", False), out=getattr(args, "out", None),
-        draft=getattr(args, "draft", False), register=args.register, over_budget_policy=args.over_budget_policy,
+        inputs=args.inputs,
+        period=args.period,
+        method=args.method,
+        force_method=getattr(args, "force_method", False),
+        out=getattr(args, "out", None),
+        draft=getattr(args, "draft", False),
+        register=args.register,
+        over_budget_policy=args.over_budget_policy,
         split_by_contact=getattr(args, "split_by_contact", False),
         number_format=getattr(args, "number_format", config.DEFAULT_NUMBER_FORMAT),
-        template=getattr(args, "template", None), excel=not getattr(args, "no_excel", False),
+        template=getattr(args, "template", None),
+        excel=not getattr(args, "no_excel", False),
         charts=not getattr(args, "no_excel", False),
         progress=sys.stderr.isatty(),
     )
@@ -99,11 +124,15 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     counts = result.manifest.get("counts", {})
     assert isinstance(counts, dict)
     kind = "draft" if args.draft else "final"
-    print(f"{len(result.invoice_numbers)} {kind} invoices for {args.period} in {result.out_dir} "
-          f"({counts.get('invoiced', 0)} items invoiced, {counts.get('held', 0)} held, "
-          f"{counts.get('flagged', 0)} flags; {time.perf_counter() - start:.1f} s)")
+    print(
+        f"{len(result.invoice_numbers)} {kind} invoices for {args.period} in {result.out_dir} "
+        f"({counts.get('invoiced', 0)} items invoiced, {counts.get('held', 0)} held, "
+        f"{counts.get('flagged', 0)} flags; {time.perf_counter() - start:.1f} s)"
+    )
     for currency, total in dict(result.manifest.get("totals", {})).items():  # type: ignore[call-overload]
-        print(f"  {currency}: net {total['net']}, tax {total['tax']}, total {total['total']}, held {total['held_items']}")
+        print(
+            f"  {currency}: net {total['net']}, tax {total['tax']}, total {total['total']}, held {total['held_items']}"
+        )
     return 0
 
 
@@ -121,7 +150,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.scale < 1:
         raise SystemExit(_usage("--scale must be at least 1"))
     counts = write_sample(args.out, args.scale, period=args.period, seed=args.seed, fmt=args.format)
-    print(f"sample month {args.period} written to {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(
+        f"sample month {args.period} written to {args.out}: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
     return 0
 
 
@@ -142,7 +174,13 @@ def _usage(message: str) -> int:
     return 2
 
 
-COMMANDS = {"check": cmd_check, "invoice": cmd_invoice, "batch": cmd_batch, "sample": cmd_sample, "void": cmd_void}
+COMMANDS = {
+    "check": cmd_check,
+    "invoice": cmd_invoice,
+    "batch": cmd_batch,
+    "sample": cmd_sample,
+    "void": cmd_void,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,8 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug, not the user's doing: say so plainly, traceback only on request
         if os.environ.get("BILLING_DEBUG"):
             raise
-        print(f"billing: internal error ({type(exc).__name__}: {exc}); nothing was written. "
-              "Run again with BILLING_DEBUG=1 for the details and report them.", file=sys.stderr)
+        print(
+            f"billing: internal error ({type(exc).__name__}: {exc}); nothing was written. "
+            "Run again with BILLING_DEBUG=1 for the details and report them.",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -44,7 +44,9 @@ def normalise_method(name: object, *, where_from: str = "method") -> str:
     text = str(name).strip().casefold().replace(" ", "_").replace("-", "_")
     text = ALIASES.get(text, ALIASES.get(text.replace("_", ""), text))
     if text not in METHODS:
-        raise UsageError(f"{where_from}: unknown consolidation method {name!r}; use one of {', '.join(METHODS)} (or job)")
+        raise UsageError(
+            f"{where_from}: unknown consolidation method {name!r}; use one of {', '.join(METHODS)} (or job)"
+        )
     return text
 
 
@@ -117,7 +119,9 @@ def group_keys(items: pd.DataFrame, methods: pd.Series) -> pd.Series:
         else:  # timesheet, timesheet_and_expense
             if week is None:
                 week = _iso_week(items["item_date"])
-            value = (sub["resource_id"] + "|" + week[mask] + "|" + sub["contract_id"]).where(sub["resource_id"] != "", "")
+            value = (sub["resource_id"] + "|" + week[mask] + "|" + sub["contract_id"]).where(
+                sub["resource_id"] != "", ""
+            )
         keys[mask] = value.fillna("").astype("str")
     return keys
 
@@ -137,13 +141,14 @@ class InvoiceSet:
 
     def record(self, invoice_number: str) -> Invoice:
         """The paper-like invoice with its lines and source items."""
-        head = self.invoices.loc[self.invoices["invoice_number"] == invoice_number].iloc[0]
-        rows = self.items[self.items["invoice_number"] == invoice_number]
-        return build_record(head, rows, self)
+        heads = self.invoices[self.invoices["invoice_number"] == invoice_number]
+        if heads.empty:
+            raise KeyError(invoice_number)
+        return build_records(heads, self.items[self.items["invoice_number"] == invoice_number], self)[0]
 
     def records(self) -> list[Invoice]:
-        grouped = dict(tuple(self.items.groupby("invoice_number", sort=False)))
-        return [build_record(head, grouped[head["invoice_number"]], self) for _, head in self.invoices.iterrows()]
+        """Every invoice, in the set's order."""
+        return build_records(self.invoices, self.items, self)
 
 
 def _one_spelling_per_po(items: pd.DataFrame) -> pd.Series:
@@ -167,7 +172,9 @@ def _tax_rates(prep: Prepared) -> dict[str, Decimal]:
     if companies.empty or "tax_rate" not in companies:
         return {}
     ref = companies.dropna(subset=["tax_rate"]).drop_duplicates("customer_id")
-    return {str(c): Decimal(r) for c, r in zip(ref["customer_id"], ref["tax_rate"], strict=True) if r is not None}
+    return {
+        str(c): Decimal(r) for c, r in zip(ref["customer_id"], ref["tax_rate"], strict=True) if r is not None
+    }
 
 
 def _codes(values: pd.Series) -> np.ndarray:
@@ -186,8 +193,10 @@ def _codes(values: pd.Series) -> np.ndarray:
 
 def _price_texts(prices: pd.Series) -> pd.Series:
     """Unit prices as written (``95.00`` stays ``95.00``; two prices differing only so are two lines)."""
-    texts = [str(p) if p.__class__ is Decimal else ("" if p is None or p != p else str(p))
-             for p in prices.to_numpy(object)]
+    texts = [
+        str(p) if p.__class__ is Decimal else ("" if p is None or p != p else str(p))
+        for p in prices.to_numpy(object)
+    ]
     return pd.Series(texts, index=prices.index, dtype="str")
 
 
@@ -216,10 +225,18 @@ def _labour_only_issues(excluded: pd.DataFrame) -> list[Issue]:
     for table, item_id, file, sheet, row in zip(*columns, strict=True):
         sheet = sheet if isinstance(sheet, str) else ""
         place = where(str(file), sheet, int(row))
-        issues.append(Issue(str(table), str(item_id), TIMESHEET_EXCLUDED, "held",
-                            f"{place}: a charge or expense under the timesheet method is left for a "
-                            "separate run",
-                            str(file), sheet, int(row)))
+        issues.append(
+            Issue(
+                str(table),
+                str(item_id),
+                TIMESHEET_EXCLUDED,
+                "held",
+                f"{place}: a charge or expense under the timesheet method is left for a separate run",
+                str(file),
+                sheet,
+                int(row),
+            )
+        )
     return issues
 
 
@@ -296,13 +313,22 @@ def consolidate(
     heads["tax_minor"] = _tax_minor(heads["net_minor"].to_numpy(np.int64), heads["customer_id"], rates)
     heads["total_minor"] = heads["net_minor"] + heads["tax_minor"]
     zero = Decimal(0)
-    heads["tax_rate"] = pd.Series([rates.get(c, zero) for c in heads["customer_id"].to_numpy(object)],
-                                  index=heads.index, dtype=object)
+    heads["tax_rate"] = pd.Series(
+        [rates.get(c, zero) for c in heads["customer_id"].to_numpy(object)], index=heads.index, dtype=object
+    )
     numbers = np.array(format_numbers(number_format, prep.period, len(starts)), dtype=object)
     heads["invoice_number"] = numbers
     items["invoice_number"] = numbers[codes]
-    return InvoiceSet(prep.period, heads, items, excluded, issues, prep.companies,
-                      prep.inputs.table("billing_entities"), invoice_date or dt.date.today())
+    return InvoiceSet(
+        prep.period,
+        heads,
+        items,
+        excluded,
+        issues,
+        prep.companies,
+        prep.inputs.table("billing_entities"),
+        invoice_date or dt.date.today(),
+    )
 
 
 def format_number(fmt: str, period: Period, seq: int) -> str:
@@ -342,14 +368,24 @@ def renumber(invoice_set: InvoiceSet, numbers: list[str]) -> InvoiceSet:
     mapping = dict(zip(invoice_set.invoices["invoice_number"], numbers, strict=True))
     invoices = invoice_set.invoices.assign(invoice_number=numbers)
     items = invoice_set.items.assign(invoice_number=invoice_set.items["invoice_number"].map(mapping))
-    return InvoiceSet(invoice_set.period, invoices, items, invoice_set.excluded, invoice_set.issues,
-                      invoice_set.companies, invoice_set.entities, invoice_set.invoice_date)
+    return InvoiceSet(
+        invoice_set.period,
+        invoices,
+        items,
+        invoice_set.excluded,
+        invoice_set.issues,
+        invoice_set.companies,
+        invoice_set.entities,
+        invoice_set.invoice_date,
+    )
 
 
 # --- paper-like records --------------------------------------------------------------------------
 
 
-def _party(table: pd.DataFrame, key_col: str, key: str, name_col: str) -> tuple[str, tuple[str, ...], str, str]:
+def _party(
+    table: pd.DataFrame, key_col: str, key: str, name_col: str
+) -> tuple[str, tuple[str, ...], str, str]:
     if table.empty or key_col not in table:
         return key, (), "", ""
     match = table[table[key_col].astype("str") == key]
@@ -362,8 +398,11 @@ def _party(table: pd.DataFrame, key_col: str, key: str, name_col: str) -> tuple[
         return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
     name = get(name_col) or key
-    lines = tuple(x for x in (get("address"), " ".join(filter(None, (get("postal_code"), get("city")))),
-                              get("country")) if x)
+    lines = tuple(
+        x
+        for x in (get("address"), " ".join(filter(None, (get("postal_code"), get("city")))), get("country"))
+        if x
+    )
     return name, lines, get("tax_id"), get("payment_terms")
 
 
@@ -371,46 +410,116 @@ def _dec(value: object) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def build_record(head: pd.Series, rows: pd.DataFrame, invoice_set: InvoiceSet) -> Invoice:
-    currency = str(head["currency"])
-    customer_name, customer_lines, _, customer_terms = _party(
-        invoice_set.companies, "customer_id", str(head["customer_id"]), "customer_name")
-    entity_key = str(head["billing_entity"])
-    entity_name, entity_lines, entity_tax, entity_terms = _party(
-        invoice_set.entities, "billing_entity", entity_key, "legal_name")
-    lines = []
-    keys = ["po_number", "kind", "billing_code_name", "unit_price_text"]
-    for _, group in rows.groupby(keys, sort=False):
-        first = group.iloc[0]
-        label = first["billing_code_name"] or ("Labour" if first["kind"] == "labour" else "Charges")
-        if len(group) == 1 and first["description"]:
-            label = f"{label}: {first['description']}" if first["billing_code_name"] else str(first["description"])
-        quantity = sum((_dec(q) for q in group["quantity"]), Decimal(0))
-        lines.append(InvoiceLine(
-            date=group["item_date"].max().date(), description=str(label), po_number=str(first["po_number"]),
-            quantity=quantity, unit_price=None if first["unit_price"] is None else _dec(first["unit_price"]),
-            amount=from_minor(int(group["amount_minor"].sum()), currency), item_count=len(group),
-        ))
-    items = tuple(
-        SourceItem(str(r.source_table), str(r.item_id), r.item_date.date(), str(r.description), str(r.po_number),
-                   _dec(r.quantity), None if r.unit_price is None else _dec(r.unit_price),
-                   from_minor(int(r.amount_minor), currency), str(r.contract_id), str(r.project_id),
-                   str(r.ticket_id), str(r.resource_name or r.resource_id), str(r.billing_code_name))
-        for r in rows.itertuples(index=False)
-    )
-    po_numbers = tuple(p for p in str(head["po_number"]).split("; ") if p)
-    return Invoice(
-        invoice_number=str(head["invoice_number"]), invoice_date=invoice_set.invoice_date,
-        period=invoice_set.period.label, customer_id=str(head["customer_id"]),
-        customer=Party(customer_name if customer_name != head["customer_id"] else str(head["customer_name"]),
-                       customer_lines),
-        billing_entity=Party(entity_name or entity_key or "", entity_lines, entity_tax),
-        billing_contact=str(head["billing_contact"] or ""), payment_terms=customer_terms or entity_terms or "30 days net",
-        method=str(head["method"]), group_key=str(head["group_key"]), po_numbers=po_numbers, currency=currency,
-        lines=tuple(lines), items=items, net=from_minor(int(head["net_minor"]), currency),
-        tax_rate=_dec(head["tax_rate"]), tax=from_minor(int(head["tax_minor"]), currency),
-        total=from_minor(int(head["total_minor"]), currency),
-    )
+def _decimal_sum(values: pd.Series) -> Decimal:
+    return sum(map(_dec, values), Decimal(0))
+
+
+def _texts(frame: pd.DataFrame, column: str) -> list[str]:
+    return [str(v) for v in frame[column].fillna("").to_numpy(object)]
+
+
+def _line_records(items: pd.DataFrame, money: dict[tuple[int, str], Decimal]) -> dict[str, list[InvoiceLine]]:
+    """The lines of every invoice at once: its items of one PO, kind, billing code and unit price together."""
+    keys = ["invoice_number", "po_number", "kind", "billing_code_name", "unit_price_text"]
+    grouped = items.groupby(keys, sort=False, dropna=False)
+    agg = grouped.agg(
+        date=("item_date", "max"),
+        count=("item_id", "size"),
+        minor=("amount_minor", "sum"),
+        description=("description", "first"),
+        unit_price=("unit_price", "first"),
+        currency=("currency", "first"),
+    ).reset_index()
+    quantity = list(grouped["quantity"].agg(_decimal_sum))
+    out: dict[str, list[InvoiceLine]] = {}
+    for i, (number, po, kind, code, date, count, minor, text, price, currency) in enumerate(
+        zip(agg["invoice_number"], agg["po_number"], agg["kind"], agg["billing_code_name"], agg["date"],
+            agg["count"], agg["minor"], agg["description"], agg["unit_price"], agg["currency"], strict=True)
+    ):  # fmt: skip
+        label = str(code or ("Labour" if kind == "labour" else "Charges"))
+        if count == 1 and text:
+            label = f"{label}: {text}" if code else str(text)
+        key = (int(minor), str(currency))
+        amount = money[key] if key in money else money.setdefault(key, from_minor(*key))
+        out.setdefault(str(number), []).append(
+            InvoiceLine(date=date.date(), description=label, po_number=str(po), quantity=quantity[i],
+                        unit_price=None if price is None else _dec(price), amount=amount, item_count=int(count))
+        )  # fmt: skip
+    return out
+
+
+def _source_items(items: pd.DataFrame, money: dict[tuple[int, str], Decimal]) -> list[SourceItem]:
+    """Every item as the detail sheet lists it, built column-wise (no per-row frame access)."""
+    dates = [d.date() for d in items["item_date"]]
+    amounts = []
+    for minor, currency in zip(items["amount_minor"].tolist(), items["currency"].tolist(), strict=True):
+        key = (int(minor), str(currency))
+        amounts.append(money[key] if key in money else money.setdefault(key, from_minor(*key)))
+    who = [n or r for n, r in zip(_texts(items, "resource_name"), _texts(items, "resource_id"), strict=True)]
+    prices = [None if p is None else _dec(p) for p in items["unit_price"].to_numpy(object)]
+    quantities = [_dec(q) for q in items["quantity"].to_numpy(object)]
+    return [
+        SourceItem(*fields)
+        for fields in zip(
+            _texts(items, "source_table"), _texts(items, "item_id"), dates, _texts(items, "description"),
+            _texts(items, "po_number"), quantities, prices, amounts, _texts(items, "contract_id"),
+            _texts(items, "project_id"), _texts(items, "ticket_id"), who, _texts(items, "billing_code_name"),
+            strict=True,
+        )
+    ]  # fmt: skip
+
+
+def build_records(heads: pd.DataFrame, items: pd.DataFrame, invoice_set: InvoiceSet) -> list[Invoice]:
+    """The paper-like invoices of ``heads`` (rows of ``invoice_set.invoices``) from their ``items``."""
+    money: dict[tuple[int, str], Decimal] = {}
+    lines = _line_records(items, money)
+    sources = _source_items(items, money)
+    positions = items.groupby("invoice_number", sort=False).indices
+    parties: dict[tuple[str, str], tuple[str, tuple[str, ...], str, str]] = {}
+
+    def party(
+        table: pd.DataFrame, key_col: str, key: str, name_col: str
+    ) -> tuple[str, tuple[str, ...], str, str]:
+        if (key_col, key) not in parties:
+            parties[(key_col, key)] = _party(table, key_col, key, name_col)
+        return parties[(key_col, key)]
+
+    records = []
+    for head in heads.to_dict("records"):
+        number, currency = str(head["invoice_number"]), str(head["currency"])
+        customer_name, customer_lines, _, customer_terms = party(
+            invoice_set.companies, "customer_id", str(head["customer_id"]), "customer_name"
+        )
+        entity_key = str(head["billing_entity"])
+        entity_name, entity_lines, entity_tax, entity_terms = party(
+            invoice_set.entities, "billing_entity", entity_key, "legal_name"
+        )
+        records.append(
+            Invoice(
+                invoice_number=number,
+                invoice_date=invoice_set.invoice_date,
+                period=invoice_set.period.label,
+                customer_id=str(head["customer_id"]),
+                customer=Party(
+                    customer_name if customer_name != head["customer_id"] else str(head["customer_name"]),
+                    customer_lines,
+                ),
+                billing_entity=Party(entity_name or entity_key or "", entity_lines, entity_tax),
+                billing_contact=str(head["billing_contact"] or ""),
+                payment_terms=customer_terms or entity_terms or "30 days net",
+                method=str(head["method"]),
+                group_key=str(head["group_key"]),
+                po_numbers=tuple(p for p in str(head["po_number"]).split("; ") if p),
+                currency=currency,
+                lines=tuple(lines.get(number, ())),
+                items=tuple(sources[i] for i in positions.get(number, ())),
+                net=from_minor(int(head["net_minor"]), currency),
+                tax_rate=_dec(head["tax_rate"]),
+                tax=from_minor(int(head["tax_minor"]), currency),
+                total=from_minor(int(head["total_minor"]), currency),
+            )
+        )
+    return records
 
 
 # --- comparing methods ---------------------------------------------------------------------------
@@ -426,16 +535,27 @@ class Comparison:
 def compare_methods(prep: Prepared, methods: list[str], *, force: bool = True) -> Comparison:
     """The same month consolidated by several methods, side by side."""
     sets = {m: consolidate(prep, m, force=force) for m in (normalise_method(x) for x in methods)}
-    summary = pd.DataFrame([
-        {"method": m, "invoices": len(s.invoices), "items": int(s.invoices["item_count"].sum()),
-         "credit_notes": int((s.invoices["total_minor"] < 0).sum()),
-         "net": _money_text(s.invoices, "net_minor")}
-        for m, s in sets.items()
-    ])
+    summary = pd.DataFrame(
+        [
+            {
+                "method": m,
+                "invoices": len(s.invoices),
+                "items": int(s.invoices["item_count"].sum()),
+                "credit_notes": int((s.invoices["total_minor"] < 0).sum()),
+                "net": _money_text(s.invoices, "net_minor"),
+            }
+            for m, s in sets.items()
+        ]
+    )
     per_customer = pd.concat(
-        {m: s.invoices.groupby(["customer_id", "customer_name"]).agg(invoices=("invoice_number", "size"),
-                                                                       net_minor=("net_minor", "sum"))
-         for m, s in sets.items()}, axis=1)
+        {
+            m: s.invoices.groupby(["customer_id", "customer_name"]).agg(
+                invoices=("invoice_number", "size"), net_minor=("net_minor", "sum")
+            )
+            for m, s in sets.items()
+        },
+        axis=1,
+    )
     names = list(sets)
     moves = pd.DataFrame()
     if len(names) >= 2:
@@ -451,10 +571,16 @@ def compare_methods(prep: Prepared, methods: list[str], *, force: bool = True) -
         overlap = pair.groupby(["a", "b"])["a"].transform("size")
         size_a, size_b = pair["a"].map(inv_a.value_counts()), pair["b"].map(inv_b.value_counts())
         changed = ~((overlap == size_a) & (overlap == size_b))
-        moves = joined[changed].assign(
-            **{f"invoice_{names[0]}": inv_a.reindex(joined.index)[changed],
-               f"invoice_{names[1]}": inv_b.reindex(joined.index)[changed]}
-        ).reset_index()
+        moves = (
+            joined[changed]
+            .assign(
+                **{
+                    f"invoice_{names[0]}": inv_a.reindex(joined.index)[changed],
+                    f"invoice_{names[1]}": inv_b.reindex(joined.index)[changed],
+                }
+            )
+            .reset_index()
+        )
     return Comparison(summary, per_customer, moves)
 
 

@@ -19,13 +19,14 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import schema
 from .errors import InputError
-from .models import ENCODING, INVALID_ROW, Issue, where
+from .models import ENCODING, INVALID_ROW, Action, Issue, where
 from .money import decimals_of
 
 HEADER_SCAN_ROWS = 30
@@ -84,7 +85,7 @@ def _dtype(kind: schema.Kind) -> str:
 class RawSheet:
     file: Path
     sheet: str  # "" for csv
-    rows: list[list[object]]
+    rows: list[Any]  # rows of cells as the reader gives them (str, float, int, bool, date, ...)
     first_row: int = 1  # Excel row number of rows[0]
     note: str = ""  # e.g. an encoding fallback
 
@@ -103,15 +104,19 @@ def read_xlsx(path: Path) -> list[RawSheet]:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several types for zip/xml/password problems
-        raise InputError(f"{path.name}: cannot be read as an Excel workbook ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            f"{path.name}: cannot be read as an Excel workbook ({type(exc).__name__}: {exc})"
+        ) from None
     sheets = []
     for name in workbook.sheet_names:
         try:
             sheet = workbook.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
         except Exception as exc:
-            raise InputError(f"{path.name}, sheet {name}: cannot be read ({type(exc).__name__}: {exc})") from None
-        sheets.append(RawSheet(path, name, rows, 1))
+            raise InputError(
+                f"{path.name}, sheet {name}: cannot be read ({type(exc).__name__}: {exc})"
+            ) from None
+        sheets.append(RawSheet(path, name, list(rows), 1))
     return sheets
 
 
@@ -144,7 +149,9 @@ def read_csv(path: Path) -> RawSheet:
     return RawSheet(path, "", rows, 1, note)
 
 
-def read_folder(folder: Path) -> tuple[list[tuple[RawSheet, schema.TableSpec]], list[InputFile], list[str], list[str]]:
+def read_folder(
+    folder: Path,
+) -> tuple[list[tuple[RawSheet, schema.TableSpec]], list[InputFile], list[str], list[str]]:
     """Every sheet that stands for a known table, the files read with their hashes, and what was ignored."""
     if not folder.is_dir():
         raise InputError(f"{folder}: the inputs folder does not exist")
@@ -215,8 +222,11 @@ def find_header(raw: RawSheet, spec: schema.TableSpec) -> tuple[int, dict[int, s
             f"(expected headings such as {', '.join(c.name for c in spec.columns[:4])})"
         )
     present = set(mapping.values())
-    missing = [f"{c.name} (e.g. {' or '.join(c.aliases[:2])})" if c.aliases else c.name
-               for c in spec.columns if c.required and c.name not in present]
+    missing = [
+        f"{c.name} (e.g. {' or '.join(c.aliases[:2])})" if c.aliases else c.name
+        for c in spec.columns
+        if c.required and c.name not in present
+    ]
     missing += [" or ".join(group) for group in spec.one_of if not present.intersection(group)]
     if missing:
         seen = [str(c) for c in raw.rows[index] if str(c).strip()]
@@ -364,13 +374,17 @@ def _bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         else:
             table[u] = None
             bad.add(u)
-    return values.map(table).astype(object), values.isin(list(bad)) if bad else pd.Series(False, index=values.index)
+    return values.map(table).astype(object), values.isin(list(bad)) if bad else pd.Series(
+        False, index=values.index
+    )
 
 
 _CONVERTERS = {"id": _ids, "text": _texts, "date": _dates, "decimal": decimals_of, "bool": _bools}
 
 
-def type_sheet(raw: RawSheet, spec: schema.TableSpec, issues: list[Issue]) -> tuple[pd.DataFrame, dict[str, str]]:
+def type_sheet(
+    raw: RawSheet, spec: schema.TableSpec, issues: list[Issue]
+) -> tuple[pd.DataFrame, dict[str, str]]:
     """The sheet as a typed frame with canonical columns; bad cells become issues and mark ``_bad``."""
     header_index, mapping = find_header(raw, spec)
     body = raw.rows[header_index + 1 :]
@@ -392,7 +406,9 @@ def type_sheet(raw: RawSheet, spec: schema.TableSpec, issues: list[Issue]) -> tu
         rows_no = rows_no[filled]
     n_rows = len(rows_no)
     headings = {name: str(raw.rows[header_index][j]).strip() for j, name in mapping.items()}
-    source = schema.source_table_name(raw.sheet if raw.sheet and schema.table_for(raw.sheet) else raw.file.stem, spec)
+    source = schema.source_table_name(
+        raw.sheet if raw.sheet and schema.table_for(raw.sheet) else raw.file.stem, spec
+    )
     frame: dict[str, object] = {}
     bad_any = np.zeros(n_rows, dtype=bool)
     id_col = next((c.name for c in spec.columns if c.required and c.kind == "id"), None)
@@ -403,7 +419,7 @@ def type_sheet(raw: RawSheet, spec: schema.TableSpec, issues: list[Issue]) -> tu
     for col in spec.columns:
         j = next((j for j, n in mapping.items() if n == col.name), None)
         if j is None:
-            frame[col.name] = pd.Series([None] * n_rows, dtype=object).astype(_dtype(col.kind))
+            frame[col.name] = pd.Series([None] * n_rows, dtype=object).astype(_dtype(col.kind))  # type: ignore[call-overload]
             continue
         cells = arrays[j].copy()
         cells[cells == ""] = None
@@ -422,10 +438,20 @@ def type_sheet(raw: RawSheet, spec: schema.TableSpec, issues: list[Issue]) -> tu
                 what = "is empty" if value is None else f"{value!r} is not a valid {_KIND_WORDS[col.kind]}"
                 item_id = "" if ids is None or pd.isna(ids.iloc[i]) else str(ids.iloc[i])
                 place = where(raw.file.name, raw.sheet, int(rows_no[i]), headings[col.name])
-                action = "held" if spec.name in schema.BILLABLE_TABLES else "flagged"
+                action: Action = "held" if spec.name in schema.BILLABLE_TABLES else "flagged"
                 issues.append(
-                    Issue(source, item_id, INVALID_ROW, action, f"{place}: {what}", raw.file.name, raw.sheet,
-                          int(rows_no[i]), headings[col.name], "" if value is None else str(value))
+                    Issue(
+                        source,
+                        item_id,
+                        INVALID_ROW,
+                        action,
+                        f"{place}: {what}",
+                        raw.file.name,
+                        raw.sheet,
+                        int(rows_no[i]),
+                        headings[col.name],
+                        "" if value is None else str(value),
+                    )
                 )
     out = pd.DataFrame(frame)
     out["_file"] = raw.file.name
@@ -451,7 +477,9 @@ def load_inputs(folder: str | Path) -> Inputs:
     sheet_headings: dict[tuple[str, str], dict[str, str]] = {}
     for raw, spec in found:
         if not any(any(c not in (None, "") for c in r) for r in raw.rows):
-            raise InputError(f"{where(raw.file.name, raw.sheet, None)}: the sheet is empty (table {spec.name})")
+            raise InputError(
+                f"{where(raw.file.name, raw.sheet, None)}: the sheet is empty (table {spec.name})"
+            )
         frame, seen = type_sheet(raw, spec, issues)
         parts.setdefault(spec.name, []).append(frame)
         headings.setdefault(spec.name, {}).update(seen)
@@ -464,6 +492,7 @@ def load_inputs(folder: str | Path) -> Inputs:
             f"ignored: {', '.join(ignored) or 'none'}"
         )
     tables = {
-        name: pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0] for name, frames in parts.items()
+        name: pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        for name, frames in parts.items()
     }
     return Inputs(folder, tables, issues, files, ignored, headings, sheet_headings)

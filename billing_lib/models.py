@@ -61,7 +61,18 @@ class Issue:
         }
 
 
-ISSUE_COLUMNS = ("source_table", "item_id", "reason", "action", "message", "file", "sheet", "row", "column", "value")
+ISSUE_COLUMNS = (
+    "source_table",
+    "item_id",
+    "reason",
+    "action",
+    "message",
+    "file",
+    "sheet",
+    "row",
+    "column",
+    "value",
+)
 
 
 def where(file: str, sheet: str, row: int | None, column: str = "") -> str:

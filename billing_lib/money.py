@@ -152,7 +152,9 @@ def minor_units_of(amounts: pd.Series, currencies: pd.Series) -> np.ndarray:
     """Round a column of Decimals (None allowed, giving 0) to int64 minor units of each row's currency."""
     out = np.zeros(len(amounts), dtype=np.int64)
     cache: dict[tuple[Decimal, str], int] = {}
-    for i, (amount, currency) in enumerate(zip(amounts.to_numpy(object), currencies.to_numpy(object), strict=True)):
+    for i, (amount, currency) in enumerate(
+        zip(amounts.to_numpy(object), currencies.to_numpy(object), strict=True)
+    ):
         if amount is None:
             continue
         key = (amount, currency)

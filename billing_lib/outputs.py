@@ -21,15 +21,26 @@ INVOICE_COLUMNS = (
     "net_amount", "tax_amount", "total_amount", "line_count", "item_count", "billing_entity", "tax_rate",
     "document_type",
 )  # fmt: skip
-INVOICE_ITEM_COLUMNS = ("invoice_number", "source_table", "item_id", "amount", "currency", "po_number", "item_date",
-                        "customer_id", "kind", "description")
+INVOICE_ITEM_COLUMNS = (
+    "invoice_number",
+    "source_table",
+    "item_id",
+    "amount",
+    "currency",
+    "po_number",
+    "item_date",
+    "customer_id",
+    "kind",
+    "description",
+)
 
 
 def money_text(minor: pd.Series, currency: pd.Series) -> pd.Series:
     """Plain decimal text (``1234.50``) of minor units in each row's currency; empty where missing."""
     return pd.Series(
         ["" if pd.isna(m) else format_minor(int(m), str(c)) for m, c in zip(minor, currency, strict=True)],
-        index=minor.index, dtype="str",
+        index=minor.index,
+        dtype="str",
     )
 
 
@@ -52,15 +63,21 @@ def invoice_items_frame(items: pd.DataFrame) -> pd.DataFrame:
 def invoice_lines_frame(items: pd.DataFrame) -> pd.DataFrame:
     """Invoice lines as the workbooks show them: items of one PO, kind, billing code and unit price together."""
     keys = ["invoice_number", "po_number", "kind", "billing_code_name", "unit_price_text"]
-    grouped = items.groupby(keys, sort=False, dropna=False).agg(
-        date=("item_date", "max"), items=("item_id", "size"), amount_minor=("amount_minor", "sum"),
-        currency=("currency", "first"),
-    ).reset_index()
+    grouped = (
+        items.groupby(keys, sort=False, dropna=False)
+        .agg(
+            date=("item_date", "max"),
+            items=("item_id", "size"),
+            amount_minor=("amount_minor", "sum"),
+            currency=("currency", "first"),
+        )
+        .reset_index()
+    )
     grouped["amount"] = money_text(grouped["amount_minor"], grouped["currency"])
     grouped["date"] = grouped["date"].dt.strftime("%Y-%m-%d")
-    return grouped.rename(columns={"unit_price_text": "unit_price", "billing_code_name": "billing_code"}).drop(
-        columns=["amount_minor"]
-    )
+    return grouped.rename(
+        columns={"unit_price_text": "unit_price", "billing_code_name": "billing_code"}
+    ).drop(columns=["amount_minor"])
 
 
 def exceptions_frame(issues: Iterable[Issue], held: pd.DataFrame) -> pd.DataFrame:
@@ -72,27 +89,48 @@ def exceptions_frame(issues: Iterable[Issue], held: pd.DataFrame) -> pd.DataFram
         return frame
     held_part = frame[frame["action"] == "held"]
     # a held item with several problems is one exception row: the reason that held it, every message
-    merged = held_part.groupby(["source_table", "item_id", "file", "sheet", "row"], sort=False, dropna=False).agg(
-        reason=("reason", "first"), action=("action", "first"), message=("message", " | ".join),
-        column=("column", lambda s: "; ".join(x for x in dict.fromkeys(s) if x)),
-        value=("value", lambda s: "; ".join(x for x in dict.fromkeys(s) if x)),
-    ).reset_index()
+    merged = (
+        held_part.groupby(["source_table", "item_id", "file", "sheet", "row"], sort=False, dropna=False)
+        .agg(
+            reason=("reason", "first"),
+            action=("action", "first"),
+            message=("message", " | ".join),
+            column=("column", lambda s: "; ".join(x for x in dict.fromkeys(s) if x)),
+            value=("value", lambda s: "; ".join(x for x in dict.fromkeys(s) if x)),
+        )
+        .reset_index()
+    )
     flagged = frame[frame["action"] != "held"]
     out = pd.concat([merged, flagged], ignore_index=True).reindex(columns=list(ISSUE_COLUMNS))
     if not held.empty:
         amounts = held.assign(amount=money_text(held["amount_minor"], held["currency"]))
         amounts = amounts.drop_duplicates(["source_table", "item_id", "_row"])
-        lookup = {(s, i, str(r)): a for s, i, r, a in zip(amounts["source_table"], amounts["item_id"],
-                                                          amounts["_row"], amounts["amount"], strict=True)}
-        out["amount"] = [lookup.get((s, i, r), "") if a == "held" else ""
-                         for s, i, r, a in zip(out["source_table"], out["item_id"], out["row"], out["action"], strict=True)]
+        lookup = {
+            (s, i, str(r)): a
+            for s, i, r, a in zip(
+                amounts["source_table"], amounts["item_id"], amounts["_row"], amounts["amount"], strict=True
+            )
+        }
+        out["amount"] = [
+            lookup.get((s, i, r), "") if a == "held" else ""
+            for s, i, r, a in zip(out["source_table"], out["item_id"], out["row"], out["action"], strict=True)
+        ]
     else:
         out["amount"] = ""
     return out
 
 
 # Text columns that carry words from the inputs; amounts and ids are left exactly as they are.
-_FREE_TEXT = ("customer_name", "description", "message", "value", "billing_code", "group_key", "po_number", "column")
+_FREE_TEXT = (
+    "customer_name",
+    "description",
+    "message",
+    "value",
+    "billing_code",
+    "group_key",
+    "po_number",
+    "column",
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?\d[\d.,]*$")
 
@@ -102,6 +140,7 @@ def csv_safe(values: pd.Series) -> pd.Series:
 
     Plain numbers (``-20.00``) are untouched.
     """
+
     def one(v: object) -> object:
         if isinstance(v, str) and v.startswith(_FORMULA_START) and not _NUMBER.match(v):
             return "'" + v
@@ -119,9 +158,23 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     safe.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
 
 
-_MONEY_COLUMNS = ("net_amount", "tax_amount", "total_amount", "amount", "authorised_amount", "previously_invoiced",
-                  "this_period", "consumed", "remaining", "percent_used", "held_amount", "hours", "authorised_hours",
-                  "hours_consumed", "tax_rate")
+_MONEY_COLUMNS = (
+    "net_amount",
+    "tax_amount",
+    "total_amount",
+    "amount",
+    "authorised_amount",
+    "previously_invoiced",
+    "this_period",
+    "consumed",
+    "remaining",
+    "percent_used",
+    "held_amount",
+    "hours",
+    "authorised_hours",
+    "hours_consumed",
+    "tax_rate",
+)
 _DATE_COLUMNS = ("item_date", "date", "projected_exhaustion_date")
 
 

@@ -33,7 +33,6 @@ from .outputs import (
     invoice_items_frame,
     invoice_lines_frame,
     invoices_frame,
-    sha256_of,
     versions,
     write_csv,
     write_manifest,
@@ -70,8 +69,10 @@ class RunOptions:
         Period.parse(self.period)
         check_default_method(self.method)
         if self.over_budget_policy not in OVER_BUDGET_POLICIES:
-            raise UsageError(f"over_budget_policy must be one of {', '.join(OVER_BUDGET_POLICIES)}, "
-                             f"not {self.over_budget_policy!r}")
+            raise UsageError(
+                f"over_budget_policy must be one of {', '.join(OVER_BUDGET_POLICIES)}, "
+                f"not {self.over_budget_policy!r}"
+            )
         if "{seq" not in self.number_format:
             raise UsageError(f"invoice number format {self.number_format!r} has no {{seq}} field")
         return self
@@ -110,8 +111,20 @@ class Analysis:
 
 
 def _empty_previously() -> pd.DataFrame:
-    return pd.DataFrame(columns=["po_key", "po_number", "customer_id", "currency", "amount_minor", "quantity", "kind",
-                                 "item_date", "period", "invoice_number"])
+    return pd.DataFrame(
+        columns=[
+            "po_key",
+            "po_number",
+            "customer_id",
+            "currency",
+            "amount_minor",
+            "quantity",
+            "kind",
+            "item_date",
+            "period",
+            "invoice_number",
+        ]
+    )
 
 
 def read_register(path: Path) -> tuple[set[tuple[str, str]], pd.DataFrame]:
@@ -131,12 +144,18 @@ def prepare(options: RunOptions, inputs: object | None = None) -> tuple[Prepared
     loaded = inputs if inputs is not None else load_inputs(options.inputs)
     prep = prepare_items(loaded, period, registered)  # type: ignore[arg-type]
     ref = reference_table(prep.inputs.table("po_budgets"))
-    by_po = previously.groupby("po_key")["amount_minor"].sum().astype(int).to_dict() if len(previously) else {}
+    by_po = (
+        {str(k): int(v) for k, v in previously.groupby("po_key")["amount_minor"].sum().items()}
+        if len(previously)
+        else {}
+    )
     check_pos(prep, ref, by_po, options.over_budget_policy)
     return prep, ref, previously
 
 
-def analyse(options: RunOptions, prepared: tuple[Prepared, pd.DataFrame, pd.DataFrame] | None = None) -> Analysis:
+def analyse(
+    options: RunOptions, prepared: tuple[Prepared, pd.DataFrame, pd.DataFrame] | None = None
+) -> Analysis:
     """Compute the month without writing anything (draft numbers)."""
     options = options.checked()
     timings: dict[str, float] = {}
@@ -151,19 +170,31 @@ def analyse(options: RunOptions, prepared: tuple[Prepared, pd.DataFrame, pd.Data
 
 def consolidate_month(options: RunOptions, prep: Prepared) -> InvoiceSet:
     """The invoices ``analyse`` makes of the prepared month under the options' method (draft numbers)."""
-    return consolidate(prep, options.method, force=options.force_method, split_by_contact=options.split_by_contact,
-                       invoice_date=options.invoice_date)
+    return consolidate(
+        prep,
+        options.method,
+        force=options.force_method,
+        split_by_contact=options.split_by_contact,
+        invoice_date=options.invoice_date,
+    )
 
 
-def finish_analysis(options: RunOptions, prepared: tuple[Prepared, pd.DataFrame, pd.DataFrame],
-                    invoice_set: InvoiceSet) -> Analysis:
+def finish_analysis(
+    options: RunOptions, prepared: tuple[Prepared, pd.DataFrame, pd.DataFrame], invoice_set: InvoiceSet
+) -> Analysis:
     """``analyse`` of invoices already made by ``consolidate_month`` (the widgets show them before the burn-down)."""
     prep, ref, previously = prepared
     return _finish_analysis(options.checked(), prep, ref, previously, invoice_set, {})
 
 
-def _finish_analysis(options: RunOptions, prep: Prepared, ref: pd.DataFrame, previously: pd.DataFrame,
-                     invoice_set: InvoiceSet, timings: dict[str, float]) -> Analysis:
+def _finish_analysis(
+    options: RunOptions,
+    prep: Prepared,
+    ref: pd.DataFrame,
+    previously: pd.DataFrame,
+    invoice_set: InvoiceSet,
+    timings: dict[str, float],
+) -> Analysis:
     start = time.perf_counter()
     period = Period.parse(options.period)
     bd = bdmod.burndown(invoice_set.items, ref, period, previously)
@@ -208,14 +239,18 @@ def reconcile(analysis: Analysis) -> dict[str, dict[str, str]]:
             raise OutputError(f"internal check failed: {currency} invoice nets {net} != items {lines}")
         held_minor = int(held.loc[held["currency"] == currency, "amount_minor"].sum())
         totals[str(currency)] = {
-            "net": format_minor(net, currency), "tax": format_minor(int(inv["tax_minor"].sum()), currency),
+            "net": format_minor(net, currency),
+            "tax": format_minor(int(inv["tax_minor"].sum()), currency),
             "total": format_minor(int(inv["total_minor"].sum()), currency),
-            "invoiced_items": format_minor(lines, currency), "held_items": format_minor(held_minor, currency),
+            "invoiced_items": format_minor(lines, currency),
+            "held_items": format_minor(held_minor, currency),
         }
     return totals
 
 
-def _manifest(analysis: Analysis, totals: dict[str, dict[str, str]], started: dt.datetime) -> dict[str, object]:
+def _manifest(
+    analysis: Analysis, totals: dict[str, dict[str, str]], started: dt.datetime
+) -> dict[str, object]:
     opts = analysis.options
     prep = analysis.prep
     flagged = [i for i in analysis.issues if i.action == "flagged"]
@@ -226,7 +261,9 @@ def _manifest(analysis: Analysis, totals: dict[str, dict[str, str]], started: dt
         "draft": opts.draft,
         "started": started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
-        "inputs": [{"file": f.path.name, "sha256": f.sha256, "tables": list(f.tables)} for f in prep.inputs.files],
+        "inputs": [
+            {"file": f.path.name, "sha256": f.sha256, "tables": list(f.tables)} for f in prep.inputs.files
+        ],
         "ignored_inputs": prep.inputs.ignored,
         "parameters": params,
         "counts": {
@@ -238,7 +275,9 @@ def _manifest(analysis: Analysis, totals: dict[str, dict[str, str]], started: dt
             "invoices": len(analysis.invoice_set.invoices),
             "credit_notes": int((analysis.invoice_set.invoices["total_minor"] < 0).sum()),
             "held_by_reason": analysis.held["reason"].value_counts().to_dict() if len(analysis.held) else {},
-            "flagged_by_reason": pd.Series([i.reason for i in flagged]).value_counts().to_dict() if flagged else {},
+            "flagged_by_reason": pd.Series([i.reason for i in flagged]).value_counts().to_dict()
+            if flagged
+            else {},
         },
         "totals": totals,
         "checklist": analysis.checklist.as_dict(),
@@ -247,7 +286,9 @@ def _manifest(analysis: Analysis, totals: dict[str, dict[str, str]], started: dt
     }
 
 
-def write_outputs(analysis: Analysis, folder: Path, started: dt.datetime, progress: Progress | None = None) -> dict:
+def write_outputs(
+    analysis: Analysis, folder: Path, started: dt.datetime, progress: Progress | None = None
+) -> dict:
     """Every output file of the run into ``folder`` (a temporary folder the caller moves into place)."""
     say = progress or (lambda _msg: None)
     opts = analysis.options
@@ -270,21 +311,33 @@ def write_outputs(analysis: Analysis, folder: Path, started: dt.datetime, progre
 
         say("drawing PO charts")
         # the invoice run draws the POs that need attention; the PO report notebook draws them all
-        images = write_charts(analysis.burndown, analysis.series, folder / "charts", max_pos=20, at_risk_only=True)
+        images = write_charts(
+            analysis.burndown, analysis.series, folder / "charts", max_pos=20, at_risk_only=True
+        )
     if opts.excel:
         from .excel import write_invoices, write_summary
 
         say("writing invoice workbooks")
-        write_invoices(invoice_set, folder / "invoices", template=opts.template, workers=opts.workers,
-                       progress=opts.progress)
+        write_invoices(
+            invoice_set,
+            folder / "invoices",
+            template=opts.template,
+            workers=opts.workers,
+            progress=opts.progress,
+        )
         sheets = {
             # every source item is in invoice_items.csv; the workbook keeps to what a person filters
-            "Invoices": invoices, "Lines": invoice_lines_frame(invoice_set.items),
-            "Exceptions": exceptions, "PO burn-down": bd_csv, "Exposure": exposure_csv,
+            "Invoices": invoices,
+            "Lines": invoice_lines_frame(invoice_set.items),
+            "Exceptions": exceptions,
+            "PO burn-down": bd_csv,
+            "Exposure": exposure_csv,
             "Charges per PO": bdmod.per_po_csv_frame(bdmod.charges_per_po(invoice_set.items)),
             "Hours per PO": bdmod.per_po_csv_frame(bdmod.hours_per_po(invoice_set.items)),
         }
-        write_summary(folder / "summary.xlsx", {name: for_spreadsheet(f) for name, f in sheets.items()}, images[:1])
+        write_summary(
+            folder / "summary.xlsx", {name: for_spreadsheet(f) for name, f in sheets.items()}, images[:1]
+        )
     manifest = _manifest(analysis, totals, started)
     manifest["outputs"] = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     write_manifest(folder / "manifest.json", manifest)
@@ -299,13 +352,19 @@ def _swap_into_place(tmp: Path, out: Path, draft: bool) -> None:
         out.rename(old)
     tmp.rename(out)
     if old is not None:
-        was_final = (old / "manifest.json").exists() and '"draft": false' in (old / "manifest.json").read_text()
+        was_final = (old / "manifest.json").exists() and '"draft": false' in (
+            old / "manifest.json"
+        ).read_text()
         if was_final:
             keep = out / "previous-runs"
             keep.mkdir(exist_ok=True)
-            for earlier in sorted((old / "previous-runs").glob("*")) if (old / "previous-runs").exists() else []:
+            for earlier in (
+                sorted((old / "previous-runs").glob("*")) if (old / "previous-runs").exists() else []
+            ):
                 earlier.rename(keep / earlier.name)
-            stamp = dt.datetime.fromtimestamp((old / "manifest.json").stat().st_mtime).strftime("%Y%m%dT%H%M%S")
+            stamp = dt.datetime.fromtimestamp((old / "manifest.json").stat().st_mtime).strftime(
+                "%Y%m%dT%H%M%S"
+            )
             old.rename(keep / f"run-{stamp}")
         else:
             shutil.rmtree(old, ignore_errors=True)
@@ -316,11 +375,14 @@ REGISTER_WAIT_SECONDS = 600.0
 
 def _written_by(out: Path, started: dt.datetime) -> bool:
     manifest = out / "manifest.json"
-    return manifest.exists() and f'"started": "{started.isoformat(timespec="seconds")}"' in manifest.read_text()
+    return (
+        manifest.exists() and f'"started": "{started.isoformat(timespec="seconds")}"' in manifest.read_text()
+    )
 
 
-def run_invoice(options: RunOptions, progress: Progress | None = None,
-                analysis: Analysis | None = None) -> RunResult:
+def run_invoice(
+    options: RunOptions, progress: Progress | None = None, analysis: Analysis | None = None
+) -> RunResult:
     """``billing invoice``: the whole pipeline; final runs number invoices in the register."""
     options = options.checked()
     started = dt.datetime.now()
@@ -337,8 +399,9 @@ def run_invoice(options: RunOptions, progress: Progress | None = None,
         nonlocal analysis, manifest
         assert analysis is not None
         if invoice_set is not analysis.invoice_set:
-            analysis = _finish_analysis(options, analysis.prep, analysis.ref, analysis.previously, invoice_set,
-                                        analysis.timings)
+            analysis = _finish_analysis(
+                options, analysis.prep, analysis.ref, analysis.previously, invoice_set, analysis.timings
+            )
         start = time.perf_counter()
         manifest = write_outputs(analysis, tmp, started, say)
         analysis.timings["write"] = time.perf_counter() - start

@@ -29,8 +29,17 @@ def reference_table(po_budgets: pd.DataFrame) -> pd.DataFrame:
     """The PO reference table indexed by ``po_key``, with ``authorised_minor`` in the PO's currency."""
     if po_budgets.empty:
         return pd.DataFrame(
-            columns=["po_number", "customer_id", "currency", "authorised_amount", "authorised_minor",
-                     "authorised_hours", "valid_from", "valid_to", "description"]
+            columns=[
+                "po_number",
+                "customer_id",
+                "currency",
+                "authorised_amount",
+                "authorised_minor",
+                "authorised_hours",
+                "valid_from",
+                "valid_to",
+                "description",
+            ]
         ).rename_axis("po_key")
     ref = po_budgets.copy()
     ref["po_key"] = ref["po_number"].map(po_key)
@@ -41,8 +50,17 @@ def reference_table(po_budgets: pd.DataFrame) -> pd.DataFrame:
     currency = ref["currency"].where(ref["currency"] != "", "EUR")
     ref["authorised_minor"] = minor_units_of(ref["authorised_amount"], currency)
     return ref.set_index("po_key")[
-        ["po_number", "customer_id", "currency", "authorised_amount", "authorised_minor", "authorised_hours",
-         "valid_from", "valid_to", "description"]
+        [
+            "po_number",
+            "customer_id",
+            "currency",
+            "authorised_amount",
+            "authorised_minor",
+            "authorised_hours",
+            "valid_from",
+            "valid_to",
+            "description",
+        ]
     ]
 
 
@@ -59,8 +77,9 @@ def po_currencies(items: pd.DataFrame, ref: pd.DataFrame) -> pd.Series:
     blank = ref.index[(ref["currency"] == "") & ref.index.isin(from_items.index)]
     if len(blank):
         ref.loc[blank, "currency"] = from_items[blank]
-        ref.loc[blank, "authorised_minor"] = minor_units_of(ref.loc[blank, "authorised_amount"],
-                                                            ref.loc[blank, "currency"])
+        ref.loc[blank, "authorised_minor"] = minor_units_of(
+            ref.loc[blank, "authorised_amount"], ref.loc[blank, "currency"]
+        )
     stated = ref["currency"][ref["currency"] != ""]
     return pd.concat([stated, from_items[~from_items.index.isin(stated.index)]])
 
@@ -75,8 +94,17 @@ def _flag(prep: Prepared, mask: pd.Series, reason: str, action: str, message: pd
     for (table, item_id, file, sheet, row), text in zip(zip(*columns, strict=True), texts, strict=True):
         sheet = sheet if isinstance(sheet, str) else ""
         prep.issues.append(
-            Issue(str(table), str(item_id), reason, action,  # type: ignore[arg-type]
-                  f"{where(str(file), sheet, int(row))}: {text}", str(file), sheet, int(row), "")
+            Issue(
+                str(table),
+                str(item_id),
+                reason,
+                action,  # type: ignore[arg-type]
+                f"{where(str(file), sheet, int(row))}: {text}",
+                str(file),
+                sheet,
+                int(row),
+                "",
+            )
         )
 
 
@@ -104,7 +132,9 @@ def check_pos(
     # a customer that requires a PO gets nothing invoiced without one
     companies = prep.companies
     if not companies.empty and "requires_po" in companies:
-        requiring = set(companies.loc[companies["requires_po"].map(lambda v: v is True), "customer_id"].astype("str"))
+        requiring = set(
+            companies.loc[companies["requires_po"].map(lambda v: v is True), "customer_id"].astype("str")
+        )
         missing = ~with_po & items["customer_id"].isin(requiring)
         _flag(prep, missing, MISSING_PO, "held", "customer requires a PO number and this item has none")
         _hold(prep, missing, MISSING_PO)
@@ -113,27 +143,54 @@ def check_pos(
     # a PO is one budget in one currency: an item in another currency cannot count against it
     currency = items["po_key"].map(po_currencies(items, ref).astype("str")).astype("str").fillna("")
     other = with_po & (currency != "") & (currency != items["currency"])
-    _flag(prep, other, PO_CURRENCY_MISMATCH, "held",
-          "the item is in " + items["currency"] + " but PO " + items["po_number"] + " is in " + currency)
+    _flag(
+        prep,
+        other,
+        PO_CURRENCY_MISMATCH,
+        "held",
+        "the item is in " + items["currency"] + " but PO " + items["po_number"] + " is in " + currency,
+    )
     _hold(prep, other, PO_CURRENCY_MISMATCH)
     items, known, with_po = prep.items, prep.items["po_key"].isin(ref.index), prep.items["po_key"] != ""
 
     if has_ref:
-        _flag(prep, with_po & ~known, UNKNOWN_PO, "flagged",
-              "PO " + items["po_number"] + " is not in the PO reference table")
+        _flag(
+            prep,
+            with_po & ~known,
+            UNKNOWN_PO,
+            "flagged",
+            "PO " + items["po_number"] + " is not in the PO reference table",
+        )
         ref_customer = items["po_key"].map(ref["customer_id"]).fillna("")
         mismatch = known & (ref_customer != "") & (ref_customer != items["customer_id"])
-        _flag(prep, mismatch, PO_CUSTOMER_MISMATCH, "held",
-              "PO " + items["po_number"] + " belongs to customer " + ref_customer + ", not " + items["customer_id"])
+        _flag(
+            prep,
+            mismatch,
+            PO_CUSTOMER_MISMATCH,
+            "held",
+            "PO "
+            + items["po_number"]
+            + " belongs to customer "
+            + ref_customer
+            + ", not "
+            + items["customer_id"],
+        )
         _hold(prep, mismatch, PO_CUSTOMER_MISMATCH)
         items = prep.items
         known = items["po_key"].isin(ref.index)
         date = items["item_date"]
         valid_from = pd.to_datetime(items["po_key"].map(ref["valid_from"]))
         valid_to = pd.to_datetime(items["po_key"].map(ref["valid_to"]))
-        outside = known & ((valid_from.notna() & (date < valid_from)) | (valid_to.notna() & (date > valid_to)))
-        _flag(prep, outside, EXPIRED_PO,
-              "flagged", "PO " + items["po_number"] + " is not valid on " + date.dt.strftime("%Y-%m-%d"))
+        outside = known & (
+            (valid_from.notna() & (date < valid_from)) | (valid_to.notna() & (date > valid_to))
+        )
+        _flag(
+            prep,
+            outside,
+            EXPIRED_PO,
+            "flagged",
+            "PO " + items["po_number"] + " is not valid on " + date.dt.strftime("%Y-%m-%d"),
+        )
         _over_budget(prep, ref, previously_invoiced, over_budget_policy)
     return prep
 
@@ -149,7 +206,7 @@ def _over_budget(prep: Prepared, ref: pd.DataFrame, previously: Mapping[str, int
     messages: dict[int, str] = {}
     positions = {idx: pos for pos, idx in enumerate(items.index)}
     for key, group in ordered.groupby("po_key", sort=False):
-        authorised = int(ref.at[key, "authorised_minor"])
+        authorised = int(ref.at[key, "authorised_minor"])  # type: ignore[arg-type]  # an int64 cell
         currency = str(group["currency"].iloc[0])
         running = int(previously.get(str(key), 0))
         amounts = group["amount_minor"].to_numpy(np.int64)
@@ -159,8 +216,10 @@ def _over_budget(prep: Prepared, ref: pd.DataFrame, previously: Mapping[str, int
             after = running + int(amount)
             if amount > 0 and after > authorised:
                 over[positions[idx]] = True
-                messages[idx] = (f"takes PO {po_number} to {format_minor(after, currency)} of "
-                                 f"{format_minor(authorised, currency)} authorised")
+                messages[idx] = (
+                    f"takes PO {po_number} to {format_minor(after, currency)} of "
+                    f"{format_minor(authorised, currency)} authorised"
+                )
                 if policy == "hold":
                     continue  # held items do not consume the budget
             running = after

@@ -23,6 +23,7 @@ from .models import (
     INVALID_ROW,
     LATE,
     NO_RATE,
+    Action,
     Issue,
     where,
 )
@@ -118,7 +119,8 @@ def _time_entries(raw: pd.DataFrame) -> pd.DataFrame:
     worked = raw["hours_worked"]
     offset = raw["offset_hours"]
     summed = [
-        (w + (o or zero)) if w is not None else None for w, o in zip(worked.to_numpy(object), offset.to_numpy(object), strict=True)
+        (w + (o or zero)) if w is not None else None
+        for w, o in zip(worked.to_numpy(object), offset.to_numpy(object), strict=True)
     ]
     to_bill = raw["hours_to_bill"]
     out["quantity"] = to_bill.where(to_bill.notna(), pd.Series(summed, index=raw.index, dtype=object))
@@ -188,22 +190,46 @@ def _posted_elsewhere(raw: pd.DataFrame, billing_items: pd.DataFrame, table: str
 def _issue(row: pd.Series, reason: str, message: str, column: str = "", action: str = "held") -> Issue:
     sheet = str(row["_sheet"]) if isinstance(row["_sheet"], str) else ""
     place = where(str(row["_file"]), sheet, int(row["_row"]), column)
-    return Issue(str(row["source_table"]), str(row["item_id"]), reason, action,  # type: ignore[arg-type]
-                 f"{place}: {message}", str(row["_file"]), sheet, int(row["_row"]), column)
+    return Issue(
+        str(row["source_table"]),
+        str(row["item_id"]),
+        reason,
+        action,  # type: ignore[arg-type]
+        f"{place}: {message}",
+        str(row["_file"]),
+        sheet,
+        int(row["_row"]),
+        column,
+    )
 
 
-def issues_for(rows: pd.DataFrame, reason: str, messages: pd.Series | str, action: str = "held",
-               column: str = "") -> list[Issue]:
+def issues_for(
+    rows: pd.DataFrame, reason: str, messages: pd.Series | str, action: Action = "held", column: str = ""
+) -> list[Issue]:
     """One issue per row of ``rows`` (an items frame), built column-wise: cheap for thousands of flags."""
     if rows.empty:
         return []
-    texts = [messages] * len(rows) if isinstance(messages, str) else messages.loc[rows.index].astype("str").tolist()
+    texts = (
+        [messages] * len(rows)
+        if isinstance(messages, str)
+        else messages.loc[rows.index].astype("str").tolist()
+    )
     sheets = [s if isinstance(s, str) else "" for s in rows["_sheet"]]
     return [
-        Issue(str(src), str(item), reason, action, f"{where(str(f), sh, int(r), column)}: {text}",  # type: ignore[arg-type]
-              str(f), sh, int(r), column)
-        for src, item, f, sh, r, text in zip(rows["source_table"], rows["item_id"], rows["_file"], sheets,
-                                             rows["_row"], texts, strict=True)
+        Issue(
+            str(src),
+            str(item),
+            reason,
+            action,
+            f"{where(str(f), sh, int(r), column)}: {text}",
+            str(f),
+            sh,
+            int(r),
+            column,
+        )
+        for src, item, f, sh, r, text in zip(
+            rows["source_table"], rows["item_id"], rows["_file"], sheets, rows["_row"], texts, strict=True
+        )
     ]
 
 
@@ -213,10 +239,16 @@ def resolve_links(items: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
     tickets, tasks = inputs.table("tickets"), inputs.table("tasks")
     resources, codes = inputs.table("resources"), inputs.table("billing_codes")
     # the links an item does not carry itself come from its ticket, task and project
-    items["project_id"] = _first(items["project_id"], _lookup(items["task_id"], tasks, "task_id", "project_id"),
-                                 _lookup(items["ticket_id"], tickets, "ticket_id", "project_id"))
-    items["contract_id"] = _first(items["contract_id"], _lookup(items["ticket_id"], tickets, "ticket_id", "contract_id"),
-                                  _lookup(items["project_id"], projects, "project_id", "contract_id"))
+    items["project_id"] = _first(
+        items["project_id"],
+        _lookup(items["task_id"], tasks, "task_id", "project_id"),
+        _lookup(items["ticket_id"], tickets, "ticket_id", "project_id"),
+    )
+    items["contract_id"] = _first(
+        items["contract_id"],
+        _lookup(items["ticket_id"], tickets, "ticket_id", "contract_id"),
+        _lookup(items["project_id"], projects, "project_id", "contract_id"),
+    )
     customer = _first(
         items["customer_id"],
         _lookup(items["ticket_id"], tickets, "ticket_id", "customer_id"),
@@ -229,17 +261,31 @@ def resolve_links(items: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
     items["project_name"] = _lookup(items["project_id"], projects, "project_id", "project_name")
     items["task_title"] = _lookup(items["task_id"], tasks, "task_id", "title")
     items["ticket_title"] = _lookup(items["ticket_id"], tickets, "ticket_id", "title")
-    first_last = (_lookup(items["resource_id"], resources, "resource_id", "first_name") + " "
-                  + _lookup(items["resource_id"], resources, "resource_id", "last_name")).str.strip()
-    items["resource_name"] = _first(_lookup(items["resource_id"], resources, "resource_id", "resource_name"), first_last)
-    items["billing_code_name"] = _first(items["billing_code_name"],
-                                        _lookup(items["billing_code_id"], codes, "billing_code_id", "billing_code_name"))
+    first_last = (
+        _lookup(items["resource_id"], resources, "resource_id", "first_name")
+        + " "
+        + _lookup(items["resource_id"], resources, "resource_id", "last_name")
+    ).str.strip()
+    items["resource_name"] = _first(
+        _lookup(items["resource_id"], resources, "resource_id", "resource_name"), first_last
+    )
+    items["billing_code_name"] = _first(
+        items["billing_code_name"],
+        _lookup(items["billing_code_id"], codes, "billing_code_id", "billing_code_name"),
+    )
     # PO cascade: own (charges) -> task / ticket -> project -> contract
-    task_po = _first(_lookup(items["task_id"], tasks, "task_id", "po_number"),
-                     _lookup(items["ticket_id"], tickets, "ticket_id", "po_number"))
+    task_po = _first(
+        _lookup(items["task_id"], tasks, "task_id", "po_number"),
+        _lookup(items["ticket_id"], tickets, "ticket_id", "po_number"),
+    )
     project_po = _lookup(items["project_id"], projects, "project_id", "po_number")
     contract_po = _lookup(items["contract_id"], contracts, "contract_id", "po_number")
-    levels = [("item", items["own_po"]), ("task", task_po), ("project", project_po), ("contract", contract_po)]
+    levels = [
+        ("item", items["own_po"]),
+        ("task", task_po),
+        ("project", project_po),
+        ("contract", contract_po),
+    ]
     po = pd.Series("", index=items.index, dtype="str")
     source = pd.Series("", index=items.index, dtype="str")
     for name, values in levels:
@@ -249,24 +295,37 @@ def resolve_links(items: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
     items["po_raw"] = po
     items["po_source"] = source
     # settings: item -> ticket/contract -> resource/billing code
-    items["cost_centre"] = _first(items["cost_centre"],
-                                  _lookup(items["resource_id"], resources, "resource_id", "cost_centre"),
-                                  _lookup(items["billing_code_id"], codes, "billing_code_id", "cost_centre"))
-    items["workplace"] = _first(items["workplace"], _lookup(items["ticket_id"], tickets, "ticket_id", "workplace"),
-                                _lookup(items["contract_id"], contracts, "contract_id", "workplace"),
-                                _lookup(items["resource_id"], resources, "resource_id", "workplace"))
-    items["billing_contact"] = _first(items["billing_contact"],
-                                      _lookup(items["contract_id"], contracts, "contract_id", "billing_contact"))
-    items["buyer_reference"] = _first(items["buyer_reference"],
-                                      _lookup(items["contract_id"], contracts, "contract_id", "buyer_reference"))
+    items["cost_centre"] = _first(
+        items["cost_centre"],
+        _lookup(items["resource_id"], resources, "resource_id", "cost_centre"),
+        _lookup(items["billing_code_id"], codes, "billing_code_id", "cost_centre"),
+    )
+    items["workplace"] = _first(
+        items["workplace"],
+        _lookup(items["ticket_id"], tickets, "ticket_id", "workplace"),
+        _lookup(items["contract_id"], contracts, "contract_id", "workplace"),
+        _lookup(items["resource_id"], resources, "resource_id", "workplace"),
+    )
+    items["billing_contact"] = _first(
+        items["billing_contact"], _lookup(items["contract_id"], contracts, "contract_id", "billing_contact")
+    )
+    items["buyer_reference"] = _first(
+        items["buyer_reference"], _lookup(items["contract_id"], contracts, "contract_id", "buyer_reference")
+    )
     return items
 
 
 def apply_customer_settings(items: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
-    items["customer_name"] = _first(_lookup(items["customer_id"], companies, "customer_id", "customer_name"),
-                                    items["customer_name"], items["customer_id"])
-    items["currency"] = _first(items["currency"], _lookup(items["customer_id"], companies, "customer_id", "currency"),
-                               pd.Series(DEFAULT_CURRENCY, index=items.index)).str.upper()
+    items["customer_name"] = _first(
+        _lookup(items["customer_id"], companies, "customer_id", "customer_name"),
+        items["customer_name"],
+        items["customer_id"],
+    )
+    items["currency"] = _first(
+        items["currency"],
+        _lookup(items["customer_id"], companies, "customer_id", "currency"),
+        pd.Series(DEFAULT_CURRENCY, index=items.index),
+    ).str.upper()
     for col in ("billing_contact", "buyer_reference"):
         items[col] = _first(items[col], _lookup(items["customer_id"], companies, "customer_id", col))
     for col in ("billing_group", "billing_entity"):
@@ -287,8 +346,10 @@ def compute_amounts(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, 
         labour = items["kind"] == "labour"
         items["unit_price"] = items["unit_price"].where(items["unit_price"].notna() | ~labour, from_code)
     # a code missing from the billing codes table maps to NaN: every kind of missing becomes None
-    supplied, qty, rate = (items[c].astype(object).where(items[c].notna(), None).to_numpy(object)
-                           for c in ("supplied_amount", "quantity", "unit_price"))
+    supplied, qty, rate = (
+        items[c].astype(object).where(items[c].notna(), None).to_numpy(object)
+        for c in ("supplied_amount", "quantity", "unit_price")
+    )
     items["unit_price"] = pd.Series(rate, index=items.index, dtype=object)
     exact = np.empty(len(items), dtype=object)
     no_rate = np.zeros(len(items), dtype=bool)
@@ -314,7 +375,11 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
     frames = []
     read = 0
     first_copy: dict[tuple[str, str], tuple[str, str, int]] = {}
-    for table, build in (("billing_items", _billing_items), ("time_entries", _time_entries), ("charges", _charges)):
+    for table, build in (
+        ("billing_items", _billing_items),
+        ("time_entries", _time_entries),
+        ("charges", _charges),
+    ):
         if not inputs.has(table):
             continue
         raw = inputs.table(table)
@@ -326,14 +391,28 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
         dup = keyed.duplicated(keep="first") & (ids != "") & ~bad
         if dup.any():
             firsts = raw[keyed.duplicated(keep=False) & ~keyed.duplicated(keep="first")]
-            for src, item, f, sh, r in zip(firsts["_source"], _text(firsts["item_id"]), firsts["_file"],
-                                           firsts["_sheet"], firsts["_row"], strict=True):
+            for src, item, f, sh, r in zip(
+                firsts["_source"],
+                _text(firsts["item_id"]),
+                firsts["_file"],
+                firsts["_sheet"],
+                firsts["_row"],
+                strict=True,
+            ):
                 first_copy.setdefault((str(src), item), (str(f), sh if isinstance(sh, str) else "", int(r)))
         bad = bad | dup
         non_billable = _not_billable(raw) & ~bad
         invoiced = _already_invoiced(raw, registered) & ~bad & ~non_billable
-        posted = (_posted_elsewhere(raw, billing_items, table) if table != "billing_items"
-                  else pd.Series(False, index=raw.index)) & ~bad & ~non_billable & ~invoiced
+        posted = (
+            (
+                _posted_elsewhere(raw, billing_items, table)
+                if table != "billing_items"
+                else pd.Series(False, index=raw.index)
+            )
+            & ~bad
+            & ~non_billable
+            & ~invoiced
+        )
         skipped["non_billable"] += int(non_billable.sum())
         skipped["already_invoiced"] += int(invoiced.sum())
         if posted.any():
@@ -381,8 +460,14 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
     for idx in items.index[no_customer]:
         row = items.loc[idx]
         column = _heading(inputs, row, "customer_id", "companyID")
-        issues.append(_issue(row, INVALID_ROW, "no customer: neither the row nor its ticket, task, project or "
-                             "contract names one", column))
+        issues.append(
+            _issue(
+                row,
+                INVALID_ROW,
+                "no customer: neither the row nor its ticket, task, project or contract names one",
+                column,
+            )
+        )
     held_reason[no_customer] = INVALID_ROW
 
     items, no_rate = compute_amounts(items, inputs)
@@ -390,8 +475,15 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
     for idx in items.index[no_rate]:
         row = items.loc[idx]
         column = _heading(inputs, row, "billing_code_id") or _heading(inputs, row, "rate")
-        issues.append(_issue(row, NO_RATE, "no amount and no rate (neither the row nor its billing code "
-                             f"{row['billing_code_id'] or '(none)'} has a unit price)", column))
+        issues.append(
+            _issue(
+                row,
+                NO_RATE,
+                "no amount and no rate (neither the row nor its billing code "
+                f"{row['billing_code_id'] or '(none)'} has a unit price)",
+                column,
+            )
+        )
     held_reason[no_rate] = NO_RATE
 
     keys = {raw: po_key(raw) for raw in pd.unique(items["po_raw"].to_numpy(object))}
@@ -400,10 +492,15 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
     start = pd.Timestamp(period.start)
     items["late"] = (items["item_date"] < start).fillna(False)
     late = items[items["late"] & (held_reason == "")]
-    issues += issues_for(late, LATE, "dated " + late["item_date"].dt.strftime("%Y-%m-%d")
-                         + f", before the period {period}; invoiced now", action="flagged")
-    items = items.drop(columns=["supplied_amount", "own_po", "po_raw", "_bad", "_dup", "quantity_column"],
-                       errors="ignore")
+    issues += issues_for(
+        late,
+        LATE,
+        "dated " + late["item_date"].dt.strftime("%Y-%m-%d") + f", before the period {period}; invoiced now",
+        action="flagged",
+    )
+    items = items.drop(
+        columns=["supplied_amount", "own_po", "po_raw", "_bad", "_dup", "quantity_column"], errors="ignore"
+    )
     items = items.reindex(columns=list(ITEM_COLUMNS))
     held = items[held_reason != ""].assign(reason=held_reason[held_reason != ""])
     kept = items[held_reason == ""].reset_index(drop=True)
