@@ -922,17 +922,20 @@ def _apply_page(ws: Any, page: Mapping[str, Any], header: Mapping[str, Any], dig
         ws.set_tab_color(page["tab_color"])
 
 
+def _text_safe_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
+    """An in-memory xlsxwriter workbook that never turns a string into a formula, number or link."""
+    options = {
+        "in_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+    }
+    return xlsxwriter.Workbook(buffer, options)
+
+
 def _workbook_bytes(invoice: Invoice, template: Template) -> bytes:
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
+    wb = _text_safe_workbook(buffer)
     created = dt.datetime.combine(invoice.invoice_date, dt.time())
     wb.set_properties(
         {
@@ -1242,15 +1245,7 @@ def write_summary(path: Path, sheets: Mapping[str, pd.DataFrame], images: Sequen
         if not Path(image).is_file():
             raise OutputError(f"chart image {image} does not exist")
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
+    wb = _text_safe_workbook(buffer)
     formats = {
         "integer": wb.add_format({"num_format": "#,##0"}),
         "number": wb.add_format({"num_format": "#,##0.00##"}),

@@ -23,24 +23,16 @@ from .money import format_minor, minor_units_of
 from .rules import Prepared, po_key
 
 OVER_BUDGET_POLICIES = ("flag", "hold")
+REF_COLUMNS = (
+    "po_number", "customer_id", "currency", "authorised_amount", "authorised_minor", "authorised_hours",
+    "valid_from", "valid_to", "description",
+)  # fmt: skip
 
 
 def reference_table(po_budgets: pd.DataFrame) -> pd.DataFrame:
     """The PO reference table indexed by ``po_key``, with ``authorised_minor`` in the PO's currency."""
     if po_budgets.empty:
-        return pd.DataFrame(
-            columns=[
-                "po_number",
-                "customer_id",
-                "currency",
-                "authorised_amount",
-                "authorised_minor",
-                "authorised_hours",
-                "valid_from",
-                "valid_to",
-                "description",
-            ]
-        ).rename_axis("po_key")
+        return pd.DataFrame(columns=list(REF_COLUMNS)).rename_axis("po_key")
     ref = po_budgets.copy()
     ref["po_key"] = ref["po_number"].map(po_key)
     ref = ref[ref["po_key"] != ""].drop_duplicates("po_key", keep="first")
@@ -49,19 +41,7 @@ def reference_table(po_budgets: pd.DataFrame) -> pd.DataFrame:
     ref["po_number"] = ref["po_number"].astype("str").str.strip()
     currency = ref["currency"].where(ref["currency"] != "", "EUR")
     ref["authorised_minor"] = minor_units_of(ref["authorised_amount"], currency)
-    return ref.set_index("po_key")[
-        [
-            "po_number",
-            "customer_id",
-            "currency",
-            "authorised_amount",
-            "authorised_minor",
-            "authorised_hours",
-            "valid_from",
-            "valid_to",
-            "description",
-        ]
-    ]
+    return ref.set_index("po_key")[list(REF_COLUMNS)]
 
 
 def po_currencies(items: pd.DataFrame, ref: pd.DataFrame) -> pd.Series:

@@ -7,11 +7,8 @@ Every form must give the same canonical frames and the same prepared items.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import os
-import re
 import textwrap
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from exports import write_xlsx
 
 from billing_lib import schema
 from billing_lib.errors import InputError
@@ -28,45 +26,7 @@ from billing_lib.period import Period
 from billing_lib.po import check_pos, reference_table
 from billing_lib.rules import prepare_items
 
-TITLES = (["Autotask report: billing"], ["Exported 2026-11-01 08:00 by finance"])
-
-
 # --- writing test files ----------------------------------------------------------------------------
-
-
-def rows_of(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(textwrap.dedent(text).strip("\n"))))
-
-
-def cell(text: str) -> object:
-    """A CSV field as a spreadsheet export holds it: numbers as numbers, ISO dates as date cells."""
-    if text == "":
-        return None
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}(T00:00:00Z)?", text):
-        return dt.datetime.fromisoformat(text[:10])
-    if re.fullmatch(r"-?\d+", text):
-        return int(text)
-    if re.fullmatch(r"-?\d+\.\d+", text):
-        return float(text)
-    return text
-
-
-def write_xlsx(path: Path, sheets: dict[str, str], titles: tuple[list[str], ...] = TITLES) -> Path:
-    """A workbook with one sheet per CSV block; title rows above each heading row, typed cells below."""
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-    for name, text in sheets.items():
-        ws = wb.create_sheet(name)
-        for title in titles:
-            ws.append(title)
-        for i, row in enumerate(rows_of(text)):
-            ws.append(row if i == 0 else [cell(c) for c in row])
-        for row in ws.iter_rows():
-            for c in row:
-                if isinstance(c.value, dt.datetime):
-                    c.number_format = "dd/mm/yyyy"
-    wb.save(path)
-    return path
 
 
 def write_csv(path: Path, text: str, encoding: str = "utf-8") -> Path:

@@ -7,18 +7,13 @@ and the column heading as the user wrote it.
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
-import re
-import textwrap
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pytest
+from exports import write_xlsx
 
 from billing_lib.inputs import load_inputs
 from billing_lib.models import DUPLICATE_ITEM, INVALID_ROW, LATE, NO_RATE, UNKNOWN_PO, Issue
@@ -29,37 +24,10 @@ from billing_lib.rules import Prepared, prepare_items
 TITLES = (["Autotask export"], ["Run 2026-11-01"])
 
 
-def rows_of(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(textwrap.dedent(text).strip("\n"))))
-
-
-def cell(text: str) -> object:
-    """A CSV field as a spreadsheet export holds it: numbers as numbers, ISO dates as date cells."""
-    if text == "":
-        return None
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        try:
-            return dt.datetime.fromisoformat(text)
-        except ValueError:
-            return text  # "2026-02-30" stays the text the user typed
-    if re.fullmatch(r"-?\d+", text):
-        return int(text)
-    if re.fullmatch(r"-?\d+\.\d+", text):
-        return float(text)
-    return text
-
-
 def month(folder: Path, **tables: str) -> Path:
     """One xlsx file per table (``BillingItems=...``), two title rows above the headings, typed cells."""
     for name, text in tables.items():
-        wb = openpyxl.Workbook()
-        ws = wb.active
-        ws.title = name
-        for title in TITLES:
-            ws.append(title)
-        for i, row in enumerate(rows_of(text)):
-            ws.append(row if i == 0 else [cell(c) for c in row])
-        wb.save(folder / f"{name}.xlsx")
+        write_xlsx(folder / f"{name}.xlsx", {name: text}, TITLES)
     return folder
 
 
