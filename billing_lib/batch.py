@@ -13,9 +13,11 @@ before anything runs: a parameter a notebook does not declare is a ``UsageError`
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -176,23 +178,54 @@ def run_batch(
     shutil.rmtree(staging, ignore_errors=True)
     runs = plan(options, staging, parameters, notebooks_dir)
     (staging / "notebooks").mkdir(parents=True)
+    # plan order: the PO report (it only reads) and last the workbook (it exports). On two cores the
+    # report runs beside the workbook in a child process instead of before it.
+    *reports, (workbook, workbook_params) = runs
+    failures: list[tuple[Path, BillingError]] = []
     try:
-        for i, (notebook, params) in enumerate(runs, start=1):
-            executed = staging / "notebooks" / notebook.name
-            say(f"running {notebook.name} ({i} of {len(runs)})")
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            beside = [
+                (
+                    nb,
+                    pool.submit(
+                        execute, nb, staging / "notebooks" / nb.name, params, timeout, False, notebooks_dir
+                    ),
+                )
+                for nb, params in reports
+            ]
+            say(
+                f"running {workbook.name}"
+                + (f" ({', '.join(nb.name for nb, _ in beside)} beside it)" if beside else "")
+            )
             try:
-                execute(notebook, executed, params, timeout, options.progress, notebooks_dir)
+                execute(
+                    workbook,
+                    staging / "notebooks" / workbook.name,
+                    workbook_params,
+                    timeout,
+                    options.progress,
+                    notebooks_dir,
+                )
             except BillingError as exc:
-                failed = _keep_failed(staging, out)
-                raise BillingError(
-                    f"{exc}. Nothing was invoiced; open {failed / 'notebooks' / notebook.name} to "
-                    "see the cell and its traceback"
-                ) from None
+                failures.append((workbook, exc))
+            for nb, future in beside:
+                try:
+                    future.result()
+                except BillingError as exc:
+                    failures.insert(0, (nb, exc))
     except BaseException:
         if staging.exists():
             _keep_failed(staging, out)
         raise
+    failed_names = {nb.name for nb, _ in failures}
+    if workbook.name in failed_names:  # nothing was invoiced: run_invoice is atomic and never ran to the end
+        failed = _keep_failed(staging, out)
+        details = "; ".join(f"{exc} (open {failed / 'notebooks' / nb.name})" for nb, exc in failures)
+        raise BillingError(f"{details}. Nothing was invoiced; the notebooks show the cell and its traceback")
     _install(staging, out)
+    if failures:  # the invoices are complete; a report beside them is not
+        details = "; ".join(f"{exc} (open {out / 'notebooks' / nb.name})" for nb, exc in failures)
+        raise BillingError(f"{details}. The invoices were written to {out}; only the report above failed")
     say(f"executed notebooks kept in {out / 'notebooks'}")
     return out
 

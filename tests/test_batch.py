@@ -107,3 +107,21 @@ def test_failing_notebook_names_the_cell_and_leaves_no_invoices(tmp_path: Path) 
     assert failed.exists() and errors_in(failed)
     assert not out.exists()  # nothing invoiced, no half-written folder
     assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["2026-10-failed-notebooks"]
+
+
+def test_a_failing_po_report_beside_the_workbook_keeps_the_finished_invoices(
+    sample_month: Path, tmp_path: Path
+) -> None:
+    """The PO report runs beside the workbook: its failure is reported, the complete invoices stand."""
+    out = tmp_path / "outputs" / "2026-10"
+    options = RunOptions(inputs=sample_month, period="2026-10", draft=True, out=out)
+    with pytest.raises(BillingError) as caught:
+        batch.run_batch(options, timeout=300, parameters={"max_charts": "twelve"})
+    message = str(caught.value)
+    report = out / "notebooks" / batch.BURNDOWN
+    assert f"{batch.BURNDOWN} failed in cell In [" in message
+    assert str(report) in message and "The invoices were written" in message
+    assert errors_in(report)  # the audit record keeps the failed report with its traceback
+    assert not errors_in(out / "notebooks" / batch.WORKBOOK)
+    invoices = pd.read_csv(out / "invoices.csv", dtype=str)
+    assert len(invoices) > 0 and (out / "manifest.json").exists()
