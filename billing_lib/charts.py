@@ -14,7 +14,6 @@ Amounts become floats here and only here, for drawing: no money is computed from
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .burndown import EXCEEDED, EXPIRED, OK, UNKNOWN, WARNING, WARNING_PERCENT
 from .money import from_minor
+from .paths import safe_filename
 
 STATUS_COLOURS = {
     OK: "#2e7d32",  # green
@@ -278,12 +278,10 @@ def plot_po_burndown(series_for_one_po: pd.DataFrame, row: pd.Series, path: Path
 
 # --- files --------------------------------------------------------------------------------------------
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
 
 def safe_name(po_number: str) -> str:
     """A file-name part for a PO number that is safe on every file system (``PO 12/34`` -> ``PO_12_34``)."""
-    return _UNSAFE.sub("_", str(po_number)).strip("._")[:60] or "po"
+    return safe_filename(str(po_number).replace(" ", "_"))
 
 
 def _save(fig: Figure, path: Path) -> Path:

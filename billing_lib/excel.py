@@ -23,7 +23,6 @@ from __future__ import annotations
 import colorsys
 import datetime as dt
 import functools
-import hashlib
 import io
 import math
 import multiprocessing
@@ -32,7 +31,6 @@ import re
 import sys
 import tempfile
 import textwrap
-import unicodedata
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -52,6 +50,7 @@ from .consolidate import InvoiceSet
 from .errors import OutputError
 from .models import Invoice
 from .money import minor_digits
+from .paths import check_contained, output_path
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "templates" / "invoice_template.xlsx"
 INVOICE_SHEET = "Invoice"
@@ -97,53 +96,7 @@ def is_formula_like(text: str) -> bool:
     return text.startswith(_FORMULA_START)
 
 
-# --- file names -----------------------------------------------------------------------------------
-
-_UNSAFE_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$", re.IGNORECASE)
-_MAX_NAME_BYTES = 120  # leaves room for a suffix and a temporary prefix under every 255-byte limit
-
-
-def safe_filename(name: str) -> str:
-    """A file name (without extension) that is valid on Linux, Windows and macOS and stays in its folder.
-
-    Path separators, characters Windows forbids, control and invisible format characters become
-    ``_``; leading and trailing dots and spaces go (so ``..`` cannot climb); Windows device names
-    (``CON``, ``com1``) get a leading ``_``; names longer than 120 UTF-8 bytes are cut and end in a
-    hash of the full name so distinct long names stay distinct. Letters of any script are kept.
-    """
-    text = unicodedata.normalize("NFC", str(name))
-    text = "".join("_" if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch for ch in text)
-    text = _UNSAFE_CHARS.sub("_", text)
-    text = re.sub(r"\s", " ", text).strip(" .")
-    if not text:
-        text = "unnamed"
-    if _WINDOWS_RESERVED.match(text.split(".")[0].rstrip(" ")):
-        text = "_" + text
-    if len(text.encode("utf-8")) > _MAX_NAME_BYTES:
-        digest = hashlib.sha256(str(name).encode("utf-8", "surrogatepass")).hexdigest()[:12]
-        head = (
-            text.encode("utf-8")[: _MAX_NAME_BYTES - len(digest) - 1].decode("utf-8", "ignore").rstrip(" .")
-        )
-        text = f"{head}-{digest}"
-    return text
-
-
-def output_path(folder: Path, name: str, suffix: str = ".xlsx") -> Path:
-    """``folder/<safe name><suffix>``; ``OutputError`` if it would resolve outside ``folder``."""
-    path = Path(folder) / (safe_filename(name) + suffix)
-    check_contained(path, Path(folder))
-    return path
-
-
-def check_contained(path: Path, folder: Path) -> None:
-    """Refuse a path that resolves (through ``..`` or a symbolic link) anywhere but directly in ``folder``."""
-    root = Path(folder).resolve()
-    target = Path(path).resolve()
-    if target.parent != root:
-        raise OutputError(
-            f"refusing to write {path}: it resolves to {target}, outside the output folder {root}"
-        )
+# --- file names: billing_lib.paths (re-exported here for callers of the writer) ------------------
 
 
 # --- the template ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from billing_lib import excel
+from billing_lib import excel, paths
 from billing_lib.consolidate import InvoiceSet, consolidate
 from billing_lib.errors import OutputError
 from billing_lib.inputs import load_inputs
@@ -327,25 +327,25 @@ RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt
 
 @pytest.mark.parametrize("name", ODD_NAMES)
 def test_safe_filename_is_safe_everywhere(name: str, tmp_path: Path) -> None:
-    safe = excel.safe_filename(name)
+    safe = paths.safe_filename(name)
     assert safe and safe not in (".", "..") and not safe.startswith(".")
     assert not set(safe) & set('/\\:*?"<>|') and all(ord(ch) >= 32 and ch != "\u202e" for ch in safe)
     assert safe == safe.strip(" .")
     assert len(safe.encode("utf-8")) <= 120
     assert safe.split(".")[0].strip().casefold() not in RESERVED
-    path = excel.output_path(tmp_path, name)
+    path = paths.output_path(tmp_path, name)
     path.write_bytes(b"x")  # the operating system accepts it, in the folder itself
     assert path.parent == tmp_path and path.exists()
 
 
 def test_safe_filename_keeps_ordinary_names_and_letters() -> None:
-    assert excel.safe_filename("INV-202610-0001") == "INV-202610-0001"
-    assert excel.safe_filename("Müller & Søn 株式会社") == "Müller & Søn 株式会社"
-    assert excel.safe_filename("Acme/Holdings .. Ltd") == "Acme_Holdings .. Ltd"
+    assert paths.safe_filename("INV-202610-0001") == "INV-202610-0001"
+    assert paths.safe_filename("Müller & Søn 株式会社") == "Müller & Søn 株式会社"
+    assert paths.safe_filename("Acme/Holdings .. Ltd") == "Acme_Holdings .. Ltd"
 
 
 def test_long_names_stay_distinct() -> None:
-    a, b = excel.safe_filename("x" * 299 + "a"), excel.safe_filename("x" * 299 + "b")
+    a, b = paths.safe_filename("x" * 299 + "a"), paths.safe_filename("x" * 299 + "b")
     assert a != b and a.startswith("x" * 50)
 
 
@@ -362,7 +362,7 @@ def test_writer_refuses_paths_outside_the_folder(month: InvoiceSet, tmp_path: Pa
     with pytest.raises(OutputError, match="outside the output folder"):
         excel.write_invoice_workbook(month.records()[0], folder / f"{first}.xlsx")
     assert target.read_bytes() == b"keep me"
-    assert excel.output_path(folder, "../../etc/passwd").parent == folder
+    assert paths.output_path(folder, "../../etc/passwd").parent == folder
 
 
 def test_clashing_file_names_are_refused(tmp_path: Path) -> None:
