@@ -151,7 +151,7 @@ def test_safe_names():
     assert charts.safe_name("PO 12/34") == "PO_12_34"
     assert charts.safe_name("../..") == "_"  # no separator and no dots left to climb with
     assert charts.safe_name("Bestellung 7/été") == "Bestellung_7_été"  # letters of any script are kept
-    assert charts.safe_name("CON") == "CON"  # always written with the po_ prefix
+    assert charts.safe_name("CON") == "_CON"  # a Windows device name never stands alone
 
 
 def _rgba(hex_colour: str) -> tuple[float, float, float, float]:
