@@ -111,9 +111,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .checklist import render_text
     from .pipeline import check
 
-    analysis = check(_options(args))
-    print(render_text(analysis.checklist))
-    return 1 if analysis.checklist.blocking else 0
+    checklist = check(_options(args))
+    print(render_text(checklist))
+    return 1 if checklist.blocking else 0
 
 
 def cmd_invoice(args: argparse.Namespace) -> int:

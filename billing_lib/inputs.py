@@ -280,7 +280,9 @@ def _ids(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         numbers = pd.to_numeric(values.where(values.map(type).isin((float, int))), errors="coerce").to_numpy()
     whole = ~np.isnan(numbers) & (np.abs(numbers) < 2**53) & (numbers == np.floor(numbers))
     if whole.any():
-        out[whole] = numbers[whole].astype(np.int64).astype(str).astype(object)
+        # each distinct id turned into text once (customer and contract ids repeat thousands of times)
+        distinct, inverse = np.unique(numbers[whole].astype(np.int64), return_inverse=True)
+        out[whole] = np.array([str(i) for i in distinct.tolist()], dtype=object)[inverse]
     rest = ~whole
     if rest.any():
         uniques = pd.unique(raw[rest])
@@ -397,10 +399,13 @@ def type_sheet(
         arrays = [np.array(c, dtype=object) for c in zip(*body, strict=True)]
     else:
         arrays = [np.array([], dtype=object) for _ in range(width)]
-    # drop rows that are entirely empty, in any column
-    filled = np.zeros(len(body), dtype=bool)
-    for cells in arrays:
-        filled |= (cells != "") & (cells != None)  # noqa: E711 - element-wise on an object array
+    # drop rows that are entirely empty: only a row with an empty first heading column can be one, so
+    # the whole row is looked at for those alone
+    first = arrays[min(mapping)] if arrays else np.array([], dtype=object)
+    maybe_empty = np.flatnonzero((first == "") | (first == None))  # noqa: E711 - element-wise on objects
+    filled = np.ones(len(rows_no), dtype=bool)
+    for i in maybe_empty:
+        filled[i] = any(cells[i] not in ("", None) for cells in arrays)
     if not filled.all():
         arrays = [cells[filled] for cells in arrays]
         rows_no = rows_no[filled]

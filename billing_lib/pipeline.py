@@ -429,9 +429,16 @@ def run_invoice(
     return RunResult(out, analysis, numbers, manifest)
 
 
-def check(options: RunOptions) -> Analysis:
-    """``billing check``: the analysis behind the pre-invoice checklist."""
-    return analyse(options)
+def check(options: RunOptions) -> Checklist:
+    """``billing check``: the pre-invoice checklist.
+
+    It needs no invoices: whatever the method, every item that is not held is invoiced, so the
+    burn-down and exposure count the prepared items directly (no consolidation, no chart series).
+    """
+    options = options.checked()
+    prep, ref, previously = prepare(options)
+    bd = bdmod.burndown(prep.items, ref, Period.parse(options.period), previously)
+    return build_checklist(prep, bd, bdmod.exposure(prep.items, prep.held))
 
 
 __all__ = ["Analysis", "BillingError", "RunOptions", "RunResult", "analyse", "check", "run_invoice"]

@@ -172,7 +172,7 @@ def _posted_elsewhere(raw: pd.DataFrame, billing_items: pd.DataFrame, table: str
         return pd.Series(False, index=raw.index)
     ids = _text(raw["item_id"])
     if table == "time_entries":
-        return ids.isin(set(_text(billing_items["time_entry_id"])) - {""})
+        return ids.isin(billing_items["time_entry_id"].dropna()) & (ids != "")
     refs = {
         "contract_charges": "contract_charge_id",
         "ticket_charges": "ticket_charge_id",
@@ -181,9 +181,9 @@ def _posted_elsewhere(raw: pd.DataFrame, billing_items: pd.DataFrame, table: str
     }
     posted = pd.Series(False, index=raw.index)
     for source, column in refs.items():
-        taken = set(_text(billing_items[column])) - {""}
-        if taken:
-            posted |= (raw["_source"] == source) & ids.isin(taken)
+        taken = billing_items[column].dropna()
+        if len(taken):
+            posted |= (raw["_source"] == source) & ids.isin(taken) & (ids != "")
     return posted
 
 
