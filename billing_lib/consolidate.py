@@ -560,26 +560,30 @@ def compare_methods(prep: Prepared, methods: list[str], *, force: bool = True) -
     moves = pd.DataFrame()
     if len(names) >= 2:
         a, b = sets[names[0]].items, sets[names[1]].items
-        ka = a.set_index(["source_table", "item_id"])["group_key"].rename(f"key_{names[0]}")
-        kb = b.set_index(["source_table", "item_id"])["group_key"].rename(f"key_{names[1]}")
-        joined = pd.concat([ka, kb], axis=1).dropna()
-        inv_a = a.set_index(["source_table", "item_id"])["invoice_number"]
-        inv_b = b.set_index(["source_table", "item_id"])["invoice_number"]
+        # one text key per item (source table and id; duplicates are held, so it is unique): a flat
+        # index aligns the two runs far faster than a MultiIndex on 200,000 items
+        key_a = pd.Index(a["source_table"] + "\x1f" + a["item_id"])
+        key_b = pd.Index(b["source_table"] + "\x1f" + b["item_id"])
+        inv_a = pd.Series(a["invoice_number"].to_numpy(), index=key_a)
+        inv_b = pd.Series(b["invoice_number"].to_numpy(), index=key_b).reindex(key_a)
+        both = inv_b.notna().to_numpy()
         # an item "moves" when the set of items it shares an invoice with changes: its two invoices
         # hold the same items exactly when their overlap is as large as each of them
-        pair = pd.DataFrame({"a": inv_a.reindex(joined.index), "b": inv_b.reindex(joined.index)})
-        overlap = pair.groupby(["a", "b"])["a"].transform("size")
-        size_a, size_b = pair["a"].map(inv_a.value_counts()), pair["b"].map(inv_b.value_counts())
+        pair = pd.DataFrame({"a": inv_a.to_numpy()[both], "b": inv_b.to_numpy()[both]})
+        overlap = pair.groupby(["a", "b"])["a"].transform("size").to_numpy()
+        size_a = pair["a"].map(inv_a.value_counts()).to_numpy()
+        size_b = pair["b"].map(pd.Series(b["invoice_number"].to_numpy()).value_counts()).to_numpy()
         changed = ~((overlap == size_a) & (overlap == size_b))
-        moves = (
-            joined[changed]
-            .assign(
-                **{
-                    f"invoice_{names[0]}": inv_a.reindex(joined.index)[changed],
-                    f"invoice_{names[1]}": inv_b.reindex(joined.index)[changed],
-                }
-            )
-            .reset_index()
+        rows_a = a[both][changed]
+        moves = pd.DataFrame(
+            {
+                "source_table": rows_a["source_table"].to_numpy(),
+                "item_id": rows_a["item_id"].to_numpy(),
+                f"key_{names[0]}": rows_a["group_key"].to_numpy(),
+                f"key_{names[1]}": b.set_axis(key_b)["group_key"].reindex(key_a[both][changed]).to_numpy(),
+                f"invoice_{names[0]}": pair["a"].to_numpy()[changed],
+                f"invoice_{names[1]}": pair["b"].to_numpy()[changed],
+            }
         )
     return Comparison(summary, per_customer, moves)
 
