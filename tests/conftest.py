@@ -12,6 +12,18 @@ SAMPLE_PERIOD = "2026-10"
 SAMPLE_SCALE = 400  # billable items: every method gives several invoices, the whole session stays fast
 
 
+@pytest.fixture(autouse=True)
+def private_outputs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every test's default ``outputs/`` (and so its default register) is its own temporary folder.
+
+    Without this a test that relies on the defaults would read the project's real
+    ``outputs/register.sqlite``, where ``./dev run`` has invoiced the very same sample month.
+    """
+    outputs = tmp_path / "default-outputs"
+    monkeypatch.setenv("BILLING_OUTPUTS", str(outputs))
+    return outputs
+
+
 @pytest.fixture(scope="session")
 def sample_month(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small month of inputs (``billing sample --scale 400``), written once per session; read-only."""
