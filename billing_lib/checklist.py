@@ -27,6 +27,7 @@ from .models import (
     OVER_BUDGET,
     PO_CURRENCY_MISMATCH,
     PO_CUSTOMER_MISMATCH,
+    SUMMARY_ROW,
     TIMESHEET_EXCLUDED,
     UNKNOWN_PO,
     Issue,
@@ -48,6 +49,7 @@ REASON_TEXT = {
     EXPIRED_PO: "dated outside the PO's validity",
     LATE: "dated before the period (invoiced now)",
     ENCODING: "file not in UTF-8 (read as Windows-1252)",
+    SUMMARY_ROW: "totals rows at the end of an export (not items; left out)",
     TIMESHEET_EXCLUDED: "charges left for a separate run (timesheet method)",
 }
 SKIPPED_TEXT = {

@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import schema
 from .errors import InputError
-from .models import ENCODING, INVALID_ROW, Action, Issue, where
+from .models import ENCODING, INVALID_ROW, SUMMARY_ROW, Action, Issue, where
 from .money import decimals_of
 
 HEADER_SCAN_ROWS = 30
@@ -384,6 +384,55 @@ def _bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 _CONVERTERS = {"id": _ids, "text": _texts, "date": _dates, "decimal": decimals_of, "bool": _bools}
 
 
+_TOTAL_LABEL = re.compile(r"^\s*(grand\s+)?(totals?|sum|subtotal|sub-total)\b", re.IGNORECASE)
+
+
+def _drop_total_rows(
+    raw: RawSheet,
+    spec: schema.TableSpec,
+    source: str,
+    mapping: dict[int, str],
+    arrays: list[np.ndarray],
+    rows_no: np.ndarray,
+    issues: list[Issue],
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Leave out the totals rows report exports end with: no id, and a cell reading "Total" or the like.
+
+    They are not items; each is named in a flagged ``summary_row`` issue so the analyst sees it went.
+    """
+    id_index = next(
+        (j for j, n in mapping.items() if spec.column(n).required and spec.column(n).kind == "id"), None
+    )
+    if id_index is None or not len(rows_no):
+        return arrays, rows_no
+    ids = arrays[id_index]
+    # numeric ids (the usual case) cannot be a label: only empty or text ids are looked at
+    candidates = [
+        i
+        for i, v in enumerate(ids.tolist())
+        if v is None or (isinstance(v, str) and (v == "" or _is_total(v)))
+    ]
+    drop = np.zeros(len(rows_no), dtype=bool)
+    for i in candidates:
+        label = next(
+            (str(cells[i]) for cells in arrays if isinstance(cells[i], str) and _TOTAL_LABEL.match(cells[i])),
+            "",
+        )
+        if label:
+            drop[i] = True
+            place = where(raw.file.name, raw.sheet, int(rows_no[i]))
+            issues.append(Issue(source, "", SUMMARY_ROW,
+                                "flagged", f"{place}: a totals row ({label.strip()!r}), not an item: left out",
+                                raw.file.name, raw.sheet, int(rows_no[i])))  # fmt: skip
+    if not drop.any():
+        return arrays, rows_no
+    return [cells[~drop] for cells in arrays], rows_no[~drop]
+
+
+def _is_total(value: object) -> bool:
+    return isinstance(value, str) and bool(_TOTAL_LABEL.match(value))
+
+
 def type_sheet(
     raw: RawSheet, spec: schema.TableSpec, issues: list[Issue]
 ) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -409,11 +458,12 @@ def type_sheet(
     if not filled.all():
         arrays = [cells[filled] for cells in arrays]
         rows_no = rows_no[filled]
-    n_rows = len(rows_no)
     headings = {name: str(raw.rows[header_index][j]).strip() for j, name in mapping.items()}
     source = schema.source_table_name(
         raw.sheet if raw.sheet and schema.table_for(raw.sheet) else raw.file.stem, spec
     )
+    arrays, rows_no = _drop_total_rows(raw, spec, source, mapping, arrays, rows_no, issues)
+    n_rows = len(rows_no)
     frame: dict[str, object] = {}
     bad_any = np.zeros(n_rows, dtype=bool)
     id_col = next((c.name for c in spec.columns if c.required and c.kind == "id"), None)

@@ -28,6 +28,7 @@ OVER_BUDGET = "over_budget"
 MISSING_PO = "missing_po"
 LATE = "late"
 ENCODING = "encoding"
+SUMMARY_ROW = "summary_row"
 TIMESHEET_EXCLUDED = "not_in_timesheet_run"
 
 

@@ -745,3 +745,40 @@ def test_empty_required_cell_is_an_invalid_row_naming_the_heading(tmp_path: Path
     )
     assert issue.message == "BillingItems.xlsx, sheet BillingItems, row 5, column Item Date: is empty"
     assert list(inputs.tables["billing_items"]["_bad"]) == [False, True]
+
+
+def test_a_totals_row_at_the_end_of_a_report_is_left_out_with_a_flag_not_held(tmp_path: Path) -> None:
+    write_xlsx(
+        tmp_path / "BillingItems.xlsx",
+        {
+            "BillingItems": """
+                id,itemDate,companyID,extendedPrice
+                1,2026-10-02,101,100.00
+                2,2026-10-03,101,50.00
+                ,,Total,150.00
+            """
+        },
+    )
+    inputs = load_inputs(tmp_path)
+    assert inputs.table("billing_items")["item_id"].tolist() == ["1", "2"]
+    [flag] = [i for i in inputs.issues if i.reason == "summary_row"]
+    # two title rows, the heading on row 3, items on rows 4 and 5: the totals row is row 6
+    assert (flag.action, flag.row, flag.file) == ("flagged", 6, "BillingItems.xlsx")
+    assert "Total" in flag.message
+    prep = prepare_items(inputs, Period.parse("2026-10"))
+    assert prep.held.empty and sorted(prep.items["item_id"]) == ["1", "2"]
+
+
+def test_a_row_with_no_id_that_is_not_a_total_is_still_held(tmp_path: Path) -> None:
+    write_xlsx(
+        tmp_path / "BillingItems.xlsx",
+        {
+            "BillingItems": """
+                id,itemDate,companyID,extendedPrice,description
+                1,2026-10-02,101,100.00,Patching
+                ,2026-10-03,101,50.00,Totally new switch
+            """
+        },
+    )
+    prep = prepare_items(load_inputs(tmp_path), Period.parse("2026-10"))
+    assert prep.held["reason"].tolist() == ["invalid_row"]
