@@ -447,12 +447,21 @@ BILLABLE_TABLES = ("billing_items", "time_entries", "charges")
 SPECS: dict[str, TableSpec] = {t.name: t for t in TABLES}
 
 
+# what exports and browsers append to a name: a period or date, a copy number ("(1)"), "_final"
+_NAME_SUFFIX = re.compile(r"([\d().\[\]]+|final|export|copy)+$")
+
+
 def table_for(name: str) -> TableSpec | None:
-    """The table a file or sheet name stands for, or None."""
+    """The table a file or sheet name stands for, or None.
+
+    ``BillingItems_2026-10`` and ``TimeEntries (1)`` count as their table: a trailing period, date
+    or copy number is ignored when the name itself does not match.
+    """
     k = key(name)
-    for spec in TABLES:
-        if k in spec.keys:
-            return spec
+    for candidate in dict.fromkeys((k, _NAME_SUFFIX.sub("", k))):
+        for spec in TABLES:
+            if candidate in spec.keys:
+                return spec
     return None
 
 
@@ -461,6 +470,7 @@ def source_table_name(name: str, spec: TableSpec) -> str:
     if spec.name != "charges":
         return spec.name
     k = key(name)
+    k = k if table_for(k) is spec and k in spec.keys else _NAME_SUFFIX.sub("", k)
     for label in ("contract_charges", "ticket_charges", "project_charges"):
         if k == key(label):
             return label

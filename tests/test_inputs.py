@@ -362,7 +362,7 @@ def test_every_form_gives_the_same_prepared_items(months, form: str, style: str)
         ("customers", "companies"),
         ("invoices", None),
         ("Sheet1", None),
-        ("billing items 2026-10", None),
+        ("billing items 2026-10", "billing_items"),  # a trailing period or date is ignored
     ],
 )
 def test_table_names_ignore_case_spaces_underscores_and_hyphens(name: str, table: str | None) -> None:
@@ -782,3 +782,24 @@ def test_a_row_with_no_id_that_is_not_a_total_is_still_held(tmp_path: Path) -> N
     )
     prep = prepare_items(load_inputs(tmp_path), Period.parse("2026-10"))
     assert prep.held["reason"].tolist() == ["invalid_row"]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "table", "source"),
+    [
+        ("BillingItems_2026-10.csv", "billing_items", "billing_items"),
+        ("TimeEntries (1).csv", "time_entries", "time_entries"),
+        ("TicketCharges 2026-10-31.csv", "charges", "ticket_charges"),
+        ("ContractCharges_final.csv", "charges", "contract_charges"),
+    ],
+)
+def test_dated_and_copied_export_names_are_recognised(
+    tmp_path: Path, file_name: str, table: str, source: str
+) -> None:
+    heading = {"billing_items": "id,itemDate,companyID,extendedPrice",
+               "time_entries": "id,dateWorked,ticketID,hoursWorked",
+               "charges": "id,datePurchased,companyID,billableAmount"}[table]  # fmt: skip
+    (tmp_path / file_name).write_text(f"{heading}\n1,2026-10-02,101,10.00\n", encoding="utf-8")
+    inputs = load_inputs(tmp_path)
+    assert inputs.ignored == []
+    assert inputs.table(table)["_source"].tolist() == [source]
