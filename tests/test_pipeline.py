@@ -136,3 +136,21 @@ def test_two_final_runs_at_once_bill_every_item_once(sample_month: Path, tmp_pat
         assert sorted(register.invoices()["invoice_number"]) == sorted(numbered[0][1])
         assert len(register.invoiced_items()) == len(items)
     assert numbered[0][1] == [f"INV-202610-{i:04d}" for i in range(1, len(numbered[0][1]) + 1)]
+
+
+def test_a_register_that_fails_to_commit_after_the_swap_leaves_no_folder_that_looks_final(
+    sample_month: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from billing_lib import register as register_module
+    from billing_lib.errors import RegisterError
+
+    def finalise_then_fail(self: Register, invoice_set: object, number_format: str, write) -> None:  # type: ignore[no-untyped-def]
+        write(invoice_set)  # the files are written and moved into place ...
+        raise RegisterError("COMMIT failed (injected)")  # ... and then the register does not record them
+
+    monkeypatch.setattr(register_module.Register, "finalise", finalise_then_fail)
+    with pytest.raises(RegisterError, match="injected"):
+        run_invoice(options(sample_month, tmp_path))
+    names = leftovers(tmp_path)
+    assert "2026-10" not in names  # nothing where the final invoices would be
+    assert len(names) == 1 and names[0].startswith("2026-10.not-recorded-")
