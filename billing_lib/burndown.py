@@ -212,14 +212,17 @@ def burn_series(
     ref: pd.DataFrame,
     previously: pd.DataFrame | None = None,
     period: Period | None = None,
+    table: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Cumulative consumption per PO and date (``SERIES_COLUMNS``), for the charts.
 
     Earlier invoicing counts at its item dates; rows without a date are the opening balance on the
-    day before ``period`` starts (without a period: the day before the first date seen).
+    day before ``period`` starts (without a period: the day before the first date seen). ``table``
+    is the ``burndown`` of the same items, when the caller has it: its PO spellings are reused.
     """
     current, previous = _current_usage(items), _previous_usage(previously)
-    return _series(current, previous, _po_table(current, previous, ref), period)
+    pos = table.set_index("po_key") if table is not None else _po_table(current, previous, ref)
+    return _series(current, previous, pos, period)
 
 
 # --- the burn-down table ---------------------------------------------------------------------------

@@ -198,7 +198,7 @@ def _finish_analysis(
     start = time.perf_counter()
     period = Period.parse(options.period)
     bd = bdmod.burndown(invoice_set.items, ref, period, previously)
-    series = bdmod.burn_series(invoice_set.items, ref, previously, period=period)
+    series = bdmod.burn_series(invoice_set.items, ref, previously, period=period, table=bd)
     held = pd.concat([prep.held, invoice_set.excluded], ignore_index=True)
     exposure = bdmod.exposure(invoice_set.items, held)
     checklist = build_checklist(prep, bd, exposure)

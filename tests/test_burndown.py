@@ -423,3 +423,14 @@ def test_burndown_adds_up(this_period, earlier, budgets):
     series = bdm.burn_series(items, ref, previously, period=PERIOD)
     last = series.groupby("po_key")["consumed_minor"].last()
     assert all(last.get(k, 0) == c for k, c in zip(bd["po_key"], bd["consumed_minor"], strict=True))
+
+
+def test_the_series_is_the_same_from_the_burndown_table(tmp_path) -> None:
+    """The pipeline hands burn_series the burn-down it already has instead of building the PO table again."""
+    from billing_lib.pipeline import RunOptions, analyse
+    from billing_lib.sample import write_sample
+
+    write_sample(tmp_path / "m", 400)
+    a = analyse(RunOptions(inputs=tmp_path / "m", period="2026-10", register=tmp_path / "none.sqlite"))
+    alone = bdm.burn_series(a.invoice_set.items, a.ref, a.previously, period=Period.parse("2026-10"))
+    pd.testing.assert_frame_equal(a.series, alone)
