@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,34 @@ _TRUE = {"true", "yes", "y", "1", "x", "t", "ja", "oui", "-1"}
 _FALSE = {"false", "no", "n", "0", "f", "", "nein", "non"}
 
 
+def _distinct(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's code and the distinct cells (empty cells, None or NaN, get code -1)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _convert(uniques: np.ndarray, convert: Callable[[object], object]) -> tuple[np.ndarray, np.ndarray]:
+    """``convert`` of each distinct cell, and which ones it rejected, with a last slot (None) for code -1.
+
+    A ``ValueError`` or ``OverflowError`` marks the value bad (and gives None).
+    """
+    converted = np.empty(len(uniques) + 1, dtype=object)
+    rejected = np.zeros(len(uniques) + 1, dtype=bool)
+    for i, value in enumerate(uniques):
+        try:
+            converted[i] = convert(value)
+        except (ValueError, OverflowError):
+            rejected[i] = True
+    return converted, rejected
+
+
+def _by_distinct(values: pd.Series, convert: Callable[[object], object]) -> tuple[np.ndarray, np.ndarray]:
+    """``convert`` applied once per distinct cell: (converted cells, mask of the cells it rejected)."""
+    codes, uniques = _distinct(values)
+    converted, rejected = _convert(uniques, convert)
+    return converted[codes], rejected[codes]
+
+
 def _id_of(v: object) -> object:
     if v is None or v == "":
         return None
@@ -271,9 +300,11 @@ def _ids(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     raw = values.to_numpy(dtype=object)
     out = np.empty(len(raw), dtype=object)
-    kind = pd.api.types.infer_dtype(values, skipna=True)
+    kind = pd.api.types.infer_dtype(raw, skipna=True)
     if kind in ("floating", "integer", "mixed-integer-float"):
-        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        filled = raw.copy()
+        filled[pd.isna(raw)] = np.nan
+        numbers = filled.astype(float)
     elif kind in ("string", "empty"):
         numbers = np.full(len(raw), np.nan)
     else:
@@ -281,13 +312,11 @@ def _ids(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     whole = ~np.isnan(numbers) & (np.abs(numbers) < 2**53) & (numbers == np.floor(numbers))
     if whole.any():
         # each distinct id turned into text once (customer and contract ids repeat thousands of times)
-        distinct, inverse = np.unique(numbers[whole].astype(np.int64), return_inverse=True)
-        out[whole] = np.array([str(i) for i in distinct.tolist()], dtype=object)[inverse]
+        codes, distinct = pd.factorize(numbers[whole].astype(np.int64))
+        out[whole] = np.array([str(i) for i in distinct.tolist()], dtype=object)[codes]
     rest = ~whole
     if rest.any():
-        uniques = pd.unique(raw[rest])
-        table = {u: _id_of(u) for u in uniques}
-        out[rest] = [table[v] for v in raw[rest]]
+        out[rest] = _by_distinct(pd.Series(raw[rest], dtype=object), _id_of)[0]
     return pd.Series(out, index=values.index, dtype="str"), pd.Series(False, index=values.index)
 
 
@@ -303,13 +332,8 @@ def _text_of(v: object) -> object:
 
 
 def _texts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    no_bad = pd.Series(False, index=values.index)
-    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        stripped = values.str.strip()  # a column of text cells: one vectorised pass
-        return stripped.where(stripped != "", None).astype("str"), no_bad
-    uniques = pd.unique(values.to_numpy(dtype=object))
-    table = {u: _text_of(u) for u in uniques}
-    return values.map(table).astype("str"), no_bad
+    texts, _ = _by_distinct(values, _text_of)
+    return pd.Series(texts, index=values.index, dtype="str"), pd.Series(False, index=values.index)
 
 
 def _date_of(v: object, day_first: bool) -> dt.datetime | None:
@@ -340,48 +364,39 @@ def _date_of(v: object, day_first: bool) -> dt.datetime | None:
 
 
 def _dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    uniques = pd.unique(values.to_numpy(dtype=object))
+    codes, uniques = _distinct(values)
     # d/m/y unless some value can only be m/d/y (second part above 12 and first part not)
     slashes = [_SLASH.match(u) for u in uniques if isinstance(u, str)]
     parts = [(int(m.group(1)), int(m.group(2))) for m in slashes if m]
     day_first = not (any(b > 12 for _, b in parts) and not any(a > 12 for a, _ in parts))
-    table: dict[object, object] = {}
-    bad: set[object] = set()
-    for u in uniques:
-        try:
-            table[u] = _date_of(u, day_first)
-        except (ValueError, OverflowError):
-            table[u] = None
-            bad.add(u)
-    out = pd.to_datetime(values.map(table), errors="coerce").astype("datetime64[ns]")
-    return out, values.isin(list(bad)) if bad else pd.Series(False, index=values.index)
-
-
-def _bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    uniques = pd.unique(values.to_numpy(dtype=object))
-    table: dict[object, object] = {}
-    bad: set[object] = set()
-    for u in uniques:
-        if u is None or isinstance(u, bool):
-            table[u] = u
-            continue
-        if isinstance(u, int | float):
-            table[u] = bool(u) if u == u else None
-            continue
-        text = str(u).strip().casefold()
-        if text in _TRUE:
-            table[u] = True
-        elif text in _FALSE:
-            table[u] = False if text else None
-        else:
-            table[u] = None
-            bad.add(u)
-    return values.map(table).astype(object), values.isin(list(bad)) if bad else pd.Series(
-        False, index=values.index
+    converted, rejected = _convert(uniques, lambda v: _date_of(v, day_first))
+    days = pd.to_datetime(pd.Series(converted, dtype=object), errors="coerce").astype("datetime64[ns]")
+    return pd.Series(days.to_numpy()[codes], index=values.index), pd.Series(
+        rejected[codes], index=values.index
     )
 
 
-_CONVERTERS = {"id": _ids, "text": _texts, "date": _dates, "decimal": decimals_of, "bool": _bools}
+def _bool_of(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return bool(value) if value == value else None
+    text = str(value).strip().casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False if text else None
+    raise ValueError(value)
+
+
+def _bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    flags, bad = _by_distinct(values, _bool_of)
+    return pd.Series(flags, index=values.index, dtype=object), pd.Series(bad, index=values.index)
+
+
+_CONVERTERS: dict[str, Callable[[pd.Series], tuple[pd.Series, pd.Series]]] = {
+    "id": _ids, "text": _texts, "date": _dates, "decimal": decimals_of, "bool": _bools,
+}  # fmt: skip
 
 
 _TOTAL_LABEL = re.compile(r"^\s*(grand\s+)?(totals?|sum|subtotal|sub-total)\b", re.IGNORECASE)
@@ -392,10 +407,10 @@ def _drop_total_rows(
     spec: schema.TableSpec,
     source: str,
     mapping: dict[int, str],
-    arrays: list[np.ndarray],
+    grid: np.ndarray,
     rows_no: np.ndarray,
     issues: list[Issue],
-) -> tuple[list[np.ndarray], np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Leave out the totals rows report exports end with: no id, and a cell reading "Total" or the like.
 
     They are not items; each is named in a flagged ``summary_row`` issue so the analyst sees it went.
@@ -404,8 +419,8 @@ def _drop_total_rows(
         (j for j, n in mapping.items() if spec.column(n).required and spec.column(n).kind == "id"), None
     )
     if id_index is None or not len(rows_no):
-        return arrays, rows_no
-    ids = arrays[id_index]
+        return grid, rows_no
+    ids = grid[:, id_index]
     # numeric ids (the usual case) cannot be a label: only empty or text ids are looked at
     candidates = [
         i
@@ -415,8 +430,7 @@ def _drop_total_rows(
     drop = np.zeros(len(rows_no), dtype=bool)
     for i in candidates:
         label = next(
-            (str(cells[i]) for cells in arrays if isinstance(cells[i], str) and _TOTAL_LABEL.match(cells[i])),
-            "",
+            (str(cell) for cell in grid[i] if isinstance(cell, str) and _TOTAL_LABEL.match(cell)), ""
         )
         if label:
             drop[i] = True
@@ -425,12 +439,23 @@ def _drop_total_rows(
                                 "flagged", f"{place}: a totals row ({label.strip()!r}), not an item: left out",
                                 raw.file.name, raw.sheet, int(rows_no[i])))  # fmt: skip
     if not drop.any():
-        return arrays, rows_no
-    return [cells[~drop] for cells in arrays], rows_no[~drop]
+        return grid, rows_no
+    return grid[~drop], rows_no[~drop]
 
 
 def _is_total(value: object) -> bool:
     return isinstance(value, str) and bool(_TOTAL_LABEL.match(value))
+
+
+def _grid(rows: list[Any], width: int) -> np.ndarray:
+    """The rows as a 2-D object array ``width`` cells wide (short rows padded with empty cells)."""
+    if not rows:
+        return np.empty((0, width), dtype=object)
+    if any(len(r) != width for r in rows):
+        rows = [list(r) + [""] * (width - len(r)) for r in rows]
+    grid = np.empty((len(rows), width), dtype=object)
+    grid[:] = rows  # element by element, whatever the cells hold (lists of cells never nest here)
+    return grid
 
 
 def type_sheet(
@@ -439,53 +464,47 @@ def type_sheet(
     """The sheet as a typed frame with canonical columns; bad cells become issues and mark ``_bad``."""
     header_index, mapping = find_header(raw, spec)
     body = raw.rows[header_index + 1 :]
-    width = max(max((len(r) for r in body), default=0), max(mapping) + 1)
-    if any(len(r) != width for r in body):
-        body = [r + [""] * (width - len(r)) for r in body]
+    width = max(max(map(len, body), default=0), max(mapping) + 1)
+    grid = _grid(body, width)
     first_row = raw.first_row + header_index + 1
     rows_no = np.arange(first_row, first_row + len(body), dtype=np.int64)
-    if body:
-        arrays = [np.array(c, dtype=object) for c in zip(*body, strict=True)]
-    else:
-        arrays = [np.array([], dtype=object) for _ in range(width)]
     # drop rows that are entirely empty: only a row with an empty first heading column can be one, so
     # the whole row is looked at for those alone
-    first = arrays[min(mapping)] if arrays else np.array([], dtype=object)
+    first = grid[:, min(mapping)]
     maybe_empty = np.flatnonzero((first == "") | (first == None))  # noqa: E711 - element-wise on objects
     filled = np.ones(len(rows_no), dtype=bool)
     for i in maybe_empty:
-        filled[i] = any(cells[i] not in ("", None) for cells in arrays)
+        filled[i] = any(cell not in ("", None) for cell in grid[i])
     if not filled.all():
-        arrays = [cells[filled] for cells in arrays]
+        grid = grid[filled]
         rows_no = rows_no[filled]
     headings = {name: str(raw.rows[header_index][j]).strip() for j, name in mapping.items()}
     source = schema.source_table_name(
         raw.sheet if raw.sheet and schema.table_for(raw.sheet) else raw.file.stem, spec
     )
-    arrays, rows_no = _drop_total_rows(raw, spec, source, mapping, arrays, rows_no, issues)
+    grid, rows_no = _drop_total_rows(raw, spec, source, mapping, grid, rows_no, issues)
     n_rows = len(rows_no)
+    index = pd.RangeIndex(n_rows)
+    column_of = {name: j for j, name in mapping.items()}
     frame: dict[str, object] = {}
     bad_any = np.zeros(n_rows, dtype=bool)
     id_col = next((c.name for c in spec.columns if c.required and c.kind == "id"), None)
     ids: pd.Series | None = None
-    if id_col is not None:
-        j = next(j for j, n in mapping.items() if n == id_col) if id_col in mapping.values() else None
-        ids = _ids(pd.Series(arrays[j] if j is not None else [None] * n_rows, dtype=object))[0]
+    if id_col is not None and id_col in column_of:
+        ids = _ids(pd.Series(_cells(grid, column_of[id_col]), index=index, dtype=object))[0]
     for col in spec.columns:
-        j = next((j for j, n in mapping.items() if n == col.name), None)
+        j = column_of.get(col.name)
         if j is None:
-            frame[col.name] = pd.Series([None] * n_rows, dtype=object).astype(_dtype(col.kind))  # type: ignore[call-overload]
+            frame[col.name] = _absent(col.kind, n_rows)
             continue
-        cells = arrays[j].copy()
-        cells[cells == ""] = None
-        series = pd.Series(cells, dtype=object)
+        series = pd.Series(_cells(grid, j), index=index, dtype=object)
         if col.name == id_col and ids is not None:
-            typed, bad = ids, pd.Series(False, index=series.index)
+            typed, bad = ids, np.zeros(n_rows, dtype=bool)
         else:
-            typed, bad = _CONVERTERS[col.kind](series)
+            typed, bad_series = _CONVERTERS[col.kind](series)
+            bad = bad_series.to_numpy()
         frame[col.name] = typed
-        missing = series.isna().to_numpy() & col.required
-        bad_mask = bad.to_numpy() | missing
+        bad_mask = bad | series.isna().to_numpy() if col.required else bad
         if bad_mask.any():
             bad_any |= bad_mask
             for i in np.flatnonzero(bad_mask):
@@ -515,6 +534,23 @@ def type_sheet(
     out["_source"] = source
     out["_bad"] = bad_any
     return out, headings
+
+
+def _absent(kind: schema.Kind, n_rows: int) -> pd.Series:
+    """The column of a heading the sheet does not have: every cell empty, in the column's type."""
+    dtype = _dtype(kind)
+    if dtype == "object":
+        return pd.Series(np.full(n_rows, None, dtype=object), dtype=object)
+    return pd.Series(
+        pd.NaT if dtype.startswith("datetime") else np.nan, index=pd.RangeIndex(n_rows), dtype=dtype
+    )
+
+
+def _cells(grid: np.ndarray, j: int) -> np.ndarray:
+    """Column ``j`` of the grid as its own array, with empty text cells as None."""
+    cells = grid[:, j].copy()
+    cells[cells == ""] = None
+    return cells
 
 
 _KIND_WORDS = {"id": "id", "text": "text", "date": "date", "decimal": "number", "bool": "yes/no value"}

@@ -111,19 +111,19 @@ def decimals_of(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns the parsed column (object dtype, None where empty or bad) and a boolean mask of the
     cells that held something that is not a number.
     """
-    uniques = pd.unique(values.to_numpy(dtype=object))
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))  # empty cells (None, NaN): code -1
     comma = _comma_column(uniques)
-    parsed: dict[object, Decimal | None] = {}
-    bad_values: set[object] = set()
-    for raw in uniques:
+    parsed = np.empty(len(uniques) + 1, dtype=object)  # the last slot, None, is for code -1
+    rejected = np.zeros(len(uniques) + 1, dtype=bool)
+    for i, raw in enumerate(uniques):
         try:
-            parsed[raw] = parse_decimal(raw, decimal_comma=comma)
+            parsed[i] = parse_decimal(raw, decimal_comma=comma)
         except ValueError:
-            parsed[raw] = None
-            bad_values.add(raw)
-    lookup = values.map(parsed.get) if len(parsed) else values
-    bad = values.isin(list(bad_values)) if bad_values else pd.Series(False, index=values.index)
-    return lookup.astype(object), bad
+            rejected[i] = True
+    return (
+        pd.Series(parsed[codes], index=values.index, dtype=object, name=values.name),
+        pd.Series(rejected[codes], index=values.index, name=values.name),
+    )
 
 
 _DOT_READING = re.compile(r"[-+]?(\d{1,3}(,\d{3})+|\d*)(\.\d*)?")
