@@ -16,8 +16,15 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import multiprocessing
+import multiprocessing.context
+import os
+import pickle
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,55 +155,6 @@ def read_csv(path: Path) -> RawSheet:
         dialect = csv.excel
     rows: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
     return RawSheet(path, "", rows, 1, note)
-
-
-def read_folder(
-    folder: Path,
-) -> tuple[list[tuple[RawSheet, schema.TableSpec]], list[InputFile], list[str], list[str]]:
-    """Every sheet that stands for a known table, the files read with their hashes, and what was ignored."""
-    if not folder.is_dir():
-        raise InputError(f"{folder}: the inputs folder does not exist")
-    found: list[tuple[RawSheet, schema.TableSpec]] = []
-    files: list[InputFile] = []
-    ignored: list[str] = []
-    notes: list[str] = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith((".", "~$")) or not path.is_file():
-            continue
-        suffix = path.suffix.lower()
-        if suffix not in (".xlsx", ".xlsm", ".csv"):
-            ignored.append(path.name)
-            continue
-        file_spec = schema.table_for(path.stem)
-        if path.stat().st_size == 0:
-            if file_spec is None and suffix == ".csv":
-                ignored.append(path.name)
-                continue
-            raise InputError(f"{path.name}: the file is empty")
-        if suffix == ".csv":
-            if file_spec is None:
-                ignored.append(path.name)
-                continue
-            sheet = read_csv(path)
-            if sheet.note:
-                notes.append(sheet.note)
-            found.append((sheet, file_spec))
-            files.append(InputFile(path, _sha256(path), (file_spec.name,)))
-            continue
-        sheets = read_xlsx(path)
-        used: list[str] = []
-        for raw in sheets:
-            spec = schema.table_for(raw.sheet) or (file_spec if raw is sheets[0] else None)
-            if spec is None:
-                ignored.append(f"{path.name} [{raw.sheet}]")
-                continue
-            found.append((raw, spec))
-            used.append(spec.name)
-        if used:
-            files.append(InputFile(path, _sha256(path), tuple(used)))
-        else:
-            ignored.append(path.name)
-    return found, files, ignored, notes
 
 
 # --- heading row -------------------------------------------------------------------------------
@@ -556,25 +514,178 @@ def _cells(grid: np.ndarray, j: int) -> np.ndarray:
 _KIND_WORDS = {"id": "id", "text": "text", "date": "date", "decimal": "number", "bool": "yes/no value"}
 
 
-def load_inputs(folder: str | Path) -> Inputs:
-    """Read and type every table in the folder. Raises ``InputError`` for whole-file problems."""
+# --- loading a folder ----------------------------------------------------------------------------
+
+# A month this large (xlsx and csv bytes) reads its files in two processes: the largest file here,
+# the others in a worker. python-calamine holds the GIL while it parses, so threads would not help.
+PARALLEL_MIN_BYTES = 4_000_000
+
+
+@dataclass
+class _SheetTable:
+    """One sheet read as one table."""
+
+    table: str
+    file: str
+    sheet: str
+    frame: pd.DataFrame
+    headings: dict[str, str]
+    issues: list[Issue]
+
+
+@dataclass
+class _Loaded:
+    """One input file read and typed, or the error that stopped it (raised later, in folder order)."""
+
+    ignored: list[str] = field(default_factory=list)
+    file: InputFile | None = None
+    note: str = ""  # e.g. an encoding fallback
+    sheets: list[_SheetTable] = field(default_factory=list)
+    read_error: InputError | None = None  # the file cannot be read at all
+    type_error: InputError | None = None  # a sheet has no heading row or lacks a required column
+
+
+def _read_file(path: Path, loaded: _Loaded) -> list[tuple[RawSheet, schema.TableSpec]]:
+    """The sheets of one file that stand for a known table (recording the file, or why it was ignored)."""
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".xlsm", ".csv"):
+        loaded.ignored.append(path.name)
+        return []
+    file_spec = schema.table_for(path.stem)
+    if path.stat().st_size == 0:
+        if file_spec is None and suffix == ".csv":
+            loaded.ignored.append(path.name)
+            return []
+        raise InputError(f"{path.name}: the file is empty")
+    if suffix == ".csv":
+        if file_spec is None:
+            loaded.ignored.append(path.name)
+            return []
+        sheet = read_csv(path)
+        loaded.note = sheet.note
+        loaded.file = InputFile(path, _sha256(path), (file_spec.name,))
+        return [(sheet, file_spec)]
+    sheets = read_xlsx(path)
+    found: list[tuple[RawSheet, schema.TableSpec]] = []
+    for raw in sheets:
+        spec = schema.table_for(raw.sheet) or (file_spec if raw is sheets[0] else None)
+        if spec is None:
+            loaded.ignored.append(f"{path.name} [{raw.sheet}]")
+            continue
+        found.append((raw, spec))
+    if found:
+        loaded.file = InputFile(path, _sha256(path), tuple(spec.name for _, spec in found))
+    else:
+        loaded.ignored.append(path.name)
+    return found
+
+
+def _load_file(path: Path) -> _Loaded:
+    """Read and type one file; whole-file problems are kept on the result, not raised."""
+    loaded = _Loaded()
+    try:
+        found = _read_file(path, loaded)
+    except InputError as exc:
+        loaded.read_error = exc
+        return loaded
+    try:
+        for raw, spec in found:
+            if not any(any(c not in (None, "") for c in r) for r in raw.rows):
+                raise InputError(
+                    f"{where(raw.file.name, raw.sheet, None)}: the sheet is empty (table {spec.name})"
+                )
+            issues: list[Issue] = []
+            frame, seen = type_sheet(raw, spec, issues)
+            loaded.sheets.append(_SheetTable(spec.name, raw.file.name, raw.sheet, frame, seen, issues))
+            raw.rows = []  # the typed frame replaces the cells: free them before the next sheet
+    except InputError as exc:
+        loaded.type_error = exc
+    return loaded
+
+
+def _load_files(paths: list[Path]) -> list[_Loaded]:
+    return [_load_file(p) for p in paths]
+
+
+def _split_for_two(paths: list[Path], sizes: dict[Path, int]) -> tuple[list[Path], list[Path]]:
+    """The files this process reads (the largest first) and those a worker reads, about evenly by size."""
+    mine: list[Path] = []
+    theirs: list[Path] = []
+    load = [0, 0]
+    for path in sorted(paths, key=lambda p: -sizes[p]):
+        side = 0 if load[0] <= load[1] else 1
+        (mine if side == 0 else theirs).append(path)
+        load[side] += sizes[path]
+    return mine, theirs
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _load_all(paths: list[Path], parallel: bool | None) -> list[_Loaded]:
+    """``_load_file`` of every path, in order; large months in two processes."""
+    sizes = {p: p.stat().st_size for p in paths if p.suffix.lower() in (".xlsx", ".xlsm", ".csv")}
+    if parallel is None:
+        parallel = sum(sizes.values()) >= PARALLEL_MIN_BYTES and _cores() > 1
+    if not parallel or len(sizes) < 2:
+        return _load_files(paths)
+    mine, theirs = _split_for_two(list(sizes), sizes)
+    results: dict[Path, _Loaded] = {}
+    with ProcessPoolExecutor(max_workers=1, mp_context=_worker_context()) as pool:
+        future = pool.submit(_load_files, theirs)
+        results.update(zip(mine, _load_files(mine), strict=True))
+        try:
+            results.update(zip(theirs, future.result(), strict=True))
+        except (BrokenProcessPool, OSError, pickle.PickleError):  # the worker died: read its files here
+            results.update(zip(theirs, _load_files(theirs), strict=True))
+    return [results[p] if p in results else _load_file(p) for p in paths]
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """fork (no second start-up) from a single-threaded process like the CLI; spawn from any other
+    (a Jupyter kernel has threads, and forking a threaded process can deadlock the child)."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def load_inputs(folder: str | Path, *, parallel: bool | None = None) -> Inputs:
+    """Read and type every table in the folder. Raises ``InputError`` for whole-file problems.
+
+    ``parallel``: read in two processes (None: when the month is large and there is a second core).
+    The result is the same either way.
+    """
     folder = Path(folder)
-    found, files, ignored, _notes = read_folder(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: the inputs folder does not exist")
+    paths = [p for p in sorted(folder.iterdir()) if not p.name.startswith((".", "~$")) and p.is_file()]
+    loaded = _load_all(paths, parallel)
+    # the errors in the order a file-by-file read meets them: every file is read before any is typed
+    for result in loaded:
+        if result.read_error is not None:
+            raise result.read_error
+    for result in loaded:
+        if result.type_error is not None:
+            raise result.type_error
+    files = [r.file for r in loaded if r.file is not None]
+    ignored = [name for r in loaded for name in r.ignored]
     issues: list[Issue] = [
-        Issue("", "", ENCODING, "flagged", raw.note, raw.file.name, raw.sheet) for raw, _ in found if raw.note
+        Issue("", "", ENCODING, "flagged", r.note, r.file.path.name, "")
+        for r in loaded
+        if r.note and r.file is not None
     ]
     parts: dict[str, list[pd.DataFrame]] = {}
     headings: dict[str, dict[str, str]] = {}
     sheet_headings: dict[tuple[str, str], dict[str, str]] = {}
-    for raw, spec in found:
-        if not any(any(c not in (None, "") for c in r) for r in raw.rows):
-            raise InputError(
-                f"{where(raw.file.name, raw.sheet, None)}: the sheet is empty (table {spec.name})"
-            )
-        frame, seen = type_sheet(raw, spec, issues)
-        parts.setdefault(spec.name, []).append(frame)
-        headings.setdefault(spec.name, {}).update(seen)
-        sheet_headings[(raw.file.name, raw.sheet)] = seen
+    for sheet in (s for r in loaded for s in r.sheets):
+        issues += sheet.issues
+        parts.setdefault(sheet.table, []).append(sheet.frame)
+        headings.setdefault(sheet.table, {}).update(sheet.headings)
+        sheet_headings[(sheet.file, sheet.sheet)] = sheet.headings
     if not any(t in parts for t in schema.BILLABLE_TABLES):
         names = ", ".join(f.path.name for f in files) or "none"
         raise InputError(

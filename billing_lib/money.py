@@ -148,21 +148,33 @@ def _comma_column(uniques: Iterable[object]) -> bool | None:
     return True if comma_only and not dot_only else None
 
 
+def distinct_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the distinct *objects* in an object array (by identity) and the first index of each.
+
+    A reader gives one object per distinct cell value, so a 200,000-row column of Decimals holds a
+    few hundred objects: work done once per object (rounding, multiplying) is then cheap, and two
+    objects that are equal but written differently (``1.5``, ``1.50``) are simply both worked out.
+    """
+    identities = np.fromiter(map(id, values), dtype=np.int64, count=len(values))
+    codes, uniques = pd.factorize(identities)
+    first = np.full(len(uniques), len(values), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(values), dtype=np.int64))
+    return codes, first
+
+
 def minor_units_of(amounts: pd.Series, currencies: pd.Series) -> np.ndarray:
     """Round a column of Decimals (None allowed, giving 0) to int64 minor units of each row's currency."""
-    out = np.zeros(len(amounts), dtype=np.int64)
-    cache: dict[tuple[Decimal, str], int] = {}
-    for i, (amount, currency) in enumerate(
-        zip(amounts.to_numpy(object), currencies.to_numpy(object), strict=True)
-    ):
-        if amount is None:
-            continue
-        key = (amount, currency)
-        minor = cache.get(key)
-        if minor is None:
-            minor = cache[key] = to_minor(amount, currency)
-        out[i] = minor
-    return out
+    values = amounts.to_numpy(object)
+    currency = currencies.to_numpy(object)
+    value_codes, value_first = distinct_objects(values)
+    currency_codes, currency_values = pd.factorize(currency, use_na_sentinel=False)
+    pair_codes, pairs = pd.factorize(value_codes.astype(np.int64) * len(currency_values) + currency_codes)
+    minors = np.zeros(len(pairs), dtype=np.int64)
+    for k, pair in enumerate(pairs.tolist()):
+        amount = values[value_first[pair // len(currency_values)]]
+        if amount is not None:
+            minors[k] = to_minor(amount, currency_values[pair % len(currency_values)])
+    return minors[pair_codes]
 
 
 def sum_minor(values: Iterable[int]) -> int:

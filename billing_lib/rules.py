@@ -27,7 +27,7 @@ from .models import (
     Issue,
     where,
 )
-from .money import DEFAULT_CURRENCY, minor_units_of
+from .money import DEFAULT_CURRENCY, distinct_objects, minor_units_of
 from .period import Period
 
 ITEM_COLUMNS = (
@@ -233,103 +233,160 @@ def issues_for(
     ]
 
 
+class _Ref:
+    """A reference table looked up by one id column (each id's first row), its values as text.
+
+    Positions of the items' ids are found once per key column and reused for every value taken.
+    """
+
+    def __init__(self, table: pd.DataFrame, key_col: str) -> None:
+        self.usable = not table.empty and key_col in table
+        self.ref = table.dropna(subset=[key_col]).drop_duplicates(key_col) if self.usable else table
+        self.index = pd.Index(_text(self.ref[key_col]).to_numpy(object) if self.usable else [])
+
+    def positions(self, keys: np.ndarray) -> np.ndarray:
+        """Each key's row in the table (-1 where it has none)."""
+        if not self.usable:
+            return np.full(len(keys), -1, dtype=np.intp)
+        return self.index.get_indexer(pd.Index(keys))
+
+    def column(self, value_col: str) -> np.ndarray:
+        """The table's column as text ('' where empty), one slot per row plus a last '' for -1."""
+        if not self.usable or value_col not in self.ref:
+            return np.full(len(self.index) + 1, "", dtype=object)
+        return np.append(_text(self.ref[value_col]).to_numpy(object), "")
+
+    def take(self, at: np.ndarray, value_col: str) -> np.ndarray:
+        return self.column(value_col)[at]
+
+
+def _first_of(*arrays: np.ndarray) -> np.ndarray:
+    """Element-wise first non-empty text among object arrays of text."""
+    out = arrays[0].copy()
+    for more in arrays[1:]:
+        empty = out == ""
+        if not empty.any():
+            break
+        out[empty] = more[empty]
+    return out
+
+
+def _col(items: pd.DataFrame, name: str) -> np.ndarray:
+    return items[name].to_numpy(object)
+
+
+def _set_text(items: pd.DataFrame, **columns: np.ndarray) -> None:
+    for name, values in columns.items():
+        items[name] = pd.Series(values, index=items.index, dtype="str")
+
+
 def resolve_links(items: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
     """Customer, names, PO cascade and billing settings from the reference tables."""
-    contracts, projects = inputs.table("contracts"), inputs.table("projects")
-    tickets, tasks = inputs.table("tickets"), inputs.table("tasks")
-    resources, codes = inputs.table("resources"), inputs.table("billing_codes")
+    contracts = _Ref(inputs.table("contracts"), "contract_id")
+    projects = _Ref(inputs.table("projects"), "project_id")
+    tickets = _Ref(inputs.table("tickets"), "ticket_id")
+    tasks = _Ref(inputs.table("tasks"), "task_id")
+    resources = _Ref(inputs.table("resources"), "resource_id")
+    codes = _Ref(inputs.table("billing_codes"), "billing_code_id")
+    at_task = tasks.positions(_col(items, "task_id"))
+    at_ticket = tickets.positions(_col(items, "ticket_id"))
+    at_resource = resources.positions(_col(items, "resource_id"))
+    at_code = codes.positions(_col(items, "billing_code_id"))
     # the links an item does not carry itself come from its ticket, task and project
-    items["project_id"] = _first(
-        items["project_id"],
-        _lookup(items["task_id"], tasks, "task_id", "project_id"),
-        _lookup(items["ticket_id"], tickets, "ticket_id", "project_id"),
+    project_id = _first_of(
+        _col(items, "project_id"), tasks.take(at_task, "project_id"), tickets.take(at_ticket, "project_id")
     )
-    items["contract_id"] = _first(
-        items["contract_id"],
-        _lookup(items["ticket_id"], tickets, "ticket_id", "contract_id"),
-        _lookup(items["project_id"], projects, "project_id", "contract_id"),
+    at_project = projects.positions(project_id)
+    contract_id = _first_of(
+        _col(items, "contract_id"),
+        tickets.take(at_ticket, "contract_id"),
+        projects.take(at_project, "contract_id"),
     )
-    customer = _first(
-        items["customer_id"],
-        _lookup(items["ticket_id"], tickets, "ticket_id", "customer_id"),
-        _lookup(items["project_id"], projects, "project_id", "customer_id"),
-        _lookup(items["contract_id"], contracts, "contract_id", "customer_id"),
+    at_contract = contracts.positions(contract_id)
+    customer = _first_of(
+        _col(items, "customer_id"),
+        tickets.take(at_ticket, "customer_id"),
+        projects.take(at_project, "customer_id"),
+        contracts.take(at_contract, "customer_id"),
     )
-    bill_to = _lookup(items["contract_id"], contracts, "contract_id", "bill_to_customer_id")
-    items["customer_id"] = _first(bill_to, customer)
-    items["contract_name"] = _lookup(items["contract_id"], contracts, "contract_id", "contract_name")
-    items["project_name"] = _lookup(items["project_id"], projects, "project_id", "project_name")
-    items["task_title"] = _lookup(items["task_id"], tasks, "task_id", "title")
-    items["ticket_title"] = _lookup(items["ticket_id"], tickets, "ticket_id", "title")
-    first_last = (
-        _lookup(items["resource_id"], resources, "resource_id", "first_name")
-        + " "
-        + _lookup(items["resource_id"], resources, "resource_id", "last_name")
-    ).str.strip()
-    items["resource_name"] = _first(
-        _lookup(items["resource_id"], resources, "resource_id", "resource_name"), first_last
-    )
-    items["billing_code_name"] = _first(
-        items["billing_code_name"],
-        _lookup(items["billing_code_id"], codes, "billing_code_id", "billing_code_name"),
+    # a resource's name: its full name, else first and last name (worked out per resource)
+    first_last = np.array(
+        [
+            f"{a} {b}".strip()
+            for a, b in zip(resources.column("first_name"), resources.column("last_name"), strict=True)
+        ],
+        dtype=object,
     )
     # PO cascade: own (charges) -> task / ticket -> project -> contract
-    task_po = _first(
-        _lookup(items["task_id"], tasks, "task_id", "po_number"),
-        _lookup(items["ticket_id"], tickets, "ticket_id", "po_number"),
-    )
-    project_po = _lookup(items["project_id"], projects, "project_id", "po_number")
-    contract_po = _lookup(items["contract_id"], contracts, "contract_id", "po_number")
     levels = [
-        ("item", items["own_po"]),
-        ("task", task_po),
-        ("project", project_po),
-        ("contract", contract_po),
+        ("item", _col(items, "own_po")),
+        ("task", _first_of(tasks.take(at_task, "po_number"), tickets.take(at_ticket, "po_number"))),
+        ("project", projects.take(at_project, "po_number")),
+        ("contract", contracts.take(at_contract, "po_number")),
     ]
-    po = pd.Series("", index=items.index, dtype="str")
-    source = pd.Series("", index=items.index, dtype="str")
+    po = np.full(len(items), "", dtype=object)
+    source = np.full(len(items), "", dtype=object)
     for name, values in levels:
         take = (po == "") & (values != "")  # texts come stripped from the reader
-        po = po.where(~take, values)
-        source = source.where(~take, name)
-    items["po_raw"] = po
-    items["po_source"] = source
-    # settings: item -> ticket/contract -> resource/billing code
-    items["cost_centre"] = _first(
-        items["cost_centre"],
-        _lookup(items["resource_id"], resources, "resource_id", "cost_centre"),
-        _lookup(items["billing_code_id"], codes, "billing_code_id", "cost_centre"),
-    )
-    items["workplace"] = _first(
-        items["workplace"],
-        _lookup(items["ticket_id"], tickets, "ticket_id", "workplace"),
-        _lookup(items["contract_id"], contracts, "contract_id", "workplace"),
-        _lookup(items["resource_id"], resources, "resource_id", "workplace"),
-    )
-    items["billing_contact"] = _first(
-        items["billing_contact"], _lookup(items["contract_id"], contracts, "contract_id", "billing_contact")
-    )
-    items["buyer_reference"] = _first(
-        items["buyer_reference"], _lookup(items["contract_id"], contracts, "contract_id", "buyer_reference")
+        po[take] = values[take]
+        source[take] = name
+    _set_text(
+        items,
+        project_id=project_id,
+        contract_id=contract_id,
+        customer_id=_first_of(contracts.take(at_contract, "bill_to_customer_id"), customer),
+        contract_name=contracts.take(at_contract, "contract_name"),
+        project_name=projects.take(at_project, "project_name"),
+        task_title=tasks.take(at_task, "title"),
+        ticket_title=tickets.take(at_ticket, "title"),
+        resource_name=_first_of(resources.column("resource_name"), first_last)[at_resource],
+        billing_code_name=_first_of(
+            _col(items, "billing_code_name"), codes.take(at_code, "billing_code_name")
+        ),
+        po_raw=po,
+        po_source=source,
+        # settings: item -> ticket/contract -> resource/billing code
+        cost_centre=_first_of(
+            _col(items, "cost_centre"),
+            resources.take(at_resource, "cost_centre"),
+            codes.take(at_code, "cost_centre"),
+        ),
+        workplace=_first_of(
+            _col(items, "workplace"),
+            tickets.take(at_ticket, "workplace"),
+            contracts.take(at_contract, "workplace"),
+            resources.take(at_resource, "workplace"),
+        ),
+        billing_contact=_first_of(
+            _col(items, "billing_contact"), contracts.take(at_contract, "billing_contact")
+        ),
+        buyer_reference=_first_of(
+            _col(items, "buyer_reference"), contracts.take(at_contract, "buyer_reference")
+        ),
     )
     return items
 
 
 def apply_customer_settings(items: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
-    items["customer_name"] = _first(
-        _lookup(items["customer_id"], companies, "customer_id", "customer_name"),
-        items["customer_name"],
-        items["customer_id"],
+    customers = _Ref(companies, "customer_id")
+    at = customers.positions(_col(items, "customer_id"))
+    currency = _first_of(
+        _col(items, "currency"),
+        customers.take(at, "currency"),
+        np.full(len(items), DEFAULT_CURRENCY, dtype=object),
     )
-    items["currency"] = _first(
-        items["currency"],
-        _lookup(items["customer_id"], companies, "customer_id", "currency"),
-        pd.Series(DEFAULT_CURRENCY, index=items.index),
-    ).str.upper()
-    for col in ("billing_contact", "buyer_reference"):
-        items[col] = _first(items[col], _lookup(items["customer_id"], companies, "customer_id", col))
-    for col in ("billing_group", "billing_entity"):
-        items[col] = _lookup(items["customer_id"], companies, "customer_id", col)
+    codes, distinct = pd.factorize(currency)  # a handful of currencies: upper-cased once each
+    _set_text(
+        items,
+        customer_name=_first_of(
+            customers.take(at, "customer_name"), _col(items, "customer_name"), _col(items, "customer_id")
+        ),
+        currency=np.array([c.upper() for c in distinct], dtype=object)[codes],
+        billing_contact=_first_of(_col(items, "billing_contact"), customers.take(at, "billing_contact")),
+        buyer_reference=_first_of(_col(items, "buyer_reference"), customers.take(at, "buyer_reference")),
+        billing_group=customers.take(at, "billing_group"),
+        billing_entity=customers.take(at, "billing_entity"),
+    )
     return items
 
 
@@ -351,16 +408,19 @@ def compute_amounts(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, 
         for c in ("supplied_amount", "quantity", "unit_price")
     )
     items["unit_price"] = pd.Series(rate, index=items.index, dtype=object)
-    exact = np.empty(len(items), dtype=object)
-    no_rate = np.zeros(len(items), dtype=bool)
-    for i in range(len(items)):
-        if supplied[i] is not None:
-            exact[i] = supplied[i]
-        elif qty[i] is not None and rate[i] is not None:
-            exact[i] = qty[i] * rate[i]
-        else:
-            exact[i] = None
-            no_rate[i] = True
+    has_supplied, has_qty, has_rate = (pd.notna(v) for v in (supplied, qty, rate))
+    exact = supplied.copy()
+    multiply = np.flatnonzero(~has_supplied & has_qty & has_rate)
+    if len(multiply):
+        # quantity x rate once per distinct pair of cell objects (a reader shares one object per value)
+        q_codes, q_first = distinct_objects(qty[multiply])
+        r_codes, r_first = distinct_objects(rate[multiply])
+        pair_codes, pairs = pd.factorize(q_codes.astype(np.int64) * len(r_first) + r_codes)
+        q_values, r_values = qty[multiply][q_first], rate[multiply][r_first]
+        products = np.empty(len(pairs), dtype=object)
+        products[:] = [q_values[p // len(r_first)] * r_values[p % len(r_first)] for p in pairs.tolist()]
+        exact[multiply] = products[pair_codes]
+    no_rate = ~has_supplied & ~(has_qty & has_rate)
     items["amount_minor"] = minor_units_of(pd.Series(exact, index=items.index), items["currency"])
     items["quantity"] = items["quantity"].where(items["quantity"].notna(), Decimal(1))
     return items, pd.Series(no_rate, index=items.index)
