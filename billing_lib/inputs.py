@@ -607,6 +607,11 @@ def _load_files(paths: list[Path]) -> list[_Loaded]:
     return [_load_file(p) for p in paths]
 
 
+def _worker_load(paths: list[Path]) -> list[_Loaded]:
+    """What the second process runs (its own name, so a test can stand in for a worker that dies)."""
+    return _load_files(paths)
+
+
 def _split_for_two(paths: list[Path], sizes: dict[Path, int]) -> tuple[list[Path], list[Path]]:
     """The files this process reads (the largest first) and those a worker reads, about evenly by size."""
     mine: list[Path] = []
@@ -636,7 +641,7 @@ def _load_all(paths: list[Path], parallel: bool | None) -> list[_Loaded]:
     mine, theirs = _split_for_two(list(sizes), sizes)
     results: dict[Path, _Loaded] = {}
     with ProcessPoolExecutor(max_workers=1, mp_context=_worker_context()) as pool:
-        future = pool.submit(_load_files, theirs)
+        future = pool.submit(_worker_load, theirs)
         results.update(zip(mine, _load_files(mine), strict=True))
         try:
             results.update(zip(theirs, future.result(), strict=True))

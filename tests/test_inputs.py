@@ -8,6 +8,7 @@ Every form must give the same canonical frames and the same prepared items.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import textwrap
 from decimal import Decimal
@@ -18,6 +19,7 @@ import pandas as pd
 import pytest
 from exports import write_xlsx
 
+from billing_lib import inputs as inputs_mod
 from billing_lib import schema
 from billing_lib.errors import InputError
 from billing_lib.inputs import load_inputs
@@ -803,3 +805,66 @@ def test_dated_and_copied_export_names_are_recognised(
     inputs = load_inputs(tmp_path)
     assert inputs.ignored == []
     assert inputs.table(table)["_source"].tolist() == [source]
+
+
+# --- a large month is read in two processes: the same result as one ----------------------------------
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+def assert_same_inputs(a: inputs_mod.Inputs, b: inputs_mod.Inputs) -> None:
+    assert list(a.tables) == list(b.tables)
+    for name in a.tables:
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name], check_exact=True, obj=name)
+    assert a.issues == b.issues
+    assert (a.files, a.ignored, a.headings, a.sheet_headings) == (
+        b.files,
+        b.ignored,
+        b.headings,
+        b.sheet_headings,
+    )
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_two_processes_read_the_sample_month_exactly_as_one(
+    monkeypatch: pytest.MonkeyPatch, start: str
+) -> None:
+    monkeypatch.setattr(inputs_mod, "_worker_context", lambda: multiprocessing.get_context(start))
+    one = load_inputs(SAMPLE, parallel=False)
+    two = load_inputs(SAMPLE, parallel=True)
+    assert_same_inputs(one, two)
+    assert len(two.tables["billing_items"]) > 100 and two.issues  # the sample's bad rows are reported too
+
+
+def test_the_worker_takes_the_smaller_files_and_the_split_is_even_by_size() -> None:
+    sizes = {Path(n): s for n, s in (("a", 100), ("b", 60), ("c", 30), ("d", 20), ("e", 5))}
+    mine, theirs = inputs_mod._split_for_two(list(sizes), sizes)
+    assert mine[0] == Path("a") and set(mine) | set(theirs) == set(sizes) and not set(mine) & set(theirs)
+    assert abs(sum(sizes[p] for p in mine) - sum(sizes[p] for p in theirs)) <= 20
+
+
+def _worker_that_dies(paths: list[Path]) -> object:
+    os._exit(3)
+
+
+def test_a_worker_that_dies_is_replaced_by_reading_its_files_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inputs_mod, "_worker_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(inputs_mod, "_worker_load", _worker_that_dies)
+    assert_same_inputs(load_inputs(SAMPLE, parallel=False), load_inputs(SAMPLE, parallel=True))
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_whole_file_errors_come_in_the_same_order_from_two_processes(tmp_path: Path, parallel: bool) -> None:
+    # a file that cannot be read wins over a sheet lacking a column, whichever process met them
+    write_xlsx(tmp_path / "BillingItems.xlsx", {"Sheet1": "Item ID,Company ID,Billable Amount\n1,101,10.00"})
+    write_csv(
+        tmp_path / "TimeEntries.csv", "id,dateWorked,ticketID,hoursWorked\n" + "9,2026-10-01,7,1\n" * 400
+    )
+    (tmp_path / "Tickets.xlsx").write_bytes(os.urandom(2048))
+    with pytest.raises(InputError, match=r"^Tickets\.xlsx: cannot be read as an Excel workbook"):
+        load_inputs(tmp_path, parallel=parallel)
+    (tmp_path / "Tickets.xlsx").unlink()
+    with pytest.raises(
+        InputError, match=r"^BillingItems\.xlsx, sheet Sheet1: table billing_items is missing"
+    ):
+        load_inputs(tmp_path, parallel=parallel)
