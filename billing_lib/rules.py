@@ -143,23 +143,31 @@ def _charges(raw: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _is(column: pd.Series, flag: bool) -> pd.Series:
+    """Where a yes/no column holds exactly ``flag`` (empty and unreadable cells are neither)."""
+    return pd.Series([v is flag for v in column.to_numpy(object)], index=column.index, dtype=bool)
+
+
 def _not_billable(raw: pd.DataFrame) -> pd.Series:
     flags = pd.Series(False, index=raw.index)
     if "non_billable" in raw:
-        flags |= raw["non_billable"].map(lambda v: v is True)
+        flags |= _is(raw["non_billable"], True)
     if "billable_to_company" in raw:
-        flags |= raw["billable_to_company"].map(lambda v: v is False)
+        flags |= _is(raw["billable_to_company"], False)
     return flags
 
 
 def _already_invoiced(raw: pd.DataFrame, registered: set[tuple[str, str]]) -> pd.Series:
     invoice_id = _text(raw["invoice_id"]) if "invoice_id" in raw else pd.Series("", index=raw.index)
-    numeric = pd.to_numeric(invoice_id.where(invoice_id != "", "0"), errors="coerce").fillna(1)
-    done = numeric > 0
+    # an invoice id above zero (or text that is not a number) marks the row invoiced; each distinct id once
+    codes, distinct = pd.factorize(invoice_id.to_numpy(object))
+    ids = pd.Series(distinct, dtype=object)
+    numeric = pd.to_numeric(ids.where(ids != "", "0"), errors="coerce").fillna(1).to_numpy()
+    done = pd.Series(numeric[codes] > 0, index=raw.index)
     if "invoice_number" in raw:
         done |= _text(raw["invoice_number"]) != ""
     if "is_billed" in raw:
-        done |= raw["is_billed"].map(lambda v: v is True)
+        done |= _is(raw["is_billed"], True)
     if registered:
         keys = list(zip(raw["_source"].astype("str"), _text(raw["item_id"]), strict=True))
         done |= pd.Series([k in registered for k in keys], index=raw.index)
