@@ -13,10 +13,11 @@ before anything runs: a parameter a notebook does not declare is a ``UsageError`
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,21 @@ def execute(
         ) from None
 
 
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables (which kernels and workers inherit) for the block, then put them back."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def run_batch(
     options: RunOptions,
     timeout: int = 1800,
@@ -182,8 +198,13 @@ def run_batch(
     # report runs beside the workbook in a child process instead of before it.
     *reports, (workbook, workbook_params) = runs
     failures: list[tuple[Path, BillingError]] = []
+    # the two notebooks already use both cores: each kernel reads the month in one process
+    one_reader = {"BILLING_READ_PROCESSES": os.environ.get("BILLING_READ_PROCESSES") or "1"}
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with (
+            _environment(one_reader),
+            ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool,
+        ):
             beside = [
                 (
                     nb,

@@ -40,3 +40,11 @@ def notebook_inputs() -> Path:
     """The notebooks' default inputs: ``BILLING_INPUTS`` if set (Voilà has no parameters), else the sample."""
     moved = os.environ.get("BILLING_INPUTS")
     return Path(moved).resolve() if moved else SAMPLE_DIR
+
+
+def read_in_two_processes() -> bool | None:
+    """``BILLING_READ_PROCESSES``: 1 reads a month's files in this process only, 2 always in two; unset,
+    a large month is read in two when there is a second core. ``billing batch`` sets 1 for its
+    notebooks, which already run side by side."""
+    value = os.environ.get("BILLING_READ_PROCESSES", "").strip()
+    return {"1": False, "2": True}.get(value)

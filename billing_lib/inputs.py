@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import schema
+from . import config, schema
 from .errors import InputError
 from .models import ENCODING, INVALID_ROW, SUMMARY_ROW, Action, Issue, where
 from .money import decimals_of
@@ -634,6 +634,8 @@ def _cores() -> int:
 def _load_all(paths: list[Path], parallel: bool | None) -> list[_Loaded]:
     """``_load_file`` of every path, in order; large months in two processes."""
     sizes = {p: p.stat().st_size for p in paths if p.suffix.lower() in (".xlsx", ".xlsm", ".csv")}
+    if parallel is None:
+        parallel = config.read_in_two_processes()
     if parallel is None:
         parallel = sum(sizes.values()) >= PARALLEL_MIN_BYTES and _cores() > 1
     if not parallel or len(sizes) < 2:

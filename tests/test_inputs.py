@@ -868,3 +868,22 @@ def test_whole_file_errors_come_in_the_same_order_from_two_processes(tmp_path: P
         InputError, match=r"^BillingItems\.xlsx, sheet Sheet1: table billing_items is missing"
     ):
         load_inputs(tmp_path, parallel=parallel)
+
+
+@pytest.mark.parametrize(("setting", "two"), [("1", False), ("2", True), ("", True)])
+def test_billing_read_processes_decides_whether_a_worker_starts(
+    monkeypatch: pytest.MonkeyPatch, setting: str, two: bool
+) -> None:
+    class NoWorkers:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise RuntimeError("a worker was started")
+
+    monkeypatch.setattr(inputs_mod, "ProcessPoolExecutor", NoWorkers)
+    monkeypatch.setattr(inputs_mod, "PARALLEL_MIN_BYTES", 0)  # the sample counts as a large month
+    monkeypatch.setattr(inputs_mod, "_cores", lambda: 2)
+    monkeypatch.setenv("BILLING_READ_PROCESSES", setting)
+    if two:
+        with pytest.raises(RuntimeError, match="a worker was started"):
+            load_inputs(SAMPLE)
+    else:
+        assert load_inputs(SAMPLE).tables
