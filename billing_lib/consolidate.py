@@ -8,9 +8,11 @@ turns one into the paper-like ``models.Invoice``.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,7 +96,11 @@ def _iso_week(dates: pd.Series) -> pd.Series:
 
 
 def group_keys(items: pd.DataFrame, methods: pd.Series) -> pd.Series:
-    """Each item's consolidation key under its method ('' = the customer's catch-all invoice)."""
+    """Each item's consolidation key under its method ('' = the customer's catch-all invoice).
+
+    The readable definition of the keys: ``consolidate`` computes the same keys on integer codes, and
+    the tests hold the two to each other.
+    """
     keys = pd.Series("", index=items.index, dtype="str")
     week = None
     for method in pd.unique(methods):
@@ -126,25 +132,64 @@ def group_keys(items: pd.DataFrame, methods: pd.Series) -> pd.Series:
     return keys
 
 
-@dataclass
 class InvoiceSet:
-    """The invoices of a run as frames: ``invoices`` (one row each) and ``items`` (with ``invoice_number``)."""
+    """The invoices of a run as frames: ``invoices`` (one row each) and ``items`` (with ``invoice_number``).
 
-    period: Period
-    invoices: pd.DataFrame
-    items: pd.DataFrame
-    excluded: pd.DataFrame  # items a timesheet-only run leaves for a separate run
-    issues: list[Issue]
-    companies: pd.DataFrame
-    entities: pd.DataFrame
-    invoice_date: dt.date
+    ``items`` may be given as a frame or, by ``consolidate``, as the pending reordering of the month's
+    items: every item in invoice order is then only put together when ``items`` is first read (the
+    invoice heads, sums and counts do not need it), and ``invoice_items`` gives one invoice's items
+    without ordering all of them.
+    """
+
+    def __init__(
+        self,
+        period: Period,
+        invoices: pd.DataFrame,
+        items: pd.DataFrame | _PendingItems,
+        excluded: pd.DataFrame,  # items a timesheet-only run leaves for a separate run
+        issues: list[Issue],
+        companies: pd.DataFrame,
+        entities: pd.DataFrame,
+        invoice_date: dt.date,
+    ) -> None:
+        self.period = period
+        self.invoices = invoices
+        self._items = items
+        self.excluded = excluded
+        self.issues = issues
+        self.companies = companies
+        self.entities = entities
+        self.invoice_date = invoice_date
+
+    def __repr__(self) -> str:
+        return f"InvoiceSet({self.period.label}, {len(self.invoices)} invoices)"
+
+    @property
+    def items(self) -> pd.DataFrame:
+        """Every invoiced item in invoice order, then by date, source table and item id."""
+        if isinstance(self._items, _PendingItems):
+            self._items = self._items.frame()
+        return self._items
+
+    @items.setter
+    def items(self, frame: pd.DataFrame) -> None:
+        self._items = frame
+
+    def invoice_items(self, invoice_number: str) -> pd.DataFrame:
+        """The rows of ``items`` of one invoice (worked out for that invoice alone while ``items`` is pending)."""
+        if isinstance(self._items, _PendingItems):
+            rows = self._items.invoice_frame(invoice_number)
+            if rows is not None:
+                return rows
+        items = self.items
+        return items[items["invoice_number"] == invoice_number]
 
     def record(self, invoice_number: str) -> Invoice:
         """The paper-like invoice with its lines and source items."""
         heads = self.invoices[self.invoices["invoice_number"] == invoice_number]
         if heads.empty:
             raise KeyError(invoice_number)
-        return build_records(heads, self.items[self.items["invoice_number"] == invoice_number], self)[0]
+        return build_records(heads, self.invoice_items(invoice_number), self)[0]
 
     def records(self) -> list[Invoice]:
         """Every invoice, in the set's order."""
@@ -177,35 +222,159 @@ def _tax_rates(prep: Prepared) -> dict[str, Decimal]:
     }
 
 
-def _codes(values: pd.Series) -> np.ndarray:
-    """Dense integer codes that sort as the values do (text by code point, like ``sort_values``).
+# --- integer codes -------------------------------------------------------------------------------
+# Consolidation works on integer codes of the columns, never on 200,000 strings at a time: a column is
+# factorised once (hashing each distinct *object* first, see ``_factorize``), its few distinct values
+# are ranked as text, and tuples of codes are combined into one int64 key per item.
 
-    Text is factorised unsorted (a hash pass) and only the distinct values are sorted, as numpy text:
-    several times faster than sorting 200,000 item ids as Python strings.
+_SAMPLE = 8192  # how many objects ``_factorize`` looks at to choose its route
+_KEY_LIMIT = 1 << 62  # combined keys stay below this (int64, with room for one more digit)
+
+
+def _object_ids(values: np.ndarray) -> np.ndarray:
+    """The identity of every element of an object array, as ``map(id, values)`` gives it, in one pass.
+
+    An object array holds one pointer per element: these are read as integers straight from its
+    buffer (no Python call per element). ``values`` is referenced throughout, so every object is alive.
     """
-    if values.dtype.kind == "M":
-        return pd.factorize(values, sort=True, use_na_sentinel=False)[0].astype(np.int64)
-    codes, uniques = pd.factorize(values.to_numpy(object), use_na_sentinel=False)
+    values = np.ascontiguousarray(values, dtype=object)
+    if not len(values):
+        return np.zeros(0, dtype=np.intp)
+    cells = (ctypes.c_ssize_t * len(values)).from_address(values.ctypes.data)
+    return np.ctypeslib.as_array(cells).astype(np.intp)  # a copy: it outlives nothing
+
+
+def _first_positions(codes: np.ndarray, count: int) -> np.ndarray:
+    """Where each of the ``count`` codes first occurs (every code occurs)."""
+    first = np.full(count, len(codes), dtype=np.intp)
+    np.minimum.at(first, codes, np.arange(len(codes), dtype=np.intp))
+    return first
+
+
+def _mostly_distinct(ids: np.ndarray) -> bool:
+    """Whether many elements are objects of their own, judging by an evenly spread sample.
+
+    Hashing the identities first pays when most elements share their object with others: then the
+    distinct objects are few. Where 30 % of the sample occurs once, they are not, and it would only add work.
+    """
+    sample = ids[:: max(len(ids) // _SAMPLE, 1)]
+    codes = pd.factorize(sample)[0]
+    return int(np.count_nonzero(np.bincount(codes) == 1)) > 0.3 * len(sample)
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, use_na_sentinel=False)`` of an object array: the same codes and uniques.
+
+    A column usually repeats a few objects (the reader and the lookups share them: one object per
+    customer id, per billing code name): the object identities are then factorised as integers and
+    only the distinct objects by value, which is several times faster than hashing every string.
+    Where most objects are distinct, the values are factorised directly.
+    """
+    ids = _object_ids(values)
+    if _mostly_distinct(ids):
+        return _factorize_values(values)
+    id_codes, distinct = pd.factorize(ids)
+    value_codes, uniques = _factorize_values(values[_first_positions(id_codes, len(distinct))])
+    return value_codes[id_codes], uniques
+
+
+def _factorize_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, use_na_sentinel=False)``; without a pass looking for missing values unless
+    there are some."""
+    codes, uniques = pd.factorize(values)
+    if len(codes) and codes.min() < 0:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _text_ranks(uniques: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
+    """A rank per unique value so that ranks sort as the values do as text (by code point).
+
+    As a column is ranked: values numpy sorts as equal texts (``a`` and ``a\\x00``) keep the
+    order of their first occurrence; ``codes`` (the items' codes) gives that order when ``uniques``
+    is not already in it.
+    """
+    order = np.arange(len(uniques))
+    if codes is not None:
+        first = np.full(len(uniques), len(codes), dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
+        order = np.argsort(first, kind="stable")
+    order = order[np.argsort(np.asarray(uniques[order], dtype=str), kind="stable")]
     ranks = np.empty(len(uniques), dtype=np.int64)
-    ranks[np.argsort(np.asarray(uniques, dtype=str), kind="stable")] = np.arange(len(uniques))
+    ranks[order] = np.arange(len(uniques))
+    return ranks
+
+
+def _text_codes(values: np.ndarray) -> np.ndarray:
+    """Dense integer codes that sort as the values do as text (by code point, like ``sort_values``)."""
+    codes, uniques = _factorize(values)
+    return _text_ranks(uniques)[codes]
+
+
+def _subset_codes(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    """``_text_codes`` of ``values`` at ``rows`` (all when None), up to a renumbering that keeps their order.
+
+    Only the rows' own values are ranked; should two of them be equal as numpy text (ordered by first
+    occurrence in the whole column), the whole column is ranked instead.
+    """
+    if rows is None:
+        return _text_codes(values)
+    codes, uniques = pd.factorize(values[rows], use_na_sentinel=False)
+    texts = np.asarray(uniques, dtype=str)
+    order = np.argsort(texts, kind="stable")
+    if len(order) > 1 and (texts[order[1:]] == texts[order[:-1]]).any():
+        return _text_codes(values)[rows]
+    ranks = np.empty(len(uniques), dtype=np.int64)
+    ranks[order] = np.arange(len(uniques))
     return ranks[codes]
 
 
-def _price_texts(prices: pd.Series) -> pd.Series:
-    """Unit prices as written (``95.00`` stays ``95.00``; two prices differing only so are two lines)."""
-    texts = [
-        str(p) if p.__class__ is Decimal else ("" if p is None or p != p else str(p))
-        for p in prices.to_numpy(object)
-    ]
-    return pd.Series(texts, index=prices.index, dtype="str")
+def _tuples(parts: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the items' distinct tuples of codes (in order of first occurrence), and where each occurs first.
+
+    ``parts`` are (codes, how many codes) per column; columns with one code are left out.
+    """
+    key = np.zeros(n, dtype=np.int64)
+    size = 1
+    for codes, count in parts:
+        if count <= 1:
+            continue
+        if size > _KEY_LIMIT // count:  # the key would overflow: renumber the tuples so far densely
+            key, seen = pd.factorize(key)
+            size = max(len(seen), 1)
+        key = key * count + codes
+        size *= count
+    codes, distinct = pd.factorize(key)
+    return codes, _first_positions(codes, len(distinct))
 
 
-def _combine(*codes: np.ndarray) -> np.ndarray:
-    """One dense code per distinct tuple of codes, in the tuples' sort order."""
-    key = codes[0]
-    for more in codes[1:]:
-        key = np.unique(key * (int(more.max(initial=0)) + 1) + more, return_inverse=True)[1].astype(np.int64)
-    return key
+def _price_text(price: object) -> str:
+    if price.__class__ is Decimal:
+        return str(price)
+    return "" if price is None or price != price else str(price)
+
+
+def _price_codes(prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the unit prices as written, and the texts: each distinct price *object* is written once.
+
+    ``95`` and ``95.00`` are equal Decimals but two texts, so prices are told apart by object, not value.
+    """
+    ids = _object_ids(prices)
+    if _mostly_distinct(ids):
+        texts = np.array([_price_text(p) for p in prices], dtype=object)
+        codes, uniques = pd.factorize(texts)
+        return codes, np.asarray(uniques, dtype=object)
+    id_codes, distinct = pd.factorize(ids)
+    texts = np.array(
+        [_price_text(p) for p in prices[_first_positions(id_codes, len(distinct))]], dtype=object
+    )
+    text_codes, uniques = pd.factorize(texts)
+    return text_codes[id_codes], np.asarray(uniques, dtype=object)
+
+
+def _key_text(value: Any) -> str:
+    """A group key value as ``group_keys`` writes it ('' for a missing one)."""
+    return value if isinstance(value, str) else "" if pd.isna(value) else str(value)
 
 
 def _tax_minor(net_minor: np.ndarray, customer: pd.Series, rates: dict[str, Decimal]) -> np.ndarray:
@@ -221,7 +390,7 @@ def _tax_minor(net_minor: np.ndarray, customer: pd.Series, rates: dict[str, Deci
 
 def _labour_only_issues(excluded: pd.DataFrame) -> list[Issue]:
     issues = []
-    columns = (excluded[c] for c in ("source_table", "item_id", "_file", "_sheet", "_row"))
+    columns = (excluded[c].to_numpy(object) for c in ("source_table", "item_id", "_file", "_sheet", "_row"))
     for table, item_id, file, sheet, row in zip(*columns, strict=True):
         sheet = sheet if isinstance(sheet, str) else ""
         place = where(str(file), sheet, int(row))
@@ -240,22 +409,223 @@ def _labour_only_issues(excluded: pd.DataFrame) -> list[Issue]:
     return issues
 
 
-def _po_header(invoice: np.ndarray, po_number: pd.Series, po_codes: np.ndarray, count: int) -> np.ndarray:
-    """Each invoice's distinct PO numbers, sorted and joined by '; ' ('' when it has none)."""
+class _Columns:
+    """The kept items' columns as object arrays, each factorised at most once."""
+
+    def __init__(self, frame: pd.DataFrame, kept: np.ndarray | None) -> None:
+        self.frame = frame
+        self.kept = kept
+        self._factorized: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return len(self.frame) if self.kept is None else len(self.kept)
+
+    def series(self, name: str) -> pd.Series:
+        column = self.frame[name]
+        return column if self.kept is None else column.take(self.kept)
+
+    def values(self, name: str) -> np.ndarray:
+        values = self.frame[name].to_numpy(object)
+        return values if self.kept is None else values[self.kept]
+
+    def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``_factorize`` of the column: codes in order of first occurrence and the distinct values."""
+        if name not in self._factorized:
+            self._factorized[name] = _factorize(self.values(name))
+        return self._factorized[name]
+
+
+@dataclass(frozen=True)
+class _Pos:
+    """Each item's PO, one spelling per PO key: codes into ``uniques`` (the column's distinct values)."""
+
+    codes: np.ndarray
+    uniques: np.ndarray
+    respelled: bool  # some items show another spelling than their own (codes not in order of occurrence)
+
+
+def _spelled_pos(cols: _Columns) -> _Pos:
+    """``_one_spelling_per_po`` worked out on codes: per distinct (key, spelling) pair, not per item."""
+    po_codes, pos = cols.codes("po_number")
+    key_codes, keys = cols.codes("po_key")
+    if pd.isna(pos).any() or pd.isna(keys).any():  # missing values: exactly as the frame version has it
+        frame = pd.DataFrame({"po_key": cols.series("po_key"), "po_number": cols.series("po_number")})
+        return _Pos(*_factorize(_one_spelling_per_po(frame).to_numpy(object)), respelled=True)
+    keyed = np.array([k != "" for k in keys], dtype=bool)
+    pairs, first = _tuples([(key_codes, len(keys)), (po_codes, len(pos))], len(cols))
+    pair_key, pair_po = key_codes[first], po_codes[first]
+    on = keyed[pair_key]
+    if not on.any() or len(np.unique(pair_po[on])) == len(np.unique(pair_key[on])):
+        return _Pos(po_codes, pos, respelled=False)
+    counts = np.bincount(pairs, minlength=len(first))
+    best: dict[int, tuple[int, int]] = {}  # key -> (spelling, items): the most items, then the first text
+    for k, p, c in zip(pair_key[on].tolist(), pair_po[on].tolist(), counts[on].tolist(), strict=True):
+        held = best.get(k)
+        if held is None or c > held[1] or (c == held[1] and pos[p] < pos[held[0]]):
+            best[k] = (p, c)
+    spelling = np.zeros(len(keys), dtype=np.intp)  # read for keyed keys only, each of which has a best
+    for k, (p, _) in best.items():
+        spelling[k] = p
+    return _Pos(np.where(keyed[key_codes], spelling[key_codes], po_codes), pos, respelled=True)
+
+
+_KEY_COLUMNS = {
+    "contract": "contract_id", "customer": "billing_group", "project": "project_id", "cost_centre": "cost_centre",
+    "workplace": "workplace", "buyer_reference": "buyer_reference",
+}  # fmt: skip
+
+
+def _key_source(method: str, cols: _Columns, pos: _Pos) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``group_keys`` of every kept item under ``method``: codes, the key text per code, and whether the
+    codes are numbered in order of first occurrence."""
+    n = len(cols)
+    if method == "po_number":
+        return pos.codes, np.array([_key_text(v) for v in pos.uniques], dtype=object), not pos.respelled
+    if method in _KEY_COLUMNS:
+        codes, uniques = cols.codes(_KEY_COLUMNS[method])
+        return codes, np.array([_key_text(v) for v in uniques], dtype=object), True
+    if method == "project_activity":
+        p_codes, projects = cols.codes("project_id")
+        t_codes, tasks = cols.codes("task_id")
+        codes, first = _tuples([(p_codes, len(projects)), (t_codes, len(tasks))], n)
+        parts = zip(projects[p_codes[first]], tasks[t_codes[first]], strict=True)
+        texts = [
+            f"{p}/{t}" if p != "" and isinstance(p, str) and isinstance(t, str) else "" for p, t in parts
+        ]
+        return codes, np.array(texts, dtype=object), True
+    # timesheet, timesheet_and_expense: resource, ISO week, contract
+    r_codes, resources = cols.codes("resource_id")
+    c_codes, contracts = cols.codes("contract_id")
+    date_codes, dates = pd.factorize(cols.series("item_date"))
+    labels = np.array(["{}-W{:02d}".format(*d.isocalendar()[:2]) for d in dates] + [""], dtype=object)
+    label_codes, weeks = pd.factorize(labels)
+    w_codes = label_codes[date_codes]  # a missing date (code -1) takes the last label, ''
+    codes, first = _tuples([(r_codes, len(resources)), (w_codes, len(weeks)), (c_codes, len(contracts))], n)
+    parts3 = zip(resources[r_codes[first]], weeks[w_codes[first]], contracts[c_codes[first]], strict=True)
+    # as the text columns add up: '' without a resource, or with a part missing
+    texts = [
+        f"{r}|{w}|{c}" if r != "" and isinstance(r, str) and isinstance(c, str) else "" for r, w, c in parts3
+    ]
+    return codes, np.array(texts, dtype=object), True
+
+
+def _group_key(
+    method_codes: np.ndarray, method_names: np.ndarray, cols: _Columns, pos: _Pos
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each kept item's group key as codes, the text of each code, and each code's rank as text."""
+    sources = [_key_source(str(m), cols, pos) for m in method_names]
+    if len(sources) == 1:
+        codes, texts, in_order = sources[0]
+    else:
+        codes = np.zeros(len(cols), dtype=np.int64)
+        offset = 0
+        for j, (some, their_texts, _) in enumerate(sources):
+            mine = method_codes == j
+            codes[mine] = some[mine] + offset
+            offset += len(their_texts)
+        texts, in_order = np.concatenate([t for _, t, _ in sources]), False
+    merged, distinct = pd.factorize(texts)  # two codes may give one text: one key
+    if len(distinct) < len(texts):
+        codes = merged[codes]
+    distinct = np.asarray(distinct, dtype=object)
+    return codes, distinct, _text_ranks(distinct, None if in_order else codes)
+
+
+def _date_codes(dates: pd.Series) -> np.ndarray:
+    if dates.dtype.kind == "M":
+        return pd.factorize(dates, sort=True, use_na_sentinel=False)[0]
+    return _subset_codes(dates.to_numpy(object), None)
+
+
+def _item_order(cols: _Columns, rows: np.ndarray | None, invoice: np.ndarray) -> np.ndarray:
+    """The order of ``rows`` (every kept item when None) as ``items`` lists them: by invoice, then date,
+    source table and item id."""
+    dates = cols.series("item_date")
+    if rows is not None:
+        dates = dates.take(rows)
+        invoice = invoice[rows]
+    tables = _subset_codes(cols.values("source_table"), rows)
+    ids = _subset_codes(cols.values("item_id"), rows)
+    return np.lexsort((ids, tables, _date_codes(dates), invoice))
+
+
+def _po_header(line_invoice: np.ndarray, line_po: np.ndarray, pos: _Pos, count: int) -> np.ndarray:
+    """Each invoice's distinct PO numbers, sorted and joined by '; ' ('' when it has none), from its lines."""
     header = np.full(count, "", dtype=object)
-    texts_all = po_number.to_numpy(object)
-    has = texts_all != ""
+    has = np.array([p != "" for p in pos.uniques], dtype=bool)[line_po]
     if not has.any():
         return header
-    width = int(po_codes.max()) + 1
-    pairs, first = np.unique(invoice[has] * width + po_codes[has], return_index=True)  # by invoice, then PO
-    inv, texts = pairs // width, texts_all[has][first]
-    multi = np.bincount(inv, minlength=count)[inv] > 1
-    header[inv[~multi]] = texts[~multi]
-    if multi.any():
-        joined = pd.Series(texts[multi]).groupby(inv[multi], sort=False).agg("; ".join)
-        header[joined.index.to_numpy()] = joined.to_numpy()
+    ranks = _text_ranks(pos.uniques, pos.codes if pos.respelled else None)
+    by_rank = np.empty(len(ranks), dtype=np.intp)
+    by_rank[ranks] = np.arange(len(ranks))
+    width = len(ranks)
+    pairs = np.unique(line_invoice[has] * width + ranks[line_po[has]])  # by invoice, then PO as text
+    invoice, texts = pairs // width, pos.uniques[by_rank[pairs % width]]
+    starts = np.flatnonzero(np.r_[True, invoice[1:] != invoice[:-1]])
+    ends = np.r_[starts[1:], len(pairs)]
+    single = ends - starts == 1
+    header[invoice[starts[single]]] = texts[starts[single]]
+    for s, e in zip(starts[~single].tolist(), ends[~single].tolist(), strict=True):
+        header[invoice[s]] = "; ".join(texts[s:e])
     return header
+
+
+class _PendingItems:
+    """``InvoiceSet.items`` before it is put together: the month's items with each one's invoice and codes."""
+
+    def __init__(
+        self,
+        source: pd.DataFrame,
+        kept: np.ndarray | None,
+        invoice: np.ndarray,
+        counts: np.ndarray,
+        methods: tuple[np.ndarray, np.ndarray],
+        pos: _Pos,
+        keys: tuple[np.ndarray, np.ndarray],
+        prices: tuple[np.ndarray, np.ndarray],
+        numbers: np.ndarray,
+    ) -> None:
+        self.source = source
+        self.kept = kept
+        self.invoice = invoice
+        self.counts = counts
+        self.methods = methods
+        self.pos = pos
+        self.keys = keys
+        self.prices = prices
+        self.numbers = numbers
+
+    def frame(self) -> pd.DataFrame:
+        """Every item in invoice order."""
+        return self._rows(_item_order(_Columns(self.source, self.kept), None, self.invoice), 0)
+
+    def invoice_frame(self, invoice_number: str) -> pd.DataFrame | None:
+        """The rows of ``frame()`` of one invoice (None for a number not in the set)."""
+        found = np.flatnonzero(self.numbers == invoice_number)
+        if len(found) != 1:
+            return None
+        k = int(found[0])
+        rows = np.flatnonzero(self.invoice == k)
+        rows = rows[_item_order(_Columns(self.source, self.kept), rows, self.invoice)]
+        return self._rows(rows, int(self.counts[:k].sum()))
+
+    def _rows(self, rows: np.ndarray, start: int) -> pd.DataFrame:
+        """The items at ``rows`` (kept positions, in their order) with the consolidation's columns."""
+        items = self.source.take(rows if self.kept is None else self.kept[rows])
+
+        def text(codes: np.ndarray, texts: np.ndarray) -> pd.Series:
+            return pd.Series(texts[codes[rows]], index=items.index, dtype="str")
+
+        items = items.assign(method=text(*self.methods))
+        if self.pos.respelled:
+            items = items.assign(po_number=text(self.pos.codes, self.pos.uniques))
+        items = items.assign(group_key=text(*self.keys))
+        items = items.assign(unit_price_text=text(*self.prices))
+        items = items.set_axis(pd.RangeIndex(start, start + len(rows)))
+        seq = self.invoice[rows]
+        items.insert(list(items.columns).index("unit_price_text"), "invoice_seq", seq)  # the usual order
+        items["invoice_number"] = self.numbers[seq]
+        return items
 
 
 def consolidate(
@@ -269,46 +639,93 @@ def consolidate(
 ) -> InvoiceSet:
     """Group the prepared items into invoices with draft numbers (the register renumbers final runs).
 
-    Vectorised: items are ordered by integer codes of the split keys (then date, table, id), an
-    invoice is a run of equal split codes, and its sums are ``np.add.reduceat`` over the runs.
+    Vectorised on integer codes: an invoice is a distinct tuple of the split columns' codes (one int64
+    key per item), invoices are ordered by the tuples' texts, and sums and counts are taken per
+    invoice without reordering the items. ``items`` (every item in invoice order) is put together when
+    first read.
     """
+    source = prep.items
     methods = resolve_methods(prep, method, force)
-    items = prep.items.assign(method=methods)  # copy-on-write: no column is copied until written
-    labour_only = ((methods == "timesheet") & (items["kind"] != "labour")).to_numpy()
-    excluded = items[labour_only].assign(reason=TIMESHEET_EXCLUDED)
+    if force or source.empty:
+        method_codes = np.zeros(len(source), dtype=np.intp)
+        method_names = np.array([check_default_method(method)], dtype=object)
+    else:
+        method_codes, method_names = _factorize(methods.to_numpy(object))
+    labour_only = np.zeros(len(source), dtype=bool)
+    if "timesheet" in method_names.tolist():
+        timesheet = method_names.tolist().index("timesheet")
+        labour_only = (method_codes == timesheet) & (source["kind"].to_numpy(object) != "labour")
+    excluded = source[labour_only].assign(method=methods[labour_only], reason=TIMESHEET_EXCLUDED)
     issues = _labour_only_issues(excluded)
-    if labour_only.any():
-        items = items[~labour_only]
-    items = items.assign(po_number=_one_spelling_per_po(items))
-    items = items.assign(group_key=group_keys(items, items["method"]))
-    split = ["customer_id", "currency", "billing_entity", "method", "group_key"]
-    if split_by_contact:
-        split.append("billing_contact")
-    items = items.assign(unit_price_text=_price_texts(items["unit_price"]))
-    # every code is computed before the rows are reordered, while equal texts still sit together in memory
-    split_codes = [_codes(items[c]) for c in split]
-    po_codes = _codes(items["po_number"])
-    line = _combine(po_codes, *(_codes(items[c]) for c in ("kind", "billing_code_name", "unit_price_text")))
-    tiebreak = [_codes(items[c]) for c in ("item_id", "source_table", "item_date")]
-    order = np.lexsort(tiebreak + split_codes[::-1])  # lexsort's last key is the primary one
-    po_codes, line = po_codes[order], line[order]
-    items = items.take(order).reset_index(drop=True)
-    n = len(items)
-    by_split = np.column_stack([c[order] for c in split_codes]) if n else np.empty((0, len(split)), np.int64)
-    new_invoice = np.r_[True, (by_split[1:] != by_split[:-1]).any(axis=1)] if n else np.zeros(0, bool)
-    codes = np.cumsum(new_invoice) - 1
-    starts = np.flatnonzero(new_invoice)
-    items.insert(list(items.columns).index("unit_price_text"), "invoice_seq", codes)  # the usual order
+    kept = np.flatnonzero(~labour_only) if labour_only.any() else None
+    if kept is not None:
+        method_codes = method_codes[kept]
+    cols = _Columns(source, kept)
+    n = len(cols)
 
-    head_cols = list(dict.fromkeys([*split, "customer_name", "billing_contact"]))
-    heads = items[head_cols].iloc[starts].reset_index(drop=True)
-    heads["item_count"] = np.diff(np.r_[starts, n]).astype(np.int64)
-    amounts = items["amount_minor"].to_numpy(np.int64)
-    heads["net_minor"] = np.add.reduceat(amounts, starts) if n else np.zeros(0, np.int64)
-    heads["po_number"] = _po_header(codes, items["po_number"], po_codes, len(starts))
-    width = int(line.max(initial=0)) + 1
-    lines = np.unique(codes * width + line) // width
-    heads["line_count"] = np.bincount(lines, minlength=len(starts)).astype(np.int64)
+    pos = _spelled_pos(cols)
+    key_codes, key_texts, key_ranks = _group_key(method_codes, method_names, cols, pos)
+    split: dict[str, tuple[np.ndarray, int, np.ndarray]] = {}  # column -> codes, how many, rank per code
+    for column in ("customer_id", "currency", "billing_entity"):
+        codes, uniques = cols.codes(column)
+        split[column] = (codes, len(uniques), _text_ranks(uniques))
+    method_ranks = _text_ranks(method_names, None if kept is None else method_codes)
+    split["method"] = (method_codes, len(method_names), method_ranks)
+    split["group_key"] = (key_codes, len(key_texts), key_ranks)
+    if split_by_contact:
+        codes, uniques = cols.codes("billing_contact")
+        split["billing_contact"] = (codes, len(uniques), _text_ranks(uniques))
+
+    # the invoices: distinct tuples of split codes, ordered as their texts sort
+    tuple_codes, tuple_first = _tuples([(codes, size) for codes, size, _ in split.values()], n)
+    count = len(tuple_first)
+    sort_keys = [ranks[codes[tuple_first]] for codes, size, ranks in split.values() if size > 1]
+    order = np.lexsort(sort_keys[::-1]) if sort_keys else np.arange(count)
+    place = np.empty(count, dtype=np.int64)
+    place[order] = np.arange(count)
+    invoice = place[tuple_codes]  # each kept item's invoice, numbered in invoice order
+    first = tuple_first[order]  # one item of each invoice (its first in the month's order)
+
+    item_count = np.bincount(invoice, minlength=count).astype(np.int64)
+    net_minor = np.zeros(count, dtype=np.int64)
+    np.add.at(
+        net_minor, invoice, source["amount_minor"].to_numpy(np.int64)[slice(None) if kept is None else kept]
+    )
+
+    # columns that may vary within an invoice show its first item's value (by date, table, id): only the
+    # invoices where they do vary are ordered to find it
+    loose = [c for c in ("customer_name", "billing_contact") if c not in split]
+    head = first.copy()
+    varying = np.zeros(count, dtype=bool)
+    for column in loose:
+        codes, _ = cols.codes(column)
+        varying[invoice[codes != codes[first][invoice]]] = True
+    if varying.any():
+        rows = np.flatnonzero(varying[invoice])
+        rows = rows[_item_order(cols, rows, invoice)]
+        starts = np.flatnonzero(np.r_[True, invoice[rows[1:]] != invoice[rows[:-1]]])
+        head[invoice[rows[starts]]] = rows[starts]
+
+    kind_codes, kinds = cols.codes("kind")
+    name_codes, names = cols.codes("billing_code_name")
+    price_codes, prices = _price_codes(cols.values("unit_price"))
+    line_parts = [(invoice, count), (pos.codes, len(pos.uniques)), (kind_codes, len(kinds))]
+    line_parts += [(name_codes, len(names)), (price_codes, len(prices))]
+    _, line_first = _tuples(line_parts, n)  # the invoices' distinct lines
+
+    heads = pd.DataFrame()
+    for column in dict.fromkeys([*split, "customer_name", "billing_contact"]):
+        if column == "method":
+            heads[column] = pd.Series(method_names[method_codes[first]], dtype="str")
+        elif column == "group_key":
+            heads[column] = pd.Series(key_texts[key_codes[first]], dtype="str")
+        else:
+            rows = head if column in loose else first
+            heads[column] = source[column].take(rows if kept is None else kept[rows]).reset_index(drop=True)
+    heads["item_count"] = item_count
+    heads["net_minor"] = net_minor
+    heads["po_number"] = _po_header(invoice[line_first], pos.codes[line_first], pos, count)
+    heads["line_count"] = np.bincount(invoice[line_first], minlength=count).astype(np.int64)
     rates = _tax_rates(prep)
     heads["tax_minor"] = _tax_minor(heads["net_minor"].to_numpy(np.int64), heads["customer_id"], rates)
     heads["total_minor"] = heads["net_minor"] + heads["tax_minor"]
@@ -316,9 +733,19 @@ def consolidate(
     heads["tax_rate"] = pd.Series(
         [rates.get(c, zero) for c in heads["customer_id"].to_numpy(object)], index=heads.index, dtype=object
     )
-    numbers = np.array(format_numbers(number_format, prep.period, len(starts)), dtype=object)
+    numbers = np.array(format_numbers(number_format, prep.period, count), dtype=object)
     heads["invoice_number"] = numbers
-    items["invoice_number"] = numbers[codes]
+    items = _PendingItems(
+        source.copy(deep=False),  # later changes to the month's frame do not reach this set
+        kept,
+        invoice,
+        item_count,
+        (method_codes, method_names),
+        pos,
+        (key_codes, key_texts),
+        (price_codes, prices),
+        numbers,
+    )
     return InvoiceSet(
         prep.period,
         heads,
