@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
+import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -146,8 +149,9 @@ class InvoiceSet:
         period: Period,
         invoices: pd.DataFrame,
         items: pd.DataFrame | _PendingItems,
-        excluded: pd.DataFrame,  # items a timesheet-only run leaves for a separate run
-        issues: list[Issue],
+        excluded: pd.DataFrame
+        | Callable[[], pd.DataFrame],  # items a timesheet-only run leaves for a separate run
+        issues: list[Issue] | Callable[[], list[Issue]],
         companies: pd.DataFrame,
         entities: pd.DataFrame,
         invoice_date: dt.date,
@@ -155,14 +159,36 @@ class InvoiceSet:
         self.period = period
         self.invoices = invoices
         self._items = items
-        self.excluded = excluded
-        self.issues = issues
+        self._excluded = excluded
+        self._issues = issues
         self.companies = companies
         self.entities = entities
         self.invoice_date = invoice_date
 
     def __repr__(self) -> str:
         return f"InvoiceSet({self.period.label}, {len(self.invoices)} invoices)"
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """The items a timesheet-only run leaves for a separate run (charges and expenses), built on first read."""
+        if callable(self._excluded):
+            self._excluded = self._excluded()
+        return self._excluded
+
+    @excluded.setter
+    def excluded(self, frame: pd.DataFrame) -> None:
+        self._excluded = frame
+
+    @property
+    def issues(self) -> list[Issue]:
+        """The problems consolidation found (charges a timesheet run leaves out), built on first read."""
+        if callable(self._issues):
+            self._issues = self._issues()
+        return self._issues
+
+    @issues.setter
+    def issues(self, issues: list[Issue]) -> None:
+        self._issues = issues
 
     @property
     def items(self) -> pd.DataFrame:
@@ -348,6 +374,24 @@ def _tuples(parts: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np
     return codes, _first_positions(codes, len(distinct))
 
 
+def _order_of(keys: list[np.ndarray], count: int) -> np.ndarray:
+    """The order of ``count`` rows by the columns ``keys`` (the first is the primary one).
+
+    One sort of a single int64 key when the columns' ranges multiply to fit, else ``np.lexsort``.
+    """
+    if not keys:
+        return np.arange(count)
+    combined = np.zeros(count, dtype=np.int64)
+    size = 1
+    for key in keys:
+        low, span = int(key.min(initial=0)), int(key.max(initial=0)) - int(key.min(initial=0)) + 1
+        if size > _KEY_LIMIT // span:
+            return np.lexsort(keys[::-1])
+        combined = combined * span + (key - low)
+        size *= span
+    return np.argsort(combined)  # the rows' keys are distinct: any sort gives the one order
+
+
 def _price_text(price: object) -> str:
     if price.__class__ is Decimal:
         return str(price)
@@ -377,15 +421,35 @@ def _key_text(value: Any) -> str:
     return value if isinstance(value, str) else "" if pd.isna(value) else str(value)
 
 
-def _tax_minor(net_minor: np.ndarray, customer: pd.Series, rates: dict[str, Decimal]) -> np.ndarray:
-    """``net x rate / 100`` rounded half up (away from zero) once, in exact integer arithmetic."""
-    codes, uniques = pd.factorize(customer.to_numpy(object))
-    ratios = [rates.get(c, Decimal(0)).as_integer_ratio() for c in uniques]
-    num = np.array([n for n, _ in ratios] + [0], dtype=object)[codes]
-    den = np.array([100 * d for _, d in ratios] + [100], dtype=object)[codes]
-    exact = net_minor.astype(object) * num  # Python ints: no overflow whatever the amounts
+def _tax_minor(
+    net_minor: np.ndarray, codes: np.ndarray, customers: np.ndarray, rates: dict[str, Decimal]
+) -> np.ndarray:
+    """``net x rate / 100`` rounded half up (away from zero) once, in exact integer arithmetic.
+
+    ``codes`` are the invoices' customers as positions in ``customers`` (-1: none).
+    """
+    ratios = [rates.get(c, Decimal(0)).as_integer_ratio() for c in customers]
+    numerators = [n for n, _ in ratios] + [0]
+    denominators = [100 * d for _, d in ratios] + [100]
+    biggest = int(np.abs(net_minor).max(initial=0))
+    if biggest * max(map(abs, numerators)) < 2**61 and max(denominators) < 2**30:  # exact in int64
+        num = np.array(numerators, dtype=np.int64)[codes]
+        den = np.array(denominators, dtype=np.int64)[codes]
+        exact = net_minor.astype(np.int64) * num
+    else:  # Python ints: no overflow whatever the amounts
+        num = np.array(numerators, dtype=object)[codes]
+        den = np.array(denominators, dtype=object)[codes]
+        exact = net_minor.astype(object) * num
     tax = (2 * np.abs(exact) + den) // (2 * den)
     return np.where(exact < 0, -tax, tax).astype(np.int64)
+
+
+def _excluded_items(source: pd.DataFrame, labour_only: np.ndarray, methods: pd.Series) -> pd.DataFrame:
+    return source[labour_only].assign(method=methods[labour_only], reason=TIMESHEET_EXCLUDED)
+
+
+def _labour_only_issues_of(excluded: Callable[[], pd.DataFrame]) -> list[Issue]:
+    return _labour_only_issues(excluded())
 
 
 def _labour_only_issues(excluded: pd.DataFrame) -> list[Issue]:
@@ -415,7 +479,7 @@ class _Columns:
     def __init__(self, frame: pd.DataFrame, kept: np.ndarray | None) -> None:
         self.frame = frame
         self.kept = kept
-        self._factorized: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.factorized: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self.frame) if self.kept is None else len(self.kept)
@@ -430,9 +494,9 @@ class _Columns:
 
     def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``_factorize`` of the column: codes in order of first occurrence and the distinct values."""
-        if name not in self._factorized:
-            self._factorized[name] = _factorize(self.values(name))
-        return self._factorized[name]
+        if name not in self.factorized:
+            self.factorized[name] = _factorize(self.values(name))
+        return self.factorized[name]
 
 
 @dataclass(frozen=True)
@@ -475,9 +539,12 @@ _KEY_COLUMNS = {
 }  # fmt: skip
 
 
-def _key_source(method: str, cols: _Columns, pos: _Pos) -> tuple[np.ndarray, np.ndarray, bool]:
-    """``group_keys`` of every kept item under ``method``: codes, the key text per code, and whether the
-    codes are numbered in order of first occurrence."""
+def _key_source(
+    method: str, cols: _Columns, pos: _Pos
+) -> tuple[np.ndarray, np.ndarray, bool] | tuple[np.ndarray, np.ndarray, bool, np.ndarray]:
+    """``group_keys`` of every kept item under ``method``: codes, the key text per code, whether the
+    codes are numbered in order of first occurrence, and (when worked out from the key's parts, the
+    texts then being distinct) a number per code that sorts as the texts do."""
     n = len(cols)
     if method == "po_number":
         return pos.codes, np.array([_key_text(v) for v in pos.uniques], dtype=object), not pos.respelled
@@ -501,12 +568,30 @@ def _key_source(method: str, cols: _Columns, pos: _Pos) -> tuple[np.ndarray, np.
     label_codes, weeks = pd.factorize(labels)
     w_codes = label_codes[date_codes]  # a missing date (code -1) takes the last label, ''
     codes, first = _tuples([(r_codes, len(resources)), (w_codes, len(weeks)), (c_codes, len(contracts))], n)
-    parts3 = zip(resources[r_codes[first]], weeks[w_codes[first]], contracts[c_codes[first]], strict=True)
-    # as the text columns add up: '' without a resource, or with a part missing
-    texts = [
-        f"{r}|{w}|{c}" if r != "" and isinstance(r, str) and isinstance(c, str) else "" for r, w, c in parts3
-    ]
-    return codes, np.array(texts, dtype=object), True
+    # as the text columns add up: '' without a resource, or with a part missing; each part's text is
+    # made once per distinct value, then the keys are joined element-wise (no Python call per key)
+    r_text = np.array([f"{r}|" if isinstance(r, str) else "" for r in resources], dtype=object)
+    w_text = np.array([f"{w}|" for w in weeks], dtype=object)
+    c_text = np.array([c if isinstance(c, str) else "" for c in contracts], dtype=object)
+    r_ok = np.array([isinstance(r, str) and r != "" for r in resources], dtype=bool)
+    c_ok = np.array([isinstance(c, str) for c in contracts], dtype=bool)
+    rf, wf, cf = r_codes[first], w_codes[first], c_codes[first]
+    rw_codes, rw_pairs = pd.factorize(rf * len(weeks) + wf)  # resource and week first: a few thousand
+    rw_text = r_text[rw_pairs // len(weeks)] + w_text[rw_pairs % len(weeks)]
+    keys = rw_text[rw_codes] + c_text[cf]
+    valid = r_ok[rf] & c_ok[cf]
+    keys[~valid] = ""
+    if any("|" in t[:-1] or "\x00" in t for t in r_text) or any("\x00" in t for t in c_text):
+        return codes, keys, True  # ranked as whole texts
+    # "r|" never ends inside another "r|", so "r|w|c" sorts as (r|, w|, c) do: rank the parts, not the texts
+    r_rank, w_rank, c_rank = _text_ranks(r_text), _text_ranks(w_text), _text_ranks(c_text)
+    rank = (r_rank[rf] * len(weeks) + w_rank[wf]) * len(contracts) + c_rank[cf]
+    if not valid.all():  # every key missing a part is the one key ''
+        renumber = np.full(len(valid), int(valid.sum()), dtype=np.int64)
+        renumber[valid] = np.arange(int(valid.sum()))
+        codes = renumber[codes]
+        keys, rank = np.append(keys[valid], ""), np.append(rank[valid], -1)
+    return codes, keys, True, rank
 
 
 def _group_key(
@@ -515,15 +600,17 @@ def _group_key(
     """Each kept item's group key as codes, the text of each code, and each code's rank as text."""
     sources = [_key_source(str(m), cols, pos) for m in method_names]
     if len(sources) == 1:
-        codes, texts, in_order = sources[0]
+        codes, texts, in_order = sources[0][:3]
+        if len(sources[0]) == 4:
+            return codes, texts, sources[0][3]
     else:
         codes = np.zeros(len(cols), dtype=np.int64)
         offset = 0
-        for j, (some, their_texts, _) in enumerate(sources):
+        for j, (some, their_texts, *_) in enumerate(sources):
             mine = method_codes == j
             codes[mine] = some[mine] + offset
             offset += len(their_texts)
-        texts, in_order = np.concatenate([t for _, t, _ in sources]), False
+        texts, in_order = np.concatenate([s[1] for s in sources]), False
     merged, distinct = pd.factorize(texts)  # two codes may give one text: one key
     if len(distinct) < len(texts):
         codes = merged[codes]
@@ -559,7 +646,7 @@ def _po_header(line_invoice: np.ndarray, line_po: np.ndarray, pos: _Pos, count: 
     by_rank = np.empty(len(ranks), dtype=np.intp)
     by_rank[ranks] = np.arange(len(ranks))
     width = len(ranks)
-    pairs = np.unique(line_invoice[has] * width + ranks[line_po[has]])  # by invoice, then PO as text
+    pairs = np.sort(pd.unique(line_invoice[has] * width + ranks[line_po[has]]))  # by invoice, then PO as text
     invoice, texts = pairs // width, pos.uniques[by_rank[pairs % width]]
     starts = np.flatnonzero(np.r_[True, invoice[1:] != invoice[:-1]])
     ends = np.r_[starts[1:], len(pairs)]
@@ -644,7 +731,7 @@ def consolidate(
     invoice without reordering the items. ``items`` (every item in invoice order) is put together when
     first read.
     """
-    source = prep.items
+    source = prep.items.copy(deep=False)  # later changes to the month's frame do not reach this set
     methods = resolve_methods(prep, method, force)
     if force or source.empty:
         method_codes = np.zeros(len(source), dtype=np.intp)
@@ -655,8 +742,9 @@ def consolidate(
     if "timesheet" in method_names.tolist():
         timesheet = method_names.tolist().index("timesheet")
         labour_only = (method_codes == timesheet) & (source["kind"].to_numpy(object) != "labour")
-    excluded = source[labour_only].assign(method=methods[labour_only], reason=TIMESHEET_EXCLUDED)
-    issues = _labour_only_issues(excluded)
+    # the charges a timesheet run leaves out, and an Issue for each, are put together when first read
+    excluded = functools.cache(functools.partial(_excluded_items, source, labour_only.copy(), methods))
+    issues = functools.partial(_labour_only_issues_of, excluded)
     kept = np.flatnonzero(~labour_only) if labour_only.any() else None
     if kept is not None:
         method_codes = method_codes[kept]
@@ -680,7 +768,7 @@ def consolidate(
     tuple_codes, tuple_first = _tuples([(codes, size) for codes, size, _ in split.values()], n)
     count = len(tuple_first)
     sort_keys = [ranks[codes[tuple_first]] for codes, size, ranks in split.values() if size > 1]
-    order = np.lexsort(sort_keys[::-1]) if sort_keys else np.arange(count)
+    order = _order_of(sort_keys, count)
     place = np.empty(count, dtype=np.int64)
     place[order] = np.arange(count)
     invoice = place[tuple_codes]  # each kept item's invoice, numbered in invoice order
@@ -719,6 +807,9 @@ def consolidate(
             heads[column] = pd.Series(method_names[method_codes[first]], dtype="str")
         elif column == "group_key":
             heads[column] = pd.Series(key_texts[key_codes[first]], dtype="str")
+        elif column in cols.factorized and source[column].dtype == "str":  # from its codes: no frame take
+            codes, uniques = cols.factorized[column]
+            heads[column] = pd.Series(uniques[codes[head if column in loose else first]], dtype="str")
         else:
             rows = head if column in loose else first
             heads[column] = source[column].take(rows if kept is None else kept[rows]).reset_index(drop=True)
@@ -727,16 +818,17 @@ def consolidate(
     heads["po_number"] = _po_header(invoice[line_first], pos.codes[line_first], pos, count)
     heads["line_count"] = np.bincount(invoice[line_first], minlength=count).astype(np.int64)
     rates = _tax_rates(prep)
-    heads["tax_minor"] = _tax_minor(heads["net_minor"].to_numpy(np.int64), heads["customer_id"], rates)
+    customer_codes, customers = cols.codes("customer_id")
+    customer_codes = customer_codes[first]  # each invoice's customer
+    heads["tax_minor"] = _tax_minor(net_minor, customer_codes, customers, rates)
     heads["total_minor"] = heads["net_minor"] + heads["tax_minor"]
     zero = Decimal(0)
-    heads["tax_rate"] = pd.Series(
-        [rates.get(c, zero) for c in heads["customer_id"].to_numpy(object)], index=heads.index, dtype=object
-    )
+    customer_rates = np.array([rates.get(c, zero) for c in customers] + [zero], dtype=object)
+    heads["tax_rate"] = pd.Series(customer_rates[customer_codes], index=heads.index, dtype=object)
     numbers = np.array(format_numbers(number_format, prep.period, count), dtype=object)
     heads["invoice_number"] = numbers
     items = _PendingItems(
-        source.copy(deep=False),  # later changes to the month's frame do not reach this set
+        source,
         kept,
         invoice,
         item_count,
@@ -784,7 +876,11 @@ def format_numbers(fmt: str, period: Period, count: int) -> list[str]:
         return [format_number(fmt, period, i) for i in range(1, count + 1)]
     prefix, _, suffix = text.partition("\x00")
     spec = mark.specs[0]
-    numbers = [f"{prefix}{format(i, spec)}{suffix}" for i in range(1, count + 1)]
+    if re.fullmatch(r"0?\d*d?", spec):  # e.g. 04d: printf-style formatting gives the same text, faster
+        printf = f"{prefix.replace('%', '%%')}%{spec.rstrip('d')}d{suffix.replace('%', '%%')}"
+        numbers = list(map(printf.__mod__, range(1, count + 1)))
+    else:
+        numbers = [f"{prefix}{i:{spec}}{suffix}" for i in range(1, count + 1)]
     if numbers and numbers[-1] != format_number(fmt, period, count):  # e.g. {seq!r}: not a plain field
         return [format_number(fmt, period, i) for i in range(1, count + 1)]
     return numbers

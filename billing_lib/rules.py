@@ -102,7 +102,8 @@ def _common_frame(raw: pd.DataFrame, kind: np.ndarray | str) -> pd.DataFrame:
 
 
 def _billing_items(raw: pd.DataFrame) -> pd.DataFrame:
-    kind = np.where(_text(raw["time_entry_id"]) != "", "labour", "charge")
+    labour = (_text(raw["time_entry_id"]) != "").to_numpy()
+    kind = np.array(["charge", "labour"], dtype=object)[labour.astype(np.intp)]  # two shared text objects
     out = _common_frame(raw, kind)
     out["description"] = _first(out["description"], _text(raw["item_name"]))
     out["quantity"] = raw["quantity"]

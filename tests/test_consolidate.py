@@ -1032,3 +1032,33 @@ def test_the_group_key_codes_spell_what_group_keys_defines(sample_prep: Prepared
     assert items["group_key"].tolist() == group_keys(items, items["method"]).tolist()
     # and each invoice holds one key: the items of an invoice are those of its key
     assert (items.groupby("invoice_number")["group_key"].nunique() == 1).all()
+
+
+@pytest.mark.parametrize("odd_resource", ["1", "1|2"])
+def test_timesheet_invoices_are_numbered_in_the_order_of_their_key_texts(tmp_path, odd_resource):
+    # "12|..." sorts after "123|..." as text ('|' is above the digits): the order is by the key's
+    # text, not by its parts; a resource id holding '|' itself takes the slower whole-text ranking
+    prep = month(
+        tmp_path,
+        Companies=COMPANIES,
+        Contracts="""
+            id,contractName,companyID
+            C1,Managed services,101
+            C10,Project hours,101
+        """,
+        TimeEntries=f"""
+            id,dateWorked,contractID,resourceID,hoursToBill,hourlyRate
+            T1,2026-10-05,C1,12,1,100
+            T2,2026-10-05,C1,123,1,100
+            T3,2026-10-12,C10,12,1,100
+            T4,2026-10-12,C1,12,1,100
+            T5,2026-10-06,C1,{odd_resource},1,100
+            T6,2026-10-06,C1,,1,100
+        """,
+    )
+    s = consolidate(prep, "timesheet", force=True)
+    keys = s.invoices["group_key"].tolist()
+    assert keys == sorted(keys) and len(keys) == 6
+    assert keys[0] == ""  # the entry without a resource: the customer's catch-all invoice
+    assert keys.index("12|2026-W41|C1") > keys.index("123|2026-W41|C1")
+    assert s.invoices["invoice_number"].tolist() == sorted(s.invoices["invoice_number"])
