@@ -149,8 +149,7 @@ class InvoiceSet:
         period: Period,
         invoices: pd.DataFrame,
         items: pd.DataFrame | _PendingItems,
-        excluded: pd.DataFrame
-        | Callable[[], pd.DataFrame],  # items a timesheet-only run leaves for a separate run
+        excluded: pd.DataFrame | Callable[[], pd.DataFrame],
         issues: list[Issue] | Callable[[], list[Issue]],
         companies: pd.DataFrame,
         entities: pd.DataFrame,
@@ -444,8 +443,20 @@ def _tax_minor(
     return np.where(exact < 0, -tax, tax).astype(np.int64)
 
 
-def _excluded_items(source: pd.DataFrame, labour_only: np.ndarray, methods: pd.Series) -> pd.DataFrame:
-    return source[labour_only].assign(method=methods[labour_only], reason=TIMESHEET_EXCLUDED)
+@dataclass
+class _LeftOut:
+    """The charges and expenses a timesheet run leaves for a separate run, put together when first asked."""
+
+    source: pd.DataFrame
+    labour_only: np.ndarray
+    methods: pd.Series
+    _frame: pd.DataFrame | None = None
+
+    def __call__(self) -> pd.DataFrame:
+        if self._frame is None:
+            rows = self.labour_only
+            self._frame = self.source[rows].assign(method=self.methods[rows], reason=TIMESHEET_EXCLUDED)
+        return self._frame
 
 
 def _labour_only_issues_of(excluded: Callable[[], pd.DataFrame]) -> list[Issue]:
@@ -657,30 +668,19 @@ def _po_header(line_invoice: np.ndarray, line_po: np.ndarray, pos: _Pos, count: 
     return header
 
 
+@dataclass
 class _PendingItems:
     """``InvoiceSet.items`` before it is put together: the month's items with each one's invoice and codes."""
 
-    def __init__(
-        self,
-        source: pd.DataFrame,
-        kept: np.ndarray | None,
-        invoice: np.ndarray,
-        counts: np.ndarray,
-        methods: tuple[np.ndarray, np.ndarray],
-        pos: _Pos,
-        keys: tuple[np.ndarray, np.ndarray],
-        prices: tuple[np.ndarray, np.ndarray],
-        numbers: np.ndarray,
-    ) -> None:
-        self.source = source
-        self.kept = kept
-        self.invoice = invoice
-        self.counts = counts
-        self.methods = methods
-        self.pos = pos
-        self.keys = keys
-        self.prices = prices
-        self.numbers = numbers
+    source: pd.DataFrame
+    kept: np.ndarray | None  # positions of the items on invoices (None: all)
+    invoice: np.ndarray  # each kept item's invoice, as its position in the invoice order
+    counts: np.ndarray  # items per invoice
+    methods: tuple[np.ndarray, np.ndarray]  # (codes, texts) of each kept item's method
+    pos: _Pos
+    keys: tuple[np.ndarray, np.ndarray]  # (codes, texts) of each kept item's group key
+    prices: tuple[np.ndarray, np.ndarray]  # (codes, texts) of each kept item's unit price as written
+    numbers: np.ndarray  # the invoice numbers, in invoice order
 
     def frame(self) -> pd.DataFrame:
         """Every item in invoice order."""
@@ -743,7 +743,7 @@ def consolidate(
         timesheet = method_names.tolist().index("timesheet")
         labour_only = (method_codes == timesheet) & (source["kind"].to_numpy(object) != "labour")
     # the charges a timesheet run leaves out, and an Issue for each, are put together when first read
-    excluded = functools.cache(functools.partial(_excluded_items, source, labour_only.copy(), methods))
+    excluded = _LeftOut(source, labour_only, methods)
     issues = functools.partial(_labour_only_issues_of, excluded)
     kept = np.flatnonzero(~labour_only) if labour_only.any() else None
     if kept is not None:

@@ -1062,3 +1062,16 @@ def test_timesheet_invoices_are_numbered_in_the_order_of_their_key_texts(tmp_pat
     assert keys[0] == ""  # the entry without a resource: the customer's catch-all invoice
     assert keys.index("12|2026-W41|C1") > keys.index("123|2026-W41|C1")
     assert s.invoices["invoice_number"].tolist() == sorted(s.invoices["invoice_number"])
+
+
+@pytest.mark.parametrize("method", ["timesheet", "po_number"])
+def test_a_fresh_invoice_set_pickles_with_its_pending_parts(sample_prep: Prepared, method: str) -> None:
+    # items, left-out charges and their issues are put together on first read; a set sent to another
+    # process before that must arrive whole
+    import pickle
+
+    fresh = consolidate(sample_prep, method, force=True)
+    copy = pickle.loads(pickle.dumps(fresh))
+    pd.testing.assert_frame_equal(copy.items, fresh.items)
+    pd.testing.assert_frame_equal(copy.excluded, fresh.excluded)
+    assert copy.issues == fresh.issues and (len(copy.issues) > 0) == (method == "timesheet")
