@@ -96,6 +96,7 @@ class RawSheet:
     rows: list[Any]  # rows of cells as the reader gives them (str, float, int, bool, date, ...)
     first_row: int = 1  # Excel row number of rows[0]
     note: str = ""  # e.g. an encoding fallback
+    comma_file: bool = False  # a semicolon-separated CSV: a lone comma in a number is a decimal comma
 
 
 def _sha256(path: Path) -> str:
@@ -147,14 +148,14 @@ def read_csv(path: Path) -> RawSheet:
     hint = re.match(r"sep=(.)[ \t]*\r?\n", text)  # Excel's delimiter line: "sep=;"
     if hint:
         rows_after_hint = csv.reader(io.StringIO(text[hint.end() :]), csv.excel, delimiter=hint.group(1))
-        return RawSheet(path, "", [list(r) for r in rows_after_hint], 2, note)
+        return RawSheet(path, "", [list(r) for r in rows_after_hint], 2, note, hint.group(1) == ";")
     sample = text[:8192]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
     rows: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
-    return RawSheet(path, "", rows, 1, note)
+    return RawSheet(path, "", rows, 1, note, dialect.delimiter == ";")
 
 
 # --- heading row -------------------------------------------------------------------------------
@@ -459,7 +460,11 @@ def type_sheet(
         if col.name == id_col and ids is not None:
             typed, bad = ids, np.zeros(n_rows, dtype=bool)
         else:
-            typed, bad_series = _CONVERTERS[col.kind](series)
+            typed, bad_series = (
+                decimals_of(series, raw.comma_file)
+                if col.kind == "decimal"
+                else _CONVERTERS[col.kind](series)
+            )
             bad = bad_series.to_numpy()
         frame[col.name] = typed
         bad_mask = bad | series.isna().to_numpy() if col.required else bad

@@ -105,19 +105,26 @@ def round_money(amount: Decimal, currency: Currency) -> Decimal:
     return from_minor(to_minor(amount, currency), currency)
 
 
-def decimals_of(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def decimals_of(values: pd.Series, comma_file: bool = False) -> tuple[pd.Series, pd.Series]:
     """Parse a column to exact Decimals, each distinct value once.
 
     Returns the parsed column (object dtype, None where empty or bad) and a boolean mask of the
-    cells that held something that is not a number.
+    cells that held something that is not a number. ``comma_file``: the column comes from a
+    semicolon-separated CSV, where a comma in a number with no dot is a decimal comma (``386,645``
+    is 386.645) unless some value of the column can only be read with a decimal point.
     """
     codes, uniques = pd.factorize(values.to_numpy(dtype=object))  # empty cells (None, NaN): code -1
-    comma = _comma_column(uniques)
+    comma_only, dot_only = _separator_evidence(uniques)
+    comma = True if comma_only and not dot_only else None
+    lone_comma_is_decimal = comma is None and comma_file and not dot_only
     parsed = np.empty(len(uniques) + 1, dtype=object)  # the last slot, None, is for code -1
     rejected = np.zeros(len(uniques) + 1, dtype=bool)
     for i, raw in enumerate(uniques):
+        mode = comma
+        if lone_comma_is_decimal and isinstance(raw, str) and "," in raw and "." not in raw:
+            mode = True
         try:
-            parsed[i] = parse_decimal(raw, decimal_comma=comma)
+            parsed[i] = parse_decimal(raw, decimal_comma=mode)
         except ValueError:
             rejected[i] = True
     return (
@@ -130,11 +137,12 @@ _DOT_READING = re.compile(r"[-+]?(\d{1,3}(,\d{3})+|\d*)(\.\d*)?")
 _COMMA_READING = re.compile(r"[-+]?(\d{1,3}(\.\d{3})+|\d*)(,\d*)?")
 
 
-def _comma_column(uniques: Iterable[object]) -> bool | None:
-    """True when a column's text is written with decimal commas (``3,1750``), judged from its values.
+def _separator_evidence(uniques: Iterable[object]) -> tuple[bool, bool]:
+    """Whether some text value of a column can only be read with a decimal comma (``12,5``,
+    ``1.234,50``), and whether some can only be read with a decimal point (``12.5``, ``1,234.50``).
 
-    ``386,645`` alone could be either; a column where some value can only be read with a decimal
-    comma (``12,5``, ``1.234,50``) and none only with a decimal point reads all its values that way.
+    ``386,645`` alone could be either; a column with evidence of one kind and none of the other reads
+    all its values that way (see ``decimals_of``).
     """
     comma_only = dot_only = False
     for raw in uniques:
@@ -145,7 +153,7 @@ def _comma_column(uniques: Iterable[object]) -> bool | None:
         dot, comma = bool(_DOT_READING.fullmatch(text)), bool(_COMMA_READING.fullmatch(text))
         comma_only |= comma and not dot
         dot_only |= dot and not comma
-    return True if comma_only and not dot_only else None
+    return comma_only, dot_only
 
 
 def distinct_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

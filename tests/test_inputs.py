@@ -887,3 +887,34 @@ def test_billing_read_processes_decides_whether_a_worker_starts(
             load_inputs(SAMPLE)
     else:
         assert load_inputs(SAMPLE).tables
+
+
+def test_a_lone_comma_in_a_semicolon_csv_is_a_decimal_comma(tmp_path: Path) -> None:
+    # every amount of the column has the shape of a thousands group: alone, 386,645 could be either.
+    # Excel writes semicolon CSVs where the comma is the decimal mark, so there it is 386.645
+    write_csv(
+        tmp_path / "BillingItems.csv", "id;itemDate;companyID;extendedPrice\n1;03.10.2026;101;386,645\n"
+    )
+    items = load_inputs(tmp_path).tables["billing_items"]
+    assert items["amount"].tolist() == [D("386.645")]
+
+
+def test_a_comma_in_a_comma_separated_csv_stays_a_thousands_separator(tmp_path: Path) -> None:
+    write_csv(
+        tmp_path / "BillingItems.csv", 'id,itemDate,companyID,extendedPrice\n1,2026-10-03,101,"386,645"\n'
+    )
+    items = load_inputs(tmp_path).tables["billing_items"]
+    assert items["amount"].tolist() == [D("386645")]
+
+
+def test_a_semicolon_csv_written_with_decimal_points_keeps_them(tmp_path: Path) -> None:
+    # 12.5 can only be a decimal point: the column's commas are thousands separators, its dots decimals
+    write_csv(
+        tmp_path / "BillingItems.csv",
+        "id;itemDate;companyID;quantity;rate;extendedPrice\n"
+        "1;2026-10-03;101;1.500;100;1,386.64\n"
+        "2;2026-10-04;101;2;12.5;1,250\n",
+    )
+    items = load_inputs(tmp_path).tables["billing_items"]
+    assert items["quantity"].tolist() == [D("1.500"), D("2")]
+    assert items["amount"].tolist() == [D("1386.64"), D("1250")]
