@@ -17,14 +17,14 @@ import datetime as dt
 import hashlib
 import io
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.context
 import os
 import pickle
 import re
+import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -647,14 +647,53 @@ def _load_all(paths: list[Path], parallel: bool | None) -> list[_Loaded]:
         return _load_files(paths)
     mine, theirs = _split_for_two(list(sizes), sizes)
     results: dict[Path, _Loaded] = {}
-    with ProcessPoolExecutor(max_workers=1, mp_context=_worker_context()) as pool:
-        future = pool.submit(_worker_load, theirs)
+    worker = _Worker(theirs)
+    try:
         results.update(zip(mine, _load_files(mine), strict=True))
-        try:
-            results.update(zip(theirs, future.result(), strict=True))
-        except (BrokenProcessPool, OSError, pickle.PickleError):  # the worker died: read its files here
-            results.update(zip(theirs, _load_files(theirs), strict=True))
+        results.update(zip(theirs, worker.results(), strict=True))
+    finally:
+        worker.stop()  # at once, also when this process is interrupted (Ctrl-C) or fails
     return [results[p] if p in results else _load_file(p) for p in paths]
+
+
+class _Worker:
+    """A second process that reads and types ``paths`` while this one reads the others."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.paths = paths
+        context = _worker_context()
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(  # type: ignore[attr-defined]
+            target=_worker_main, args=(paths, send), daemon=True, name="billing-reader"
+        )
+        self._process.start()
+        send.close()  # this process only receives: the pipe ends when the worker's end closes
+
+    def results(self) -> list[_Loaded]:
+        """What the worker read; its files are read here instead if it died (killed, out of memory)."""
+        try:
+            loaded: list[_Loaded] = self._receive.recv()
+        except (EOFError, OSError, pickle.PickleError):
+            return _load_files(self.paths)
+        return loaded
+
+    def stop(self) -> None:
+        self._receive.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def _worker_main(paths: list[Path], send: multiprocessing.connection.Connection) -> None:
+    """The worker: read, send, end. Ctrl-C is for the main process, which stops this one; any failure
+    closes the pipe without a word (the main process reads the files itself and meets it there)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        send.send(_worker_load(paths))
+    except BaseException:  # reported by the main process, which reads the files again
+        pass
+    finally:
+        send.close()
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:

@@ -10,7 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
 import textwrap
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,6 +31,7 @@ from billing_lib.models import ENCODING, INVALID_ROW
 from billing_lib.period import Period
 from billing_lib.po import check_pos, reference_table
 from billing_lib.rules import prepare_items
+from billing_lib.sample import write_sample
 
 # --- writing test files ----------------------------------------------------------------------------
 
@@ -878,7 +883,7 @@ def test_billing_read_processes_decides_whether_a_worker_starts(
         def __init__(self, *args: object, **kwargs: object) -> None:
             raise RuntimeError("a worker was started")
 
-    monkeypatch.setattr(inputs_mod, "ProcessPoolExecutor", NoWorkers)
+    monkeypatch.setattr(inputs_mod, "_Worker", NoWorkers)
     monkeypatch.setattr(inputs_mod, "PARALLEL_MIN_BYTES", 0)  # the sample counts as a large month
     monkeypatch.setattr(inputs_mod, "_cores", lambda: 2)
     monkeypatch.setenv("BILLING_READ_PROCESSES", setting)
@@ -918,3 +923,26 @@ def test_a_semicolon_csv_written_with_decimal_points_keeps_them(tmp_path: Path) 
     items = load_inputs(tmp_path).tables["billing_items"]
     assert items["quantity"].tolist() == [D("1.500"), D("2")]
     assert items["amount"].tolist() == [D("1386.64"), D("1250")]
+
+
+def test_ctrl_c_while_two_processes_read_stops_both_without_a_traceback(tmp_path: Path) -> None:
+    # a month large enough to be read in two processes, interrupted while they read
+    folder = tmp_path / "month"
+    write_sample(folder, 40_000, period="2026-10")
+    env = {**os.environ, "BILLING_READ_PROCESSES": "2"}
+    billing = Path(sys.executable).parent / "billing"
+    process = subprocess.Popen(
+        [str(billing), "check", "--inputs", str(folder), "--register", str(tmp_path / "r.sqlite")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group, as a terminal would make it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(0.7)  # imports done (about 0.4 s), reading under way (until about 1 s)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (out, err)
+    assert err.strip() == "billing: interrupted; nothing was written"
+    assert "Traceback" not in err and out == ""
