@@ -14,10 +14,11 @@ before anything runs: a parameter a notebook does not declare is a ``UsageError`
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,12 @@ def plan(
         (notebooks_dir / WORKBOOK, workbook_parameters(options)),
     ]
     extra = dict(extra or {})
+    own = sorted({name for _, params in runs for name in params} & set(extra))
+    if own:
+        raise UsageError(
+            f"{', '.join(map(repr, own))}: set by the command's own options (--method, --out, --draft, ...), "
+            "not as a notebook parameter"
+        )
     declared = {nb: declared_parameters(nb) for nb, _ in runs}
     nobody = [name for name in extra if not any(name in d for d in declared.values())]
     if nobody:
@@ -101,6 +108,22 @@ def plan(
         params.update({k: v for k, v in extra.items() if k in declared[notebook]})
         check_parameters(notebook, params, declared[notebook])
     return runs
+
+
+def parse_parameters(pairs: Sequence[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs (``billing batch -p``) as notebook parameters: a value that reads as JSON
+    (``20``, ``true``, ``null``, ``"x"``) is taken as such, any other as text."""
+    parameters: dict[str, Any] = {}
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        if not equals or not name.strip():
+            raise UsageError(f"-p {pair!r}: write a notebook parameter as NAME=VALUE, e.g. -p max_charts=20")
+        try:
+            value: Any = json.loads(text)
+        except ValueError:
+            value = text
+        parameters[name.strip()] = value
+    return parameters
 
 
 def _cell_text(source: str) -> str:
@@ -251,4 +274,4 @@ def run_batch(
     return out
 
 
-__all__ = ["BURNDOWN", "WORKBOOK", "check_parameters", "plan", "run_batch"]
+__all__ = ["BURNDOWN", "WORKBOOK", "check_parameters", "parse_parameters", "plan", "run_batch"]

@@ -69,6 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     batch = sub.add_parser("batch", help="run the notebooks headless with papermill")
     _run_options(batch)
     batch.add_argument("--timeout", type=int, default=1800, help="per-cell execution timeout in seconds")
+    batch.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a notebook parameter for the notebooks that declare it, e.g. -p max_charts=20 "
+        "-p compare_with=contract (values that read as JSON, like 20 or true, are taken as such)",
+    )
     sample = sub.add_parser("sample", help="write a realistic synthetic month of inputs")
     sample.add_argument("--out", required=True, type=Path)
     sample.add_argument("--scale", type=int, default=400, help="number of billable items")
@@ -137,9 +146,10 @@ def cmd_invoice(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import run_batch
+    from .batch import parse_parameters, run_batch
 
-    result = run_batch(_options(args), timeout=args.timeout, progress=_say)
+    parameters = parse_parameters(args.parameter)
+    result = run_batch(_options(args), timeout=args.timeout, progress=_say, parameters=parameters)
     print(f"batch for {args.period} done: outputs and executed notebooks in {result}")
     return 0
 

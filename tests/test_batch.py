@@ -43,7 +43,8 @@ def test_batch_invoices_equal_billing_invoice(
         str(tmp_path / "register.sqlite"),
     ]
     assert cli.main(["invoice", *common, "--out", str(tmp_path / "invoice" / "2026-10")]) == 0
-    assert cli.main(["batch", *common, "--out", str(tmp_path / "batch" / "2026-10")]) == 0
+    extra = ["-p", "compare_with=project", "-p", "max_charts=3"]  # each to the notebook that declares it
+    assert cli.main(["batch", *common, "--out", str(tmp_path / "batch" / "2026-10"), *extra]) == 0
     out = tmp_path / "batch" / "2026-10"
     assert f"executed notebooks in {out}" in capsys.readouterr().out
 
@@ -64,6 +65,9 @@ def test_batch_invoices_equal_billing_invoice(
     workbook = nbformat.read(out / "notebooks" / batch.WORKBOOK, as_version=4)
     assert workbook.metadata["papermill"]["parameters"]["method"] == "contract"
     assert workbook.metadata["papermill"]["parameters"]["out"] == str(out)
+    assert workbook.metadata["papermill"]["parameters"]["compare_with"] == "project"
+    report = nbformat.read(out / "notebooks" / batch.BURNDOWN, as_version=4)
+    assert report.metadata["papermill"]["parameters"]["max_charts"] == 3
     assert (out / "po-report" / "po_report.html").exists()
     assert (out / "po-report" / "charts" / "po_overview.png").exists()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -125,3 +129,28 @@ def test_a_failing_po_report_beside_the_workbook_keeps_the_finished_invoices(
     assert not errors_in(out / "notebooks" / batch.WORKBOOK)
     invoices = pd.read_csv(out / "invoices.csv", dtype=str)
     assert len(invoices) > 0 and (out / "manifest.json").exists()
+
+
+def test_parameters_on_the_command_line_are_name_value_pairs_read_as_json_where_they_can_be() -> None:
+    assert batch.parse_parameters(
+        ["max_charts=20", "compare_with=contract", "save=true", "note=a=b", "x="]
+    ) == {
+        "max_charts": 20,
+        "compare_with": "contract",
+        "save": True,
+        "note": "a=b",
+        "x": "",
+    }
+    with pytest.raises(UsageError, match=r"-p 'max_charts': write a notebook parameter as NAME=VALUE"):
+        batch.parse_parameters(["max_charts"])
+
+
+def test_a_parameter_the_options_set_is_refused_on_the_command_line(
+    sample_month: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "2026-10"
+    args = ["batch", "--inputs", str(sample_month), "--period", "2026-10", "--draft", "--out", str(out)]
+    assert cli.main([*args, "-p", "method=customer"]) == 2
+    assert "'method': set by the command's own options" in capsys.readouterr().err
+    assert cli.main([*args, "-p", "max_charts"]) == 2
+    assert not out.exists()
