@@ -1053,10 +1053,15 @@ class Comparison:
     summary: pd.DataFrame  # method, invoices, items, net per currency
     per_customer: pd.DataFrame  # customer x method: invoice count and net
     moves: pd.DataFrame  # items whose invoice companions change between the first two methods
+    forced: bool = True  # each method for every customer (False: customers' own methods kept)
 
 
 def compare_methods(prep: Prepared, methods: list[str], *, force: bool = True) -> Comparison:
-    """The same month consolidated by several methods, side by side."""
+    """The same month consolidated by several methods, side by side.
+
+    ``force``: each method for every customer; False: each as the run's default, so customers (and
+    billing groups, entities) with a method of their own keep it, as a run with that default would.
+    """
     sets = {m: consolidate(prep, m, force=force) for m in (normalise_method(x) for x in methods)}
     summary = pd.DataFrame(
         [
@@ -1108,7 +1113,7 @@ def compare_methods(prep: Prepared, methods: list[str], *, force: bool = True) -
                 f"invoice_{names[1]}": pair["b"].to_numpy()[changed],
             }
         )
-    return Comparison(summary, per_customer, moves)
+    return Comparison(summary, per_customer, moves, force)
 
 
 def _money_text(invoices: pd.DataFrame, column: str) -> str:

@@ -350,7 +350,15 @@ def comparison_html(comparison: Comparison, limit: int = MAX_ROWS) -> str:
     ]
     parts = [
         html_table(
-            ["Method (for every customer)", "Invoices", "Items", "Credit notes", "Net"],
+            [
+                "Method (for every customer)"
+                if comparison.forced
+                else "Default method (customers' own kept)",
+                "Invoices",
+                "Items",
+                "Credit notes",
+                "Net",
+            ],
             summary,
             numeric=(1, 2, 3),
         )

@@ -127,7 +127,7 @@ class Workbook:
         self.overview_png = b""
         self._charted: pd.DataFrame | None = None  # the burn-down the chart shows
         self._analyses: OrderedDict[tuple[str, bool], Analysis] = OrderedDict()
-        self._comparisons: OrderedDict[tuple[str, str], Comparison] = OrderedDict()
+        self._comparisons: OrderedDict[tuple[str, str, bool], Comparison] = OrderedDict()
         self._syncing = False
         self._register_seen = self._register_stamp()
         self.prepared = prepared or prepare(self.options)
@@ -225,10 +225,11 @@ class Workbook:
         self.set_method(self.method)
 
     def comparison(self) -> Comparison:
-        """The chosen method and the comparison method side by side, each as if for every customer."""
-        key = (self.method, self.compare_with)
+        """The chosen method and the comparison method side by side, each applied as the run applies the
+        chosen one: for every customer when forced, else as the default beside customers' own methods."""
+        key = (self.method, self.compare_with, self.force_method)
         if key not in self._comparisons:
-            self._comparisons[key] = compare_methods(self.prepared[0], list(key))
+            self._comparisons[key] = compare_methods(self.prepared[0], list(key[:2]), force=self.force_method)
             while len(self._comparisons) > CACHE_SIZE:
                 self._comparisons.popitem(last=False)
         return self._comparisons[key]
@@ -474,7 +475,7 @@ class Workbook:
         if not self.interactive:
             return
         self._set(self.w_compare, self.compare_with)
-        key = (self.method, self.compare_with)
+        key = (self.method, self.compare_with, self.force_method)
         if auto and key not in self._comparisons and len(self.prepared[0].items) > AUTO_COMPARE_ITEMS:
             self.w_comparison.value = (
                 f"<p>Press <b>Compare</b> to consolidate the month by {report.esc(LABELS[self.method])} "

@@ -306,3 +306,18 @@ def test_parameters_resolve_against_the_notebooks_folder(
 def test_bad_parameters_are_usage_errors(parameters: dict[str, str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         report.options_from_parameters(**parameters)
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_the_comparison_counts_the_invoices_the_preview_shows(workbook: Workbook, force: bool) -> None:
+    # the sample has customers with a method of their own: unless forced, they keep it on both sides
+    workbook.w_force.value = force
+    workbook.w_compare.value = "customer"
+    summary = workbook.comparison().summary.set_index("method")
+    assert summary.loc[workbook.method, "invoices"] == len(workbook.invoices)
+    workbook.w_method.value = "customer"
+    assert workbook.comparison().summary.set_index("method").loc["customer", "invoices"] == len(
+        workbook.invoices
+    )
+    heading = "Method (for every customer)" if force else "Default method (customers' own kept)"
+    assert heading in workbook.w_comparison.value
