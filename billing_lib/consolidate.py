@@ -8,7 +8,6 @@ turns one into the paper-like ``models.Invoice``.
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
 import functools
 import re
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .codes import first_positions, object_ids
 from .errors import UsageError
 from .models import TIMESHEET_EXCLUDED, Invoice, InvoiceLine, Issue, Party, SourceItem, where
 from .money import from_minor, minor_digits
@@ -256,26 +256,6 @@ _SAMPLE = 8192  # how many objects ``_factorize`` looks at to choose its route
 _KEY_LIMIT = 1 << 62  # combined keys stay below this (int64, with room for one more digit)
 
 
-def _object_ids(values: np.ndarray) -> np.ndarray:
-    """The identity of every element of an object array, as ``map(id, values)`` gives it, in one pass.
-
-    An object array holds one pointer per element: these are read as integers straight from its
-    buffer (no Python call per element). ``values`` is referenced throughout, so every object is alive.
-    """
-    values = np.ascontiguousarray(values, dtype=object)
-    if not len(values):
-        return np.zeros(0, dtype=np.intp)
-    cells = (ctypes.c_ssize_t * len(values)).from_address(values.ctypes.data)
-    return np.ctypeslib.as_array(cells).astype(np.intp)  # a copy: it outlives nothing
-
-
-def _first_positions(codes: np.ndarray, count: int) -> np.ndarray:
-    """Where each of the ``count`` codes first occurs (every code occurs)."""
-    first = np.full(count, len(codes), dtype=np.intp)
-    np.minimum.at(first, codes, np.arange(len(codes), dtype=np.intp))
-    return first
-
-
 def _mostly_distinct(ids: np.ndarray) -> bool:
     """Whether many elements are objects of their own, judging by an evenly spread sample.
 
@@ -295,11 +275,11 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     only the distinct objects by value, which is several times faster than hashing every string.
     Where most objects are distinct, the values are factorised directly.
     """
-    ids = _object_ids(values)
+    ids = object_ids(values)
     if _mostly_distinct(ids):
         return _factorize_values(values)
     id_codes, distinct = pd.factorize(ids)
-    value_codes, uniques = _factorize_values(values[_first_positions(id_codes, len(distinct))])
+    value_codes, uniques = _factorize_values(values[first_positions(id_codes, len(distinct))])
     return value_codes[id_codes], uniques
 
 
@@ -370,7 +350,7 @@ def _tuples(parts: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np
         key = key * count + codes
         size *= count
     codes, distinct = pd.factorize(key)
-    return codes, _first_positions(codes, len(distinct))
+    return codes, first_positions(codes, len(distinct))
 
 
 def _order_of(keys: list[np.ndarray], count: int) -> np.ndarray:
@@ -402,15 +382,13 @@ def _price_codes(prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     ``95`` and ``95.00`` are equal Decimals but two texts, so prices are told apart by object, not value.
     """
-    ids = _object_ids(prices)
+    ids = object_ids(prices)
     if _mostly_distinct(ids):
         texts = np.array([_price_text(p) for p in prices], dtype=object)
         codes, uniques = pd.factorize(texts)
         return codes, np.asarray(uniques, dtype=object)
     id_codes, distinct = pd.factorize(ids)
-    texts = np.array(
-        [_price_text(p) for p in prices[_first_positions(id_codes, len(distinct))]], dtype=object
-    )
+    texts = np.array([_price_text(p) for p in prices[first_positions(id_codes, len(distinct))]], dtype=object)
     text_codes, uniques = pd.factorize(texts)
     return text_codes[id_codes], np.asarray(uniques, dtype=object)
 

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
+from .codes import distinct_objects
 from .errors import CurrencyMismatch
 
 Currency = str
@@ -154,20 +155,6 @@ def _separator_evidence(uniques: Iterable[object]) -> tuple[bool, bool]:
         comma_only |= comma and not dot
         dot_only |= dot and not comma
     return comma_only, dot_only
-
-
-def distinct_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of the distinct *objects* in an object array (by identity) and the first index of each.
-
-    A reader gives one object per distinct cell value, so a 200,000-row column of Decimals holds a
-    few hundred objects: work done once per object (rounding, multiplying) is then cheap, and two
-    objects that are equal but written differently (``1.5``, ``1.50``) are simply both worked out.
-    """
-    identities = np.fromiter(map(id, values), dtype=np.int64, count=len(values))
-    codes, uniques = pd.factorize(identities)
-    first = np.full(len(uniques), len(values), dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(len(values), dtype=np.int64))
-    return codes, first
 
 
 def minor_units_of(amounts: pd.Series, currencies: pd.Series) -> np.ndarray:

@@ -17,6 +17,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from .codes import distinct_objects
 from .inputs import Inputs
 from .models import (
     DUPLICATE_ITEM,
@@ -27,7 +28,7 @@ from .models import (
     Issue,
     where,
 )
-from .money import DEFAULT_CURRENCY, distinct_objects, minor_units_of
+from .money import DEFAULT_CURRENCY, minor_units_of
 from .period import Period
 
 ITEM_COLUMNS = (

@@ -983,14 +983,15 @@ def test_unit_prices_written_differently_are_separate_lines(tmp_path):
 
 @pytest.mark.parametrize("shared", [True, False])
 def test_factorising_by_object_identity_gives_pandas_codes_and_uniques(shared):
-    from billing_lib.consolidate import _factorize, _object_ids
+    from billing_lib.codes import object_ids
+    from billing_lib.consolidate import _factorize
 
     words = ["b", "a", "", "b\x00", "c"]
     rows = [words[i % 5] if shared else "".join(list(words[i % 5])) for i in range(30_000)]
     rows[7] = float("nan")
     rows[11] = "".join(["a"])  # an equal text, another object
     values = np.array(rows, dtype=object)
-    assert _object_ids(values).tolist() == [id(v) for v in values]
+    assert object_ids(values).tolist() == [id(v) for v in values]
     codes, uniques = _factorize(values)
     want_codes, want_uniques = pd.factorize(values, use_na_sentinel=False)
     assert codes.tolist() == want_codes.tolist()
