@@ -19,7 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codes import first_positions, object_ids
+from .codes import (
+    distinct_tuples,
+    factorize,
+    first_positions,
+    mostly_distinct,
+    object_ids,
+    order_of,
+    subset_codes,
+    text_ranks,
+)
 from .errors import UsageError
 from .models import TIMESHEET_EXCLUDED, Invoice, InvoiceLine, Issue, Party, SourceItem, where
 from .money import from_minor, minor_digits
@@ -247,130 +256,6 @@ def _tax_rates(prep: Prepared) -> dict[str, Decimal]:
     }
 
 
-# --- integer codes -------------------------------------------------------------------------------
-# Consolidation works on integer codes of the columns, never on 200,000 strings at a time: a column is
-# factorised once (hashing each distinct *object* first, see ``_factorize``), its few distinct values
-# are ranked as text, and tuples of codes are combined into one int64 key per item.
-
-_SAMPLE = 8192  # how many objects ``_factorize`` looks at to choose its route
-_KEY_LIMIT = 1 << 62  # combined keys stay below this (int64, with room for one more digit)
-
-
-def _mostly_distinct(ids: np.ndarray) -> bool:
-    """Whether many elements are objects of their own, judging by an evenly spread sample.
-
-    Hashing the identities first pays when most elements share their object with others: then the
-    distinct objects are few. Where 30 % of the sample occurs once, they are not, and it would only add work.
-    """
-    sample = ids[:: max(len(ids) // _SAMPLE, 1)]
-    codes = pd.factorize(sample)[0]
-    return int(np.count_nonzero(np.bincount(codes) == 1)) > 0.3 * len(sample)
-
-
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(values, use_na_sentinel=False)`` of an object array: the same codes and uniques.
-
-    A column usually repeats a few objects (the reader and the lookups share them: one object per
-    customer id, per billing code name): the object identities are then factorised as integers and
-    only the distinct objects by value, which is several times faster than hashing every string.
-    Where most objects are distinct, the values are factorised directly.
-    """
-    ids = object_ids(values)
-    if _mostly_distinct(ids):
-        return _factorize_values(values)
-    id_codes, distinct = pd.factorize(ids)
-    value_codes, uniques = _factorize_values(values[first_positions(id_codes, len(distinct))])
-    return value_codes[id_codes], uniques
-
-
-def _factorize_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(values, use_na_sentinel=False)``; without a pass looking for missing values unless
-    there are some."""
-    codes, uniques = pd.factorize(values)
-    if len(codes) and codes.min() < 0:
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return codes, np.asarray(uniques, dtype=object)
-
-
-def _text_ranks(uniques: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
-    """A rank per unique value so that ranks sort as the values do as text (by code point).
-
-    As a column is ranked: values numpy sorts as equal texts (``a`` and ``a\\x00``) keep the
-    order of their first occurrence; ``codes`` (the items' codes) gives that order when ``uniques``
-    is not already in it.
-    """
-    order = np.arange(len(uniques))
-    if codes is not None:
-        first = np.full(len(uniques), len(codes), dtype=np.int64)
-        np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
-        order = np.argsort(first, kind="stable")
-    order = order[np.argsort(np.asarray(uniques[order], dtype=str), kind="stable")]
-    ranks = np.empty(len(uniques), dtype=np.int64)
-    ranks[order] = np.arange(len(uniques))
-    return ranks
-
-
-def _text_codes(values: np.ndarray) -> np.ndarray:
-    """Dense integer codes that sort as the values do as text (by code point, like ``sort_values``)."""
-    codes, uniques = _factorize(values)
-    return _text_ranks(uniques)[codes]
-
-
-def _subset_codes(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
-    """``_text_codes`` of ``values`` at ``rows`` (all when None), up to a renumbering that keeps their order.
-
-    Only the rows' own values are ranked; should two of them be equal as numpy text (ordered by first
-    occurrence in the whole column), the whole column is ranked instead.
-    """
-    if rows is None:
-        return _text_codes(values)
-    codes, uniques = pd.factorize(values[rows], use_na_sentinel=False)
-    texts = np.asarray(uniques, dtype=str)
-    order = np.argsort(texts, kind="stable")
-    if len(order) > 1 and (texts[order[1:]] == texts[order[:-1]]).any():
-        return _text_codes(values)[rows]
-    ranks = np.empty(len(uniques), dtype=np.int64)
-    ranks[order] = np.arange(len(uniques))
-    return ranks[codes]
-
-
-def _tuples(parts: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of the items' distinct tuples of codes (in order of first occurrence), and where each occurs first.
-
-    ``parts`` are (codes, how many codes) per column; columns with one code are left out.
-    """
-    key = np.zeros(n, dtype=np.int64)
-    size = 1
-    for codes, count in parts:
-        if count <= 1:
-            continue
-        if size > _KEY_LIMIT // count:  # the key would overflow: renumber the tuples so far densely
-            key, seen = pd.factorize(key)
-            size = max(len(seen), 1)
-        key = key * count + codes
-        size *= count
-    codes, distinct = pd.factorize(key)
-    return codes, first_positions(codes, len(distinct))
-
-
-def _order_of(keys: list[np.ndarray], count: int) -> np.ndarray:
-    """The order of ``count`` rows by the columns ``keys`` (the first is the primary one).
-
-    One sort of a single int64 key when the columns' ranges multiply to fit, else ``np.lexsort``.
-    """
-    if not keys:
-        return np.arange(count)
-    combined = np.zeros(count, dtype=np.int64)
-    size = 1
-    for key in keys:
-        low, span = int(key.min(initial=0)), int(key.max(initial=0)) - int(key.min(initial=0)) + 1
-        if size > _KEY_LIMIT // span:
-            return np.lexsort(keys[::-1])
-        combined = combined * span + (key - low)
-        size *= span
-    return np.argsort(combined)  # the rows' keys are distinct: any sort gives the one order
-
-
 def _price_text(price: object) -> str:
     if price.__class__ is Decimal:
         return str(price)
@@ -383,7 +268,7 @@ def _price_codes(prices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``95`` and ``95.00`` are equal Decimals but two texts, so prices are told apart by object, not value.
     """
     ids = object_ids(prices)
-    if _mostly_distinct(ids):
+    if mostly_distinct(ids):
         texts = np.array([_price_text(p) for p in prices], dtype=object)
         codes, uniques = pd.factorize(texts)
         return codes, np.asarray(uniques, dtype=object)
@@ -482,9 +367,9 @@ class _Columns:
         return values if self.kept is None else values[self.kept]
 
     def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """``_factorize`` of the column: codes in order of first occurrence and the distinct values."""
+        """``factorize`` of the column: codes in order of first occurrence and the distinct values."""
         if name not in self.factorized:
-            self.factorized[name] = _factorize(self.values(name))
+            self.factorized[name] = factorize(self.values(name))
         return self.factorized[name]
 
 
@@ -503,9 +388,9 @@ def _spelled_pos(cols: _Columns) -> _Pos:
     key_codes, keys = cols.codes("po_key")
     if pd.isna(pos).any() or pd.isna(keys).any():  # missing values: exactly as the frame version has it
         frame = pd.DataFrame({"po_key": cols.series("po_key"), "po_number": cols.series("po_number")})
-        return _Pos(*_factorize(_one_spelling_per_po(frame).to_numpy(object)), respelled=True)
+        return _Pos(*factorize(_one_spelling_per_po(frame).to_numpy(object)), respelled=True)
     keyed = np.array([k != "" for k in keys], dtype=bool)
-    pairs, first = _tuples([(key_codes, len(keys)), (po_codes, len(pos))], len(cols))
+    pairs, first = distinct_tuples([(key_codes, len(keys)), (po_codes, len(pos))], len(cols))
     pair_key, pair_po = key_codes[first], po_codes[first]
     on = keyed[pair_key]
     if not on.any() or len(np.unique(pair_po[on])) == len(np.unique(pair_key[on])):
@@ -543,7 +428,7 @@ def _key_source(
     if method == "project_activity":
         p_codes, projects = cols.codes("project_id")
         t_codes, tasks = cols.codes("task_id")
-        codes, first = _tuples([(p_codes, len(projects)), (t_codes, len(tasks))], n)
+        codes, first = distinct_tuples([(p_codes, len(projects)), (t_codes, len(tasks))], n)
         parts = zip(projects[p_codes[first]], tasks[t_codes[first]], strict=True)
         texts = [
             f"{p}/{t}" if p != "" and isinstance(p, str) and isinstance(t, str) else "" for p, t in parts
@@ -556,7 +441,9 @@ def _key_source(
     labels = np.array(["{}-W{:02d}".format(*d.isocalendar()[:2]) for d in dates] + [""], dtype=object)
     label_codes, weeks = pd.factorize(labels)
     w_codes = label_codes[date_codes]  # a missing date (code -1) takes the last label, ''
-    codes, first = _tuples([(r_codes, len(resources)), (w_codes, len(weeks)), (c_codes, len(contracts))], n)
+    codes, first = distinct_tuples(
+        [(r_codes, len(resources)), (w_codes, len(weeks)), (c_codes, len(contracts))], n
+    )
     # as the text columns add up: '' without a resource, or with a part missing; each part's text is
     # made once per distinct value, then the keys are joined element-wise (no Python call per key)
     r_text = np.array([f"{r}|" if isinstance(r, str) else "" for r in resources], dtype=object)
@@ -573,7 +460,7 @@ def _key_source(
     if any("|" in t[:-1] or "\x00" in t for t in r_text) or any("\x00" in t for t in c_text):
         return codes, keys, True  # ranked as whole texts
     # "r|" never ends inside another "r|", so "r|w|c" sorts as (r|, w|, c) do: rank the parts, not the texts
-    r_rank, w_rank, c_rank = _text_ranks(r_text), _text_ranks(w_text), _text_ranks(c_text)
+    r_rank, w_rank, c_rank = text_ranks(r_text), text_ranks(w_text), text_ranks(c_text)
     rank = (r_rank[rf] * len(weeks) + w_rank[wf]) * len(contracts) + c_rank[cf]
     if not valid.all():  # every key missing a part is the one key ''
         renumber = np.full(len(valid), int(valid.sum()), dtype=np.int64)
@@ -604,13 +491,13 @@ def _group_key(
     if len(distinct) < len(texts):
         codes = merged[codes]
     distinct = np.asarray(distinct, dtype=object)
-    return codes, distinct, _text_ranks(distinct, None if in_order else codes)
+    return codes, distinct, text_ranks(distinct, None if in_order else codes)
 
 
 def _date_codes(dates: pd.Series) -> np.ndarray:
     if dates.dtype.kind == "M":
         return pd.factorize(dates, sort=True, use_na_sentinel=False)[0]
-    return _subset_codes(dates.to_numpy(object), None)
+    return subset_codes(dates.to_numpy(object), None)
 
 
 def _item_order(cols: _Columns, rows: np.ndarray | None, invoice: np.ndarray) -> np.ndarray:
@@ -620,8 +507,8 @@ def _item_order(cols: _Columns, rows: np.ndarray | None, invoice: np.ndarray) ->
     if rows is not None:
         dates = dates.take(rows)
         invoice = invoice[rows]
-    tables = _subset_codes(cols.values("source_table"), rows)
-    ids = _subset_codes(cols.values("item_id"), rows)
+    tables = subset_codes(cols.values("source_table"), rows)
+    ids = subset_codes(cols.values("item_id"), rows)
     return np.lexsort((ids, tables, _date_codes(dates), invoice))
 
 
@@ -631,7 +518,7 @@ def _po_header(line_invoice: np.ndarray, line_po: np.ndarray, pos: _Pos, count: 
     has = np.array([p != "" for p in pos.uniques], dtype=bool)[line_po]
     if not has.any():
         return header
-    ranks = _text_ranks(pos.uniques, pos.codes if pos.respelled else None)
+    ranks = text_ranks(pos.uniques, pos.codes if pos.respelled else None)
     by_rank = np.empty(len(ranks), dtype=np.intp)
     by_rank[ranks] = np.arange(len(ranks))
     width = len(ranks)
@@ -715,7 +602,7 @@ def consolidate(
         method_codes = np.zeros(len(source), dtype=np.intp)
         method_names = np.array([check_default_method(method)], dtype=object)
     else:
-        method_codes, method_names = _factorize(methods.to_numpy(object))
+        method_codes, method_names = factorize(methods.to_numpy(object))
     labour_only = np.zeros(len(source), dtype=bool)
     if "timesheet" in method_names.tolist():
         timesheet = method_names.tolist().index("timesheet")
@@ -734,19 +621,19 @@ def consolidate(
     split: dict[str, tuple[np.ndarray, int, np.ndarray]] = {}  # column -> codes, how many, rank per code
     for column in ("customer_id", "currency", "billing_entity"):
         codes, uniques = cols.codes(column)
-        split[column] = (codes, len(uniques), _text_ranks(uniques))
-    method_ranks = _text_ranks(method_names, None if kept is None else method_codes)
+        split[column] = (codes, len(uniques), text_ranks(uniques))
+    method_ranks = text_ranks(method_names, None if kept is None else method_codes)
     split["method"] = (method_codes, len(method_names), method_ranks)
     split["group_key"] = (key_codes, len(key_texts), key_ranks)
     if split_by_contact:
         codes, uniques = cols.codes("billing_contact")
-        split["billing_contact"] = (codes, len(uniques), _text_ranks(uniques))
+        split["billing_contact"] = (codes, len(uniques), text_ranks(uniques))
 
     # the invoices: distinct tuples of split codes, ordered as their texts sort
-    tuple_codes, tuple_first = _tuples([(codes, size) for codes, size, _ in split.values()], n)
+    tuple_codes, tuple_first = distinct_tuples([(codes, size) for codes, size, _ in split.values()], n)
     count = len(tuple_first)
     sort_keys = [ranks[codes[tuple_first]] for codes, size, ranks in split.values() if size > 1]
-    order = _order_of(sort_keys, count)
+    order = order_of(sort_keys, count)
     place = np.empty(count, dtype=np.int64)
     place[order] = np.arange(count)
     invoice = place[tuple_codes]  # each kept item's invoice, numbered in invoice order
@@ -777,7 +664,7 @@ def consolidate(
     price_codes, prices = _price_codes(cols.values("unit_price"))
     line_parts = [(invoice, count), (pos.codes, len(pos.uniques)), (kind_codes, len(kinds))]
     line_parts += [(name_codes, len(names)), (price_codes, len(prices))]
-    _, line_first = _tuples(line_parts, n)  # the invoices' distinct lines
+    _, line_first = distinct_tuples(line_parts, n)  # the invoices' distinct lines
 
     heads = pd.DataFrame()
     for column in dict.fromkeys([*split, "customer_name", "billing_contact"]):

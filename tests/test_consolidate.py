@@ -983,8 +983,7 @@ def test_unit_prices_written_differently_are_separate_lines(tmp_path):
 
 @pytest.mark.parametrize("shared", [True, False])
 def test_factorising_by_object_identity_gives_pandas_codes_and_uniques(shared):
-    from billing_lib.codes import object_ids
-    from billing_lib.consolidate import _factorize
+    from billing_lib.codes import factorize, object_ids
 
     words = ["b", "a", "", "b\x00", "c"]
     rows = [words[i % 5] if shared else "".join(list(words[i % 5])) for i in range(30_000)]
@@ -992,7 +991,7 @@ def test_factorising_by_object_identity_gives_pandas_codes_and_uniques(shared):
     rows[11] = "".join(["a"])  # an equal text, another object
     values = np.array(rows, dtype=object)
     assert object_ids(values).tolist() == [id(v) for v in values]
-    codes, uniques = _factorize(values)
+    codes, uniques = factorize(values)
     want_codes, want_uniques = pd.factorize(values, use_na_sentinel=False)
     assert codes.tolist() == want_codes.tolist()
     assert [u if isinstance(u, str) else "nan" for u in uniques] == [
