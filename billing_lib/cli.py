@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -84,10 +85,23 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--period", default=config.DEFAULT_PERIOD)
     sample.add_argument("--seed", type=int, default=2026)
     sample.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
-    void = sub.add_parser("void", help="void a final invoice and release its items for re-invoicing")
+    void = sub.add_parser(
+        "void", help="void an issued invoice: issue its credit note and release its items for re-invoicing"
+    )
     void.add_argument("invoice_number")
     void.add_argument("--reason", required=True)
     void.add_argument("--register", type=Path)
+    void.add_argument("--template", type=Path, help="invoice layout workbook (default data/templates/)")
+    reprint = sub.add_parser("reprint", help="write an issued invoice's or credit note's documents again")
+    reprint.add_argument("invoice_number")
+    reprint.add_argument(
+        "--out", type=Path, help="folder for the reprint (default outputs/<period>/reprints/)"
+    )
+    reprint.add_argument("--register", type=Path)
+    reprint.add_argument("--template", type=Path, help="invoice layout workbook (default data/templates/)")
+    register = sub.add_parser("register", help="list the issued invoices and credit notes, with totals")
+    register.add_argument("--period", help="only this period (YYYY-MM)")
+    register.add_argument("--register", type=Path)
     return parser
 
 
@@ -167,15 +181,44 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_void(args: argparse.Namespace) -> int:
-    from .register import Register
-
-    path = args.register or config.default_register()
-    if not Path(path).exists():
+def _register_path(args: argparse.Namespace) -> Path:
+    path = Path(args.register or config.default_register())
+    if not path.exists():
         raise SystemExit(_usage(f"no invoice register at {path}"))
-    with Register(Path(path)) as register:
-        register.void(args.invoice_number, args.reason)
-    print(f"{args.invoice_number} voided; its items can be invoiced again")
+    return path
+
+
+def cmd_void(args: argparse.Namespace) -> int:
+    from .pipeline import void_invoice
+
+    credit, folder = void_invoice(
+        args.invoice_number, args.reason, _register_path(args), template=args.template, progress=_say
+    )
+    print(
+        f"{args.invoice_number} voided by credit note {credit.invoice_number} ({credit.currency} "
+        f"{credit.total}) in {folder}; its items can be invoiced again"
+    )
+    return 0
+
+
+def cmd_reprint(args: argparse.Namespace) -> int:
+    from .pipeline import reprint
+
+    for path in reprint(args.invoice_number, _register_path(args), args.out, args.template):
+        print(f"{args.invoice_number} printed again: {path}")
+    return 0
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    from .period import Period
+    from .register import Register
+    from .registry_view import render_register
+
+    if args.period:
+        Period.parse(args.period)
+    with Register(_register_path(args)) as register:
+        frame = register.invoices(args.period)
+    print(render_register(frame, args.period))
     return 0
 
 
@@ -190,18 +233,26 @@ COMMANDS = {
     "batch": cmd_batch,
     "sample": cmd_sample,
     "void": cmd_void,
+    "reprint": cmd_reprint,
+    "register": cmd_register,
 }
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    """SIGTERM ends a run like Ctrl-C: what it started is stopped and what it staged is removed."""
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return COMMANDS[args.command](args)
     except BillingError as exc:
         print(f"billing: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("billing: interrupted; nothing was written", file=sys.stderr)
+        print("billing: interrupted; nothing was issued by this run", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug, not the user's doing: say so plainly, traceback only on request
         if os.environ.get("BILLING_DEBUG"):

@@ -30,6 +30,7 @@ LATE = "late"
 ENCODING = "encoding"
 SUMMARY_ROW = "summary_row"
 TIMESHEET_EXCLUDED = "not_in_timesheet_run"
+COPY_OF_ANOTHER_FILE = "copy_of_another_file"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +144,11 @@ class Invoice:
     tax_rate: Decimal
     tax: Decimal
     total: Decimal
+    credits: str = ""  # on a credit note issued by voiding: the number of the invoice it cancels
 
     @property
     def is_credit_note(self) -> bool:
-        return self.total < 0
+        return self.total < 0 or bool(self.credits)
 
     @property
     def title(self) -> str:

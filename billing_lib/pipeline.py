@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -20,12 +21,12 @@ from pathlib import Path
 import pandas as pd
 
 from . import burndown as bdmod
-from . import config
+from . import config, faults, outfolder
 from .checklist import Checklist, build_checklist
 from .consolidate import InvoiceSet, check_default_method, consolidate
 from .errors import BillingError, OutputError, UsageError
 from .inputs import load_inputs
-from .models import Issue
+from .models import Invoice, Issue
 from .money import format_minor
 from .outputs import (
     exceptions_frame,
@@ -37,6 +38,7 @@ from .outputs import (
     write_csv,
     write_manifest,
 )
+from .paths import safe_filename
 from .period import Period
 from .po import OVER_BUDGET_POLICIES, check_pos, reference_table
 from .rules import Prepared, prepare_items
@@ -79,7 +81,10 @@ class RunOptions:
 
     @property
     def out_dir(self) -> Path:
-        return Path(self.out) if self.out else config.default_out(self.period)
+        """``--out``, else ``outputs/<period>/`` for final invoices and ``outputs/<period>/drafts/`` for drafts."""
+        if self.out:
+            return Path(self.out)
+        return config.default_out(self.period) / "drafts" if self.draft else config.default_out(self.period)
 
     @property
     def register_path(self) -> Path:
@@ -127,7 +132,7 @@ def _empty_previously() -> pd.DataFrame:
     )
 
 
-def read_register(path: Path) -> tuple[set[tuple[str, str]], pd.DataFrame]:
+def read_register(path: Path) -> tuple[set[str], pd.DataFrame]:
     """Items already invoiced and earlier amounts per PO; nothing when the register does not exist yet."""
     if not path.exists():
         return set(), _empty_previously()
@@ -217,17 +222,23 @@ class RunResult:
     manifest: dict[str, object]
 
 
+def _row_keys(items: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """Where each item was read (file, sheet, row): one row of the inputs is one item."""
+    sheets = [s if isinstance(s, str) else "" for s in items["_sheet"]]
+    return list(zip(items["_file"].astype("str"), sheets, items["_row"].astype("int64"), strict=True))
+
+
 def reconcile(analysis: Analysis) -> dict[str, dict[str, str]]:
     """Prove every item read is invoiced once or held, and invoice totals equal their items, per currency.
 
     Raises ``OutputError`` (a bug, never user data) when they do not; returns the totals for the manifest.
     """
     invoices, items = analysis.invoice_set.invoices, analysis.invoice_set.items
-    keys = list(zip(items["source_table"], items["item_id"], items["_row"], strict=True))
+    keys = _row_keys(items)
     if len(set(keys)) != len(keys):
         raise OutputError("internal check failed: an item is on two invoices")
     held = analysis.held
-    held_keys = set(zip(held["source_table"], held["item_id"], held["_row"], strict=True))
+    held_keys = set(_row_keys(held))
     if held_keys & set(keys):
         raise OutputError("internal check failed: an item is both invoiced and held")
     totals: dict[str, dict[str, str]] = {}
@@ -287,7 +298,7 @@ def _manifest(
 
 
 def write_outputs(
-    analysis: Analysis, folder: Path, started: dt.datetime, progress: Progress | None = None
+    analysis: Analysis, folder: Path, started: dt.datetime, progress: Progress | None = None, run_id: str = ""
 ) -> dict:
     """Every output file of the run into ``folder`` (a temporary folder the caller moves into place)."""
     say = progress or (lambda _msg: None)
@@ -339,94 +350,278 @@ def write_outputs(
             folder / "summary.xlsx", {name: for_spreadsheet(f) for name, f in sheets.items()}, images[:1]
         )
     manifest = _manifest(analysis, totals, started)
-    manifest["outputs"] = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    manifest["run_id"] = run_id
+    manifest["outputs"] = sorted(
+        str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != outfolder.RUN_FILE
+    )
     write_manifest(folder / "manifest.json", manifest)
     return manifest
-
-
-def _swap_into_place(tmp: Path, out: Path, draft: bool) -> None:
-    """Move the finished folder to ``out``; an earlier final run's folder is kept under ``previous-runs/``."""
-    old: Path | None = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
-    tmp.rename(out)
-    if old is not None:
-        was_final = (old / "manifest.json").exists() and '"draft": false' in (
-            old / "manifest.json"
-        ).read_text()
-        if was_final:
-            keep = out / "previous-runs"
-            keep.mkdir(exist_ok=True)
-            for earlier in (
-                sorted((old / "previous-runs").glob("*")) if (old / "previous-runs").exists() else []
-            ):
-                earlier.rename(keep / earlier.name)
-            stamp = dt.datetime.fromtimestamp((old / "manifest.json").stat().st_mtime).strftime(
-                "%Y%m%dT%H%M%S"
-            )
-            old.rename(keep / f"run-{stamp}")
-        else:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 REGISTER_WAIT_SECONDS = 600.0
 
 
-def _written_by(out: Path, started: dt.datetime) -> bool:
-    manifest = out / "manifest.json"
-    return (
-        manifest.exists() and f'"started": "{started.isoformat(timespec="seconds")}"' in manifest.read_text()
-    )
+def _new_run_id(started: dt.datetime) -> str:
+    return f"{started:%Y%m%dT%H%M%S}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def write_documents(records: list[Invoice], folder: Path, template: Path | None = None) -> list[Path]:
+    """Each invoice's or credit note's documents (the workbook) in ``folder``, as the run wrote them."""
+    from .excel import write_invoice_workbook
+    from .paths import output_path
+
+    with outfolder.os_errors("create the invoice folder", folder):
+        folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for record in records:
+        path = output_path(folder, record.invoice_number)
+        write_invoice_workbook(record, path, template)
+        paths.append(path)
+    return paths
+
+
+def _write_one(record: Invoice, folder: Path, template: Path | None) -> None:
+    write_documents([record], folder, template)
+
+
+def _is_recorded(register_path: Path | None, run_id: str) -> bool:
+    if register_path is None or not register_path.exists():
+        return False
+    from .register import Register
+
+    with Register(register_path) as register:
+        return register.is_recorded(run_id)
+
+
+def recover(out: Path, say: Progress) -> None:
+    """Finish or undo what runs that died left in ``out`` (call with the folder locked).
+
+    A staging folder whose run the register recorded holds issued invoices: they are put in place.
+    Any other (a run that died before issuing, an unfinished draft) is removed. Each is reported.
+    """
+    for stage in outfolder.stages(out):
+        phase = stage.state().get("phase", "writing")
+        if stage.draft:
+            keep = phase not in ("writing", "staged")
+        else:
+            keep = _is_recorded(outfolder.register_of(stage), stage.run_id)
+        if not keep:
+            outfolder.discard(stage)
+            say(
+                f"removed the unfinished files of an interrupted run ({stage.run_id}); nothing of it was issued"
+            )
+            continue
+        outfolder.publish(stage, say)
+        if not stage.draft:
+            from .register import Register
+
+            with Register(outfolder.register_of(stage) or Path()) as register:
+                register.mark_published(stage.run_id)
+        say(
+            f"an interrupted run ({stage.run_id}) had issued and recorded its invoices: its files are now in {out}"
+        )
+
+
+def finish_pending(register_path: Path, template: Path | None, say: Progress) -> None:
+    """Runs the register recorded whose files never all reached their folder: write what is missing.
+
+    The register keeps every issued document, so a run that died after committing (and whose staging
+    folder is gone) is finished from there; nothing already in place is touched.
+    """
+    if not register_path.exists():
+        return
+    from .register import Register
+
+    with Register(register_path, timeout=REGISTER_WAIT_SECONDS) as register:
+        pending = register.pending_runs()
+    for run in pending:
+        if not str(run.out_dir) or run.out_dir == Path():
+            continue
+        out = run.out_dir
+        with outfolder.os_errors("finish the interrupted run in", out):
+            out.mkdir(parents=True, exist_ok=True)
+        with outfolder.locked(out):
+            recover(out, say)
+            with Register(register_path, timeout=REGISTER_WAIT_SECONDS) as register:
+                if not any(r.run_id == run.run_id for r in register.pending_runs()):
+                    continue
+                records = register.run_documents(run.run_id)
+                folder = out / outfolder.INVOICES
+                missing = [
+                    r for r in records if not (folder / f"{safe_filename(r.invoice_number)}.xlsx").exists()
+                ]
+                if missing:
+                    write_documents(missing, folder, template)
+                    say(
+                        f"wrote the {len(missing)} document(s) of interrupted run {run.run_id} from the register into {folder}"
+                    )
+                register.mark_published(run.run_id)
 
 
 def run_invoice(
     options: RunOptions, progress: Progress | None = None, analysis: Analysis | None = None
 ) -> RunResult:
-    """``billing invoice``: the whole pipeline; final runs number invoices in the register."""
+    """``billing invoice``: the whole pipeline; final runs number invoices in the register.
+
+    Order of events, each safe to die in: the output folder is checked and locked, what earlier runs
+    left half-done is finished or removed, the month is read, every file is written to a staging
+    folder, the register commits (a final run), and the files are moved into place.
+    """
     options = options.checked()
     started = dt.datetime.now()
     say = progress or (lambda _msg: None)
     out = options.out_dir.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if analysis is None:
-        say(f"reading {options.inputs}")
-        analysis = analyse(options)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    manifest: dict[str, object] = {}
+    outfolder.check_target(
+        out, draft=options.draft, period=options.period, inputs=options.inputs, register=options.register_path
+    )
+    with outfolder.os_errors("create the output folder", out):
+        out.mkdir(parents=True, exist_ok=True)
+    with outfolder.locked(out):
+        recover(out, say)
+        if not options.draft:
+            finish_pending(options.register_path, options.template, say)
+        if analysis is None:
+            say(f"reading {options.inputs}")
+            analysis = analyse(options)
+        run_id = _new_run_id(started)
+        stage = outfolder.new_stage(
+            out, run_id, draft=options.draft, period=options.period, register=options.register_path
+        )
+        manifest: dict[str, object] = {}
+        recorded = False
 
-    def write(invoice_set: InvoiceSet) -> None:
-        nonlocal analysis, manifest
-        assert analysis is not None
-        if invoice_set is not analysis.invoice_set:
-            analysis = _finish_analysis(
-                options, analysis.prep, analysis.ref, analysis.previously, invoice_set, analysis.timings
-            )
-        start = time.perf_counter()
-        manifest = write_outputs(analysis, tmp, started, say)
-        analysis.timings["write"] = time.perf_counter() - start
-        _swap_into_place(tmp, out, options.draft)
+        def write(invoice_set: InvoiceSet) -> None:
+            nonlocal analysis, manifest
+            assert analysis is not None
+            if invoice_set is not analysis.invoice_set:
+                analysis = _finish_analysis(
+                    options, analysis.prep, analysis.ref, analysis.previously, invoice_set, analysis.timings
+                )
+            start = time.perf_counter()
+            with outfolder.os_errors("write the run's files in", stage.path):
+                manifest = write_outputs(analysis, stage.path, started, say, run_id)
+                stage.set_state(phase="staged")
+            analysis.timings["write"] = time.perf_counter() - start
+            faults.point("staged")
 
-    try:
-        if options.draft or analysis.invoice_set.invoices.empty:
-            write(analysis.invoice_set)
-        else:
+        try:
+            if options.draft or analysis.invoice_set.invoices.empty:
+                write(analysis.invoice_set)
+            else:
+                from .register import Register
+
+                with outfolder.os_errors("create the register's folder", options.register_path.parent):
+                    options.register_path.parent.mkdir(parents=True, exist_ok=True)
+                # a final run waits its turn behind another one writing the same register
+                with Register(options.register_path, timeout=REGISTER_WAIT_SECONDS) as register:
+                    register.finalise(
+                        analysis.invoice_set, options.number_format, write, run_id=run_id, out_dir=out
+                    )
+                recorded = True
+                faults.point("committed")
+        except BaseException:
+            outfolder.discard(stage)
+            raise
+        try:
+            outfolder.publish(stage, say)
+        except OutputError as exc:
+            if not recorded:
+                raise
+            raise OutputError(
+                f"the invoices were issued and recorded, but putting their files in place failed: {exc}. "
+                f"They are kept in {stage.path}; the next run into {out} puts them in place"
+            ) from exc
+        faults.point("placed")
+        if recorded:
             from .register import Register
 
-            options.register_path.parent.mkdir(parents=True, exist_ok=True)
-            # a final run waits its turn behind another one writing the same register
             with Register(options.register_path, timeout=REGISTER_WAIT_SECONDS) as register:
-                register.finalise(analysis.invoice_set, options.number_format, write)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not options.draft and not tmp.exists() and out.exists() and _written_by(out, started):
-            # the files were moved into place but the register did not commit: they are not invoices
-            aside = out.with_name(f"{out.name}.not-recorded-{started:%Y%m%dT%H%M%S}")
-            out.rename(aside)
-            say(f"the register did not record this run; its files were moved to {aside}")
-        raise
+                register.mark_published(run_id)
     numbers = list(analysis.invoice_set.invoices["invoice_number"]) if analysis else []
     return RunResult(out, analysis, numbers, manifest)
+
+
+def void_invoice(
+    number: str,
+    reason: str,
+    register_path: Path,
+    *,
+    today: dt.date | None = None,
+    template: Path | None = None,
+    progress: Progress | None = None,
+) -> tuple[Invoice, Path]:
+    """``billing void``: issue the credit note that cancels ``number``, release its items, and write the
+    credit note's documents beside the invoice (its run's ``invoices/`` folder). Returns the credit note
+    and its folder."""
+    from .register import Register
+
+    say = progress or (lambda _msg: None)
+    if not register_path.exists():
+        raise UsageError(f"no invoice register at {register_path}")
+    with Register(register_path, timeout=REGISTER_WAIT_SECONDS) as register:
+        run = register.run_of(number)
+        out = run.out_dir if str(run.out_dir) not in ("", ".") else config.default_out(run.period)
+    with outfolder.os_errors("open the invoice's folder", out):
+        out.mkdir(parents=True, exist_ok=True)
+    with outfolder.locked(out):
+        recover(out, say)
+        run_id = f"void-{_new_run_id(dt.datetime.now())}"
+        stage = outfolder.new_stage(
+            out, run_id, draft=False, period=run.period, register=register_path, tables=False
+        )
+        try:
+            with Register(register_path, timeout=REGISTER_WAIT_SECONDS) as register:
+                credit = register.void(
+                    number,
+                    reason,
+                    today=today or dt.date.today(),
+                    run_id=run_id,
+                    out_dir=out,
+                    write=lambda cn: _write_one(cn, stage.path / outfolder.INVOICES, template),
+                )
+        except BaseException:
+            outfolder.discard(stage)
+            raise
+        outfolder.publish(stage, say)
+        with Register(register_path, timeout=REGISTER_WAIT_SECONDS) as register:
+            register.mark_published(run_id)
+    return credit, out / outfolder.INVOICES
+
+
+def reprint(
+    number: str, register_path: Path, out: Path | None = None, template: Path | None = None
+) -> list[Path]:
+    """``billing reprint``: an issued invoice's or credit note's documents written again from the register,
+    into ``out`` (default ``outputs/<period>/reprints/``). An existing file is never overwritten."""
+    from .register import Register
+
+    if not register_path.exists():
+        raise UsageError(f"no invoice register at {register_path}")
+    with Register(register_path) as register:
+        record = register.document(number)
+        run = register.run_of(number)
+    folder = (out or config.default_out(run.period) / "reprints").resolve()
+    with outfolder.os_errors("create the reprint folder", folder):
+        folder.mkdir(parents=True, exist_ok=True)
+    with outfolder.locked(folder):
+        scratch = Path(tempfile.mkdtemp(prefix=outfolder.STAGE_PREFIX + "reprint-", dir=folder))
+        try:
+            written = write_documents([record], scratch, template)
+            placed = []
+            for path in written:
+                target = folder / path.name
+                with outfolder.os_errors("write the reprint", target):
+                    outfolder.make_readable(path)
+                    if target.exists() and target.read_bytes() != path.read_bytes():
+                        raise OutputError(
+                            f"{target} exists and differs from this reprint; nothing was overwritten"
+                        )
+                    if not target.exists():
+                        os.link(path, target)
+                placed.append(target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return placed
 
 
 def check(options: RunOptions) -> Checklist:
@@ -441,4 +636,7 @@ def check(options: RunOptions) -> Checklist:
     return build_checklist(prep, bd, bdmod.exposure(prep.items, prep.held))
 
 
-__all__ = ["Analysis", "BillingError", "RunOptions", "RunResult", "analyse", "check", "run_invoice"]
+__all__ = [
+    "Analysis", "BillingError", "RunOptions", "RunResult", "analyse", "check", "reprint", "run_invoice",
+    "void_invoice",
+]  # fmt: skip

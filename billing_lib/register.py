@@ -1,10 +1,16 @@
-"""SPEC section 6: the invoice register, a SQLite file of issued invoice numbers and the items they took.
+"""SPEC section 6: the invoice register, a SQLite file of issued invoices, credit notes and the items they took.
 
-Final runs take their numbers here, gapless and unique per number format and period, inside one
-``BEGIN IMMEDIATE`` transaction that also records every item and is committed only after the
-run's outputs are in place: a failed or interrupted run consumes no numbers and marks no items, and
-two runs on the same file are serialised (the second waits, then finds the first one's items taken).
-Voiding an invoice keeps its record and number, records when and why, and releases its items.
+What it guarantees:
+- numbers are gapless and unique per number format and period, taken inside one ``BEGIN IMMEDIATE``
+  transaction that records every invoice, its items and the document needed to print it again; two
+  runs on the same file are serialised (the second waits, then finds the first one's items taken);
+- issued invoices are immutable: triggers refuse any UPDATE or DELETE of an invoice, its items, its
+  void or its run, whoever asks (this program, a script, a SQLite browser);
+- an item (its kind and id: ``ticket_charge:501``, whatever file it came from) is claimed by at most one
+  invoice that is not voided; voiding records why, issues a credit note that references the invoice
+  (its own number, its own document) and releases the claims, so the items can be invoiced again;
+- each final run is recorded with the folder it writes to, and marked published once its files are in
+  place: a run that committed but died before that is finished by the next one (``pending_runs``).
 
 The file uses SQLite's default rollback journal rather than WAL: registers often live on shared
 network folders, where WAL does not work.
@@ -12,11 +18,13 @@ network folders, where WAL does not work.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,15 +33,31 @@ import pandas as pd
 
 from .consolidate import InvoiceSet, format_number, renumber
 from .errors import RegisterError
+from .models import Invoice
 from .period import Period
+from .snapshot import credit_note_for, from_json, to_json
 
 DEFAULT_FORMAT = "INV-{yyyy}{mm}-{seq:04d}"
-SCHEMA_VERSION = 1
+CREDIT_NOTE_FORMAT = "CN-{yyyy}{mm}-{seq:04d}"
+SCHEMA_VERSION = 2
 _APPLICATION_ID = 0x42494C4C  # "BILL": marks the file as an invoice register
 
-_SCHEMA = """
+_TABLES_SQL = """
+CREATE TABLE runs (
+    run_id     TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('invoices', 'void', 'legacy')),
+    period     TEXT NOT NULL,
+    out_dir    TEXT NOT NULL,      -- the folder its files go to (resolved path)
+    created_at TEXT NOT NULL
+);
+CREATE TABLE published (           -- a run whose files are in place; insert-only
+    run_id       TEXT PRIMARY KEY REFERENCES runs (run_id),
+    published_at TEXT NOT NULL
+);
 CREATE TABLE invoices (
     invoice_number TEXT PRIMARY KEY,
+    doc_type       TEXT NOT NULL CHECK (doc_type IN ('invoice', 'credit_note')),
+    credits        TEXT REFERENCES invoices (invoice_number),  -- a void's credit note: what it cancels
     number_scope   TEXT NOT NULL,      -- the number format with the period filled in: numbers count per scope
     seq            INTEGER NOT NULL,
     number_format  TEXT NOT NULL,
@@ -51,11 +75,13 @@ CREATE TABLE invoices (
     group_key      TEXT NOT NULL,
     item_count     INTEGER NOT NULL,
     created_at     TEXT NOT NULL,
-    status         TEXT NOT NULL DEFAULT 'issued' CHECK (status IN ('issued', 'voided')),
+    run_id         TEXT NOT NULL REFERENCES runs (run_id),
+    document       TEXT NOT NULL,      -- snapshot.to_json of the issued record ('' for pre-v2 invoices)
     UNIQUE (number_scope, seq)
 );
 CREATE TABLE invoice_items (
     invoice_number TEXT NOT NULL REFERENCES invoices (invoice_number),
+    item_key       TEXT NOT NULL,      -- the item's kind and id, e.g. ticket_charge:501
     source_table   TEXT NOT NULL,
     item_id        TEXT NOT NULL,
     po_key         TEXT NOT NULL,
@@ -64,18 +90,84 @@ CREATE TABLE invoice_items (
     quantity       TEXT NOT NULL,      -- exact decimal text
     kind           TEXT NOT NULL,
     item_date      TEXT,               -- YYYY-MM-DD
-    voided         INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (invoice_number, source_table, item_id)
+    PRIMARY KEY (invoice_number, item_key)
 );
--- an item is on at most one invoice that is not voided
-CREATE UNIQUE INDEX invoice_items_once ON invoice_items (source_table, item_id) WHERE voided = 0;
+CREATE TABLE item_claims (         -- which invoice holds each item now; released only by a void
+    item_key       TEXT PRIMARY KEY,
+    invoice_number TEXT NOT NULL REFERENCES invoices (invoice_number)
+);
 CREATE TABLE voids (
     invoice_number TEXT PRIMARY KEY REFERENCES invoices (invoice_number),
     voided_at      TEXT NOT NULL,
-    reason         TEXT NOT NULL
+    reason         TEXT NOT NULL,
+    credit_note    TEXT REFERENCES invoices (invoice_number)  -- NULL for voids recorded before credit notes
 );
 """
-_TABLES = {"invoices", "invoice_items", "voids"}
+
+_TRIGGERS_SQL = """
+CREATE TRIGGER invoices_no_update BEFORE UPDATE ON invoices
+BEGIN SELECT RAISE(ABORT, 'issued invoices are immutable: void them instead'); END;
+CREATE TRIGGER invoices_no_delete BEFORE DELETE ON invoices
+BEGIN SELECT RAISE(ABORT, 'issued invoices are immutable: void them instead'); END;
+CREATE TRIGGER invoice_items_no_update BEFORE UPDATE ON invoice_items
+BEGIN SELECT RAISE(ABORT, 'the items of issued invoices are immutable'); END;
+CREATE TRIGGER invoice_items_no_delete BEFORE DELETE ON invoice_items
+BEGIN SELECT RAISE(ABORT, 'the items of issued invoices are immutable'); END;
+CREATE TRIGGER voids_no_update BEFORE UPDATE ON voids
+BEGIN SELECT RAISE(ABORT, 'voids are immutable'); END;
+CREATE TRIGGER voids_no_delete BEFORE DELETE ON voids
+BEGIN SELECT RAISE(ABORT, 'voids are immutable'); END;
+CREATE TRIGGER runs_no_update BEFORE UPDATE ON runs
+BEGIN SELECT RAISE(ABORT, 'runs are immutable'); END;
+CREATE TRIGGER runs_no_delete BEFORE DELETE ON runs
+BEGIN SELECT RAISE(ABORT, 'runs are immutable'); END;
+CREATE TRIGGER published_no_change BEFORE UPDATE ON published
+BEGIN SELECT RAISE(ABORT, 'published runs are immutable'); END;
+CREATE TRIGGER published_no_delete BEFORE DELETE ON published
+BEGIN SELECT RAISE(ABORT, 'published runs are immutable'); END;
+CREATE TRIGGER item_claims_no_update BEFORE UPDATE ON item_claims
+BEGIN SELECT RAISE(ABORT, 'an item''s invoice is changed only by voiding it'); END;
+CREATE TRIGGER item_claims_release_by_void BEFORE DELETE ON item_claims
+WHEN NOT EXISTS (SELECT 1 FROM voids WHERE voids.invoice_number = OLD.invoice_number)
+BEGIN SELECT RAISE(ABORT, 'an item of an issued invoice is released only by voiding the invoice'); END;
+"""
+
+# registers written by version 1 (no documents, identity by file table, status updated in place)
+_LEGACY_KINDS = {
+    "time_entries": "time_entry",
+    "ticket_charges": "ticket_charge",
+    "contract_charges": "contract_charge",
+    "project_charges": "project_charge",
+    "expenses": "expense",
+    "billing_items": "billing_item",
+}
+_MIGRATE_V1_SQL = f"""
+ALTER TABLE invoices RENAME TO invoices_v1;
+ALTER TABLE invoice_items RENAME TO invoice_items_v1;
+ALTER TABLE voids RENAME TO voids_v1;
+DROP INDEX IF EXISTS invoice_items_once;
+{_TABLES_SQL}
+INSERT INTO runs VALUES ('legacy-v1', 'legacy', '', '', '{dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}');
+INSERT INTO published VALUES ('legacy-v1', '{dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}');
+INSERT INTO invoices
+    SELECT invoice_number, 'invoice', NULL, number_scope, seq, number_format, period, invoice_date, customer_id,
+           customer_name, currency, billing_entity, net_minor, tax_minor, total_minor, po_number, method,
+           group_key, item_count, created_at, 'legacy-v1', ''
+    FROM invoices_v1;
+INSERT INTO invoice_items
+    SELECT invoice_number,
+           CASE source_table {" ".join(f"WHEN '{t}' THEN '{k}:'" for t, k in _LEGACY_KINDS.items())}
+                ELSE 'charge:' END || item_id,
+           source_table, item_id, po_key, po_number, amount_minor, quantity, kind, item_date
+    FROM invoice_items_v1;
+INSERT OR IGNORE INTO item_claims
+    SELECT it.item_key, it.invoice_number FROM invoice_items AS it
+    WHERE NOT EXISTS (SELECT 1 FROM voids_v1 AS v WHERE v.invoice_number = it.invoice_number);
+INSERT INTO voids SELECT invoice_number, voided_at, reason, NULL FROM voids_v1;
+DROP TABLE invoice_items_v1;
+DROP TABLE voids_v1;
+DROP TABLE invoices_v1;
+"""
 
 
 def _now() -> str:
@@ -119,20 +211,36 @@ def number_scope(number_format: str, period: Period) -> str:
     return "".join(out)
 
 
+@dataclass(frozen=True)
+class Run:
+    """A recorded run: the folder its files go to, and whether they are in place yet."""
+
+    run_id: str
+    kind: str
+    period: str
+    out_dir: Path
+    published: bool
+
+
 class Register:
     """The invoice register at ``path`` (created when new). Use as a context manager."""
 
     def __init__(self, path: Path, *, timeout: float = 10.0):
         self.path = Path(path)
         self.timeout = timeout
+        if not self.path.parent.is_dir():
+            raise RegisterError(
+                f"cannot open the invoice register {self.path}: its folder {self.path.parent} does not exist"
+            )
         try:
             self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise RegisterError(f"cannot open the invoice register {self.path}: {exc}") from exc
         try:
-            self._db.execute("PRAGMA foreign_keys = ON")
-            # keep a final run's changes in memory until COMMIT, so other runs can read meanwhile
-            self._db.execute("PRAGMA cache_spill = OFF")
+            with self._guard("opening it"):
+                self._db.execute("PRAGMA foreign_keys = ON")
+                # keep a final run's changes in memory until COMMIT, so other runs can read meanwhile
+                self._db.execute("PRAGMA cache_spill = OFF")
             self._ensure_schema()
         except BaseException:
             self._db.close()
@@ -152,6 +260,16 @@ class Register:
                 f"the invoice register {self.path} is not a readable SQLite database ({text}) while {doing}; "
                 "restore it from a backup or point --register at the right file"
             )
+        if isinstance(exc, sqlite3.OperationalError) and "readonly" in text.replace("-", "").replace(" ", ""):
+            return RegisterError(
+                f"the invoice register {self.path} cannot be written (read-only file or folder) while {doing}; "
+                "check its permissions"
+            )
+        if isinstance(exc, sqlite3.OperationalError) and "unable to open" in text:
+            return RegisterError(
+                f"the invoice register {self.path} cannot be opened ({text}) while {doing}; "
+                "check that its folder exists and can be written"
+            )
         return RegisterError(f"invoice register {self.path}: {text} while {doing}")
 
     @contextmanager
@@ -170,7 +288,9 @@ class Register:
             yield self._db
         except BaseException:
             if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+                # if even this fails the connection is going away, and SQLite rolls back on its own
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
             raise
         with self._guard(f"committing after {doing}"):
             self._db.execute("COMMIT")
@@ -181,9 +301,10 @@ class Register:
             app = self._db.execute("PRAGMA application_id").fetchone()[0]
         if version == SCHEMA_VERSION and app == _APPLICATION_ID:
             return
-        if version == 0:
+        if version in (0, 1):
             with self._transaction("creating its tables") as db:
                 version = db.execute("PRAGMA user_version").fetchone()[0]  # another run may have just made it
+                app = db.execute("PRAGMA application_id").fetchone()[0]
                 if version == 0:
                     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
                     if tables:
@@ -191,12 +312,19 @@ class Register:
                             f"{self.path} is a SQLite database but not an invoice register "
                             f"(it has tables {', '.join(sorted(tables))})"
                         )
-                    for statement in _statements(_SCHEMA):  # not executescript: it would commit first
+                    script = _TABLES_SQL
+                elif version == 1 and app == _APPLICATION_ID:
+                    script = _MIGRATE_V1_SQL
+                else:
+                    script = ""
+                if script:
+                    for statement in _statements(script + _TRIGGERS_SQL):  # not executescript: it commits
                         db.execute(statement)
                     db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
                     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     return
             with self._guard("reading its version"):
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
                 app = self._db.execute("PRAGMA application_id").fetchone()[0]
         if app != _APPLICATION_ID:
             raise RegisterError(f"{self.path} is a SQLite database but not an invoice register")
@@ -219,13 +347,11 @@ class Register:
 
     # --- reading ----------------------------------------------------------------------------------
 
-    def invoiced_items(self) -> set[tuple[str, str]]:
-        """``(source_table, item_id)`` of every item on an invoice that is not voided."""
+    def invoiced_items(self) -> set[str]:
+        """The item keys (``kind:id``) of every item on an invoice that is not voided."""
         with self._guard("reading invoiced items"):
-            rows = self._db.execute(
-                "SELECT source_table, item_id FROM invoice_items WHERE voided = 0"
-            ).fetchall()
-        return {(str(t), str(i)) for t, i in rows}
+            rows = self._db.execute("SELECT item_key FROM item_claims").fetchall()
+        return {str(r[0]) for r in rows}
 
     def previously_invoiced(self) -> pd.DataFrame:
         """One row per registered item on an invoice that is not voided (for the PO burn-down).
@@ -236,8 +362,9 @@ class Register:
         query = """
             SELECT it.po_key, it.po_number, inv.customer_id, inv.currency, it.amount_minor, it.quantity,
                    it.kind, it.item_date, inv.period, it.invoice_number
-            FROM invoice_items AS it JOIN invoices AS inv USING (invoice_number)
-            WHERE it.voided = 0
+            FROM item_claims AS c
+            JOIN invoice_items AS it ON it.invoice_number = c.invoice_number AND it.item_key = c.item_key
+            JOIN invoices AS inv ON inv.invoice_number = c.invoice_number
             ORDER BY it.rowid
         """
         with self._guard("reading earlier invoicing"):
@@ -252,48 +379,113 @@ class Register:
         frame["item_date"] = pd.to_datetime(frame["item_date"], errors="coerce").astype("datetime64[ns]")
         return frame
 
-    def invoices(self) -> pd.DataFrame:
-        """All invoices with ``status`` (issued / voided), ``voided_at`` and ``void_reason``."""
+    def invoices(self, period: str | None = None) -> pd.DataFrame:
+        """Invoices and credit notes (of ``period``, or all) with ``doc_type``, ``credits``, ``status``
+        (issued / voided), ``voided_at``, ``void_reason`` and ``credit_note``, in the order issued."""
         query = """
-            SELECT inv.invoice_number, inv.period, inv.seq, inv.number_format, inv.invoice_date,
-                   inv.customer_id, inv.customer_name, inv.currency, inv.billing_entity, inv.net_minor,
-                   inv.tax_minor, inv.total_minor, inv.po_number, inv.method, inv.group_key, inv.item_count,
-                   inv.created_at,
-                   inv.status, v.voided_at, v.reason AS void_reason
+            SELECT inv.invoice_number, inv.doc_type, inv.credits, inv.period, inv.seq, inv.number_format,
+                   inv.invoice_date, inv.customer_id, inv.customer_name, inv.currency, inv.billing_entity,
+                   inv.net_minor, inv.tax_minor, inv.total_minor, inv.po_number, inv.method, inv.group_key,
+                   inv.item_count, inv.created_at, inv.run_id,
+                   CASE WHEN v.invoice_number IS NULL THEN 'issued' ELSE 'voided' END AS status,
+                   v.voided_at, v.reason AS void_reason, v.credit_note
             FROM invoices AS inv LEFT JOIN voids AS v USING (invoice_number)
-            ORDER BY inv.created_at, inv.number_scope, inv.seq
+            WHERE ? IS NULL OR inv.period = ?
+            ORDER BY inv.rowid
         """
         with self._guard("reading invoices"):
-            cursor = self._db.execute(query)
+            cursor = self._db.execute(query, (period, period))
             rows = cursor.fetchall()
             columns = [d[0] for d in cursor.description]
         frame = pd.DataFrame(rows, columns=columns)
         for col in ("seq", "net_minor", "tax_minor", "total_minor", "item_count"):
             frame[col] = frame[col].astype("int64")
-        for col in ("voided_at", "void_reason"):
+        for col in ("credits", "voided_at", "void_reason", "credit_note"):
             frame[col] = frame[col].fillna("").astype("str")
         return frame
 
+    def document(self, invoice_number: str) -> Invoice:
+        """The issued invoice or credit note as it was printed (``RegisterError`` when unknown)."""
+        with self._guard(f"reading {invoice_number}"):
+            row = self._db.execute(
+                "SELECT document FROM invoices WHERE invoice_number = ?", (invoice_number,)
+            ).fetchone()
+        if row is None:
+            raise RegisterError(f"there is no invoice {invoice_number!r} in the register {self.path}")
+        if not row[0]:
+            raise RegisterError(
+                f"{invoice_number} was issued before the register kept documents (register version 1): "
+                "it cannot be printed again from the register"
+            )
+        return from_json(str(row[0]))
+
+    def run_of(self, invoice_number: str) -> Run:
+        """The run that issued an invoice or credit note."""
+        with self._guard(f"reading the run of {invoice_number}"):
+            row = self._db.execute(
+                """SELECT r.run_id, r.kind, r.period, r.out_dir, p.run_id IS NOT NULL
+                   FROM invoices AS i JOIN runs AS r USING (run_id) LEFT JOIN published AS p USING (run_id)
+                   WHERE i.invoice_number = ?""",
+                (invoice_number,),
+            ).fetchone()
+        if row is None:
+            raise RegisterError(f"there is no invoice {invoice_number!r} in the register {self.path}")
+        return Run(str(row[0]), str(row[1]), str(row[2]), Path(str(row[3])), bool(row[4]))
+
+    def pending_runs(self) -> list[Run]:
+        """Runs that committed but whose files were not all put in place (the process died in between)."""
+        with self._guard("reading unfinished runs"):
+            rows = self._db.execute(
+                """SELECT r.run_id, r.kind, r.period, r.out_dir FROM runs AS r
+                   WHERE NOT EXISTS (SELECT 1 FROM published AS p WHERE p.run_id = r.run_id)
+                   ORDER BY r.rowid"""
+            ).fetchall()
+        return [Run(str(a), str(b), str(c), Path(str(d)), False) for a, b, c, d in rows]
+
+    def run_documents(self, run_id: str) -> list[Invoice]:
+        """The invoices and credit notes a run issued, as printed."""
+        with self._guard(f"reading the documents of run {run_id}"):
+            rows = self._db.execute(
+                "SELECT document FROM invoices WHERE run_id = ? AND document != '' ORDER BY rowid", (run_id,)
+            ).fetchall()
+        return [from_json(str(r[0])) for r in rows]
+
+    def is_recorded(self, run_id: str) -> bool:
+        with self._guard(f"looking up run {run_id}"):
+            return self._db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None
+
     # --- writing ----------------------------------------------------------------------------------
+
+    def mark_published(self, run_id: str) -> None:
+        """Record that a run's files are all in place."""
+        with self._transaction(f"marking run {run_id} done") as db:
+            db.execute("INSERT OR IGNORE INTO published VALUES (?, ?)", (run_id, _now()))
 
     def finalise(
         self,
         invoice_set: InvoiceSet,
         number_format: str = DEFAULT_FORMAT,
         write: Callable[[InvoiceSet], None] = lambda _s: None,
+        *,
+        run_id: str = "",
+        out_dir: Path | None = None,
+        records: Callable[[InvoiceSet], list[Invoice]] | None = None,
     ) -> InvoiceSet:
-        """Give the set its final numbers, record it, and call ``write`` with the renumbered set.
+        """Give the set its final numbers, record it with each invoice's document, and call ``write``
+        with the renumbered set.
 
         All inside one ``BEGIN IMMEDIATE`` transaction (a concurrent run on the same file waits up to
         ``timeout``): numbers continue after the highest ever issued in the format's scope (voided
         invoices keep theirs); ``RegisterError`` and nothing recorded if any item is already on an
         invoice that is not voided. If ``write`` raises (or the run is interrupted) everything is
         rolled back: no number consumed, no item marked. Otherwise the transaction commits and the
-        renumbered set is returned.
+        renumbered set is returned. The run (``run_id``, writing to ``out_dir``) is recorded too and
+        stays pending until ``mark_published``.
         """
         scope = number_scope(number_format, invoice_set.period)
         heads = invoice_set.invoices
         items = invoice_set.items
+        run_id = run_id or f"run-{dt.datetime.now():%Y%m%dT%H%M%S%f}"
         with self._transaction("numbering invoices") as db:
             with self._guard("checking for items already invoiced"):
                 self._refuse_taken(db, items)
@@ -303,30 +495,30 @@ class Register:
             start = int(last or 0) + 1
             numbers = [format_number(number_format, invoice_set.period, start + i) for i in range(len(heads))]
             final = renumber(invoice_set, numbers)
+            documents = (records or (lambda s: s.records()))(final)
             with self._guard("recording invoices"):
-                self._insert(db, final, number_format, scope, start)
+                db.execute(
+                    "INSERT INTO runs VALUES (?, 'invoices', ?, ?, ?)",
+                    (run_id, invoice_set.period.label, str(out_dir or ""), _now()),
+                )
+                self._insert(db, final, documents, number_format, scope, start, run_id)
             write(final)
         return final
 
     def _refuse_taken(self, db: sqlite3.Connection, items: pd.DataFrame) -> None:
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS candidate (source_table TEXT, item_id TEXT)")
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS candidate (item_key TEXT)")
         db.execute("DELETE FROM temp.candidate")
-        db.executemany(
-            "INSERT INTO temp.candidate VALUES (?, ?)",
-            zip(_texts(items, "source_table"), _texts(items, "item_id"), strict=True),
-        )
+        db.executemany("INSERT INTO temp.candidate VALUES (?)", ((k,) for k in item_keys_of(items)))
         taken = db.execute(
             """
-            SELECT c.source_table, c.item_id, it.invoice_number
-            FROM temp.candidate AS c
-            JOIN invoice_items AS it
-              ON it.source_table = c.source_table AND it.item_id = c.item_id AND it.voided = 0
-            ORDER BY it.invoice_number, c.source_table, c.item_id
+            SELECT c.item_key, cl.invoice_number
+            FROM temp.candidate AS c JOIN item_claims AS cl ON cl.item_key = c.item_key
+            ORDER BY cl.invoice_number, c.item_key
             """
         ).fetchall()
         db.execute("DELETE FROM temp.candidate")
         if taken:
-            examples = "; ".join(f"{t} {i} on {n}" for t, i, n in taken[:5])
+            examples = "; ".join(f"{k} on {n}" for k, n in taken[:5])
             more = f" and {len(taken) - 5} more" if len(taken) > 5 else ""
             raise RegisterError(
                 f"{len(taken)} item(s) of this run are already on issued invoices in {self.path} "
@@ -335,26 +527,36 @@ class Register:
             )
 
     def _insert(
-        self, db: sqlite3.Connection, final: InvoiceSet, number_format: str, scope: str, start: int
+        self,
+        db: sqlite3.Connection,
+        final: InvoiceSet,
+        documents: list[Invoice],
+        number_format: str,
+        scope: str,
+        start: int,
+        run_id: str,
     ) -> None:
         heads = final.invoices
         now = _now()
         invoice_date = final.invoice_date.isoformat()
         period = final.period.label
+        by_number = {d.invoice_number: to_json(d) for d in documents}
         db.executemany(
             """
-            INSERT INTO invoices (invoice_number, number_scope, seq, number_format, period, invoice_date,
-                                  customer_id, customer_name, currency, billing_entity, net_minor, tax_minor,
-                                  total_minor, po_number, method, group_key, item_count, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO invoices (invoice_number, doc_type, credits, number_scope, seq, number_format, period,
+                                  invoice_date, customer_id, customer_name, currency, billing_entity, net_minor,
+                                  tax_minor, total_minor, po_number, method, group_key, item_count, created_at,
+                                  run_id, document)
+            VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
-                (str(h["invoice_number"]), scope, start + i, number_format, period, invoice_date,
+                (str(h["invoice_number"]), "credit_note" if int(h["total_minor"]) < 0 else "invoice",
+                 scope, start + i, number_format, period, invoice_date,
                  str(h["customer_id"]), _text(h.get("customer_name")), str(h["currency"]),
                  _text(h.get("billing_entity")), int(h["net_minor"]), int(h["tax_minor"]),
                  int(h["total_minor"]),
                  _text(h.get("po_number")), _text(h.get("method")), _text(h.get("group_key")),
-                 int(h["item_count"]), now)
+                 int(h["item_count"]), now, run_id, by_number[str(h["invoice_number"])])
                 for i, (_, h) in enumerate(heads.iterrows())
             ),
         )  # fmt: skip
@@ -362,42 +564,116 @@ class Register:
         dates = pd.to_datetime(items["item_date"], errors="coerce").dt.strftime("%Y-%m-%d").tolist()
         days = [d if isinstance(d, str) else None for d in dates]
         amounts = items["amount_minor"].astype("int64").tolist()
+        numbers = _texts(items, "invoice_number")
+        keys = item_keys_of(items)
         db.executemany(
             """
-            INSERT INTO invoice_items (invoice_number, source_table, item_id, po_key, po_number, amount_minor,
-                                       quantity, kind, item_date)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO invoice_items (invoice_number, item_key, source_table, item_id, po_key, po_number,
+                                       amount_minor, quantity, kind, item_date)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             zip(
-                _texts(items, "invoice_number"), _texts(items, "source_table"), _texts(items, "item_id"),
+                numbers, keys, _texts(items, "source_table"), _texts(items, "item_id"),
                 _texts(items, "po_key"), _texts(items, "po_number"), amounts, _texts(items, "quantity"),
                 _texts(items, "kind"), days, strict=True,
             ),
         )  # fmt: skip
+        db.executemany("INSERT INTO item_claims VALUES (?, ?)", zip(keys, numbers, strict=True))
 
-    def void(self, invoice_number: str, reason: str) -> None:
-        """Void an issued invoice: it keeps its number and record, the void is recorded with ``reason`` and
-        the time, and its items may be invoiced again. ``RegisterError`` if unknown or already voided."""
+    def void(
+        self,
+        invoice_number: str,
+        reason: str,
+        *,
+        today: dt.date,
+        credit_note_format: str = CREDIT_NOTE_FORMAT,
+        run_id: str = "",
+        out_dir: Path | None = None,
+        write: Callable[[Invoice], None] = lambda _cn: None,
+    ) -> Invoice:
+        """Void an issued invoice: issue the credit note that cancels it (next number of
+        ``credit_note_format`` in the invoice's period), record the void with ``reason`` and the time,
+        release its items, and call ``write`` with the credit note before committing. The invoice keeps
+        its number and record. ``RegisterError`` if unknown, a credit note, or already voided."""
         if not str(reason).strip():
             raise RegisterError(f"voiding {invoice_number}: give a reason (it is recorded with the void)")
+        run_id = run_id or f"void-{dt.datetime.now():%Y%m%dT%H%M%S%f}"
         with self._transaction(f"voiding {invoice_number}") as db:
             row = db.execute(
-                "SELECT status FROM invoices WHERE invoice_number = ?", (invoice_number,)
+                "SELECT doc_type, period, document, run_id FROM invoices WHERE invoice_number = ?",
+                (invoice_number,),
             ).fetchone()
             if row is None:
                 raise RegisterError(f"there is no invoice {invoice_number!r} in the register {self.path}")
-            if row[0] == "voided":
-                voided_at = db.execute(
-                    "SELECT voided_at FROM voids WHERE invoice_number = ?", (invoice_number,)
-                ).fetchone()
-                when = f" on {voided_at[0]}" if voided_at else ""
-                raise RegisterError(f"invoice {invoice_number} was already voided{when}")
-            db.execute("UPDATE invoices SET status = 'voided' WHERE invoice_number = ?", (invoice_number,))
-            db.execute("UPDATE invoice_items SET voided = 1 WHERE invoice_number = ?", (invoice_number,))
-            db.execute(
-                "INSERT INTO voids (invoice_number, voided_at, reason) VALUES (?, ?, ?)",
-                (invoice_number, _now(), str(reason).strip()),
-            )
+            doc_type, period, document, issuing_run = (str(v) for v in row)
+            if doc_type != "invoice":
+                raise RegisterError(f"{invoice_number} is a credit note; credit notes are not voided")
+            voided = db.execute(
+                "SELECT voided_at, credit_note FROM voids WHERE invoice_number = ?", (invoice_number,)
+            ).fetchone()
+            if voided is not None:
+                by = f" by credit note {voided[1]}" if voided[1] else ""
+                raise RegisterError(f"invoice {invoice_number} was already voided on {voided[0]}{by}")
+            if not document:
+                raise RegisterError(
+                    f"{invoice_number} was issued before the register kept documents: it cannot be "
+                    "credited automatically; issue the credit note by hand"
+                )
+            original = from_json(document)
+            the_period = Period.parse(period)
+            scope = number_scope(credit_note_format, the_period)
+            last = db.execute("SELECT MAX(seq) FROM invoices WHERE number_scope = ?", (scope,)).fetchone()[0]
+            seq = int(last or 0) + 1
+            number = format_number(credit_note_format, the_period, seq)
+            credit = credit_note_for(original, number, today)
+            if out_dir is None:
+                out_row = db.execute("SELECT out_dir FROM runs WHERE run_id = ?", (issuing_run,)).fetchone()
+                out_dir = Path(str(out_row[0])) if out_row and out_row[0] else Path()
+            now = _now()
+            with self._guard(f"recording the credit note for {invoice_number}"):
+                db.execute(
+                    "INSERT INTO runs VALUES (?, 'void', ?, ?, ?)", (run_id, period, str(out_dir), now)
+                )
+                db.execute(
+                    """
+                    INSERT INTO invoices (invoice_number, doc_type, credits, number_scope, seq, number_format,
+                                          period, invoice_date, customer_id, customer_name, currency,
+                                          billing_entity, net_minor, tax_minor, total_minor, po_number, method,
+                                          group_key, item_count, created_at, run_id, document)
+                    SELECT ?, 'credit_note', invoice_number, ?, ?, ?, period, ?, customer_id, customer_name,
+                           currency, billing_entity, -net_minor, -tax_minor, -total_minor, po_number, method,
+                           group_key, item_count, ?, ?, ?
+                    FROM invoices WHERE invoice_number = ?
+                    """,
+                    (number, scope, seq, credit_note_format, today.isoformat(), now, run_id, to_json(credit),
+                     invoice_number),
+                )  # fmt: skip
+                db.execute(
+                    """
+                    INSERT INTO invoice_items
+                    SELECT ?, item_key, source_table, item_id, po_key, po_number, -amount_minor,
+                           quantity, kind, item_date
+                    FROM invoice_items WHERE invoice_number = ?
+                    """,
+                    (number, invoice_number),
+                )
+                db.execute(
+                    "INSERT INTO voids VALUES (?, ?, ?, ?)",
+                    (invoice_number, now, str(reason).strip(), number),
+                )
+                db.execute("DELETE FROM item_claims WHERE invoice_number = ?", (invoice_number,))
+            write(credit)
+        return credit
+
+
+def item_keys_of(items: pd.DataFrame) -> list[str]:
+    """Each item's identity in the register: ``item_key`` where the frame has it, else table and id."""
+    if "item_key" in items:
+        keys = _texts(items, "item_key")
+        if all(keys):
+            return keys
+    tables, ids = _texts(items, "source_table"), _texts(items, "item_id")
+    return [f"{_LEGACY_KINDS.get(t, 'charge')}:{i}" for t, i in zip(tables, ids, strict=True)]
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import distinct_objects
+from .identity import file_copies, item_keys
 from .inputs import Inputs
 from .models import (
     DUPLICATE_ITEM,
@@ -32,7 +33,7 @@ from .money import DEFAULT_CURRENCY, minor_units_of
 from .period import Period
 
 ITEM_COLUMNS = (
-    "source_table", "item_id", "_file", "_sheet", "_row", "kind", "item_date", "customer_id", "customer_name",
+    "source_table", "item_id", "item_key", "_file", "_sheet", "_row", "kind", "item_date", "customer_id", "customer_name",
     "contract_id", "contract_name", "project_id", "project_name", "task_id", "task_title", "ticket_id",
     "ticket_title", "resource_id", "resource_name", "billing_code_id", "billing_code_name", "description",
     "quantity", "unit_price", "amount_minor", "currency", "po_number", "po_key", "po_source",
@@ -91,6 +92,7 @@ def _common_frame(raw: pd.DataFrame, kind: np.ndarray | str) -> pd.DataFrame:
     out = pd.DataFrame(index=raw.index)
     out["source_table"] = raw["_source"].astype("str")
     out["item_id"] = _text(raw["item_id"])
+    out["item_key"] = raw.get("_item_key", "")
     for meta in ("_file", "_sheet", "_row"):
         out[meta] = raw[meta]
     out["kind"] = kind
@@ -159,7 +161,7 @@ def _not_billable(raw: pd.DataFrame) -> pd.Series:
     return flags
 
 
-def _already_invoiced(raw: pd.DataFrame, registered: set[tuple[str, str]]) -> pd.Series:
+def _already_invoiced(raw: pd.DataFrame, registered: set[str]) -> pd.Series:
     invoice_id = _text(raw["invoice_id"]) if "invoice_id" in raw else pd.Series("", index=raw.index)
     # an invoice id above zero (or text that is not a number) marks the row invoiced; each distinct id once
     codes, distinct = pd.factorize(invoice_id.to_numpy(object))
@@ -170,9 +172,8 @@ def _already_invoiced(raw: pd.DataFrame, registered: set[tuple[str, str]]) -> pd
         done |= _text(raw["invoice_number"]) != ""
     if "is_billed" in raw:
         done |= _is(raw["is_billed"], True)
-    if registered:
-        keys = list(zip(raw["_source"].astype("str"), _text(raw["item_id"]), strict=True))
-        done |= pd.Series([k in registered for k in keys], index=raw.index)
+    if registered:  # by the item's kind and id, whatever file it came from (``identity``)
+        done |= raw["_item_key"].isin(registered)
     return done
 
 
@@ -436,7 +437,7 @@ def compute_amounts(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, 
     return items, pd.Series(no_rate, index=items.index)
 
 
-def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str]] | None = None) -> Prepared:
+def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = None) -> Prepared:
     """Apply the SPEC section 2 rules to every billable row (PO checks come after, in ``po``)."""
     registered = registered or set()
     issues = list(inputs.issues)
@@ -444,7 +445,7 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
     billing_items = inputs.table("billing_items")
     frames = []
     read = 0
-    first_copy: dict[tuple[str, str], tuple[str, str, int]] = {}
+    first_copy: dict[str, tuple[str, str, int]] = {}
     for table, build in (
         ("billing_items", _billing_items),
         ("time_entries", _time_entries),
@@ -453,23 +454,25 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
         if not inputs.has(table):
             continue
         raw = inputs.table(table)
+        raw = raw.assign(_item_key=item_keys(raw, table))
+        # a row repeated exactly in another file of the same table (a re-downloaded export) is one item
+        copies, copy_issues = file_copies(raw)
+        if copies.any():
+            issues += copy_issues
+            skipped["copy_in_another_file"] += int(copies.sum())
+            raw = raw[~copies]
         read += len(raw)
         bad = raw["_bad"].astype(bool)
-        # a repeated id is held whatever became of its first copy (invoiced, non-billable, later period)
+        # a repeated item is held whatever became of its first copy (invoiced, non-billable, later period)
         ids = _text(raw["item_id"])
-        keyed = pd.DataFrame({"source": raw["_source"].astype("str"), "id": ids})
+        keyed = raw["_item_key"]
         dup = keyed.duplicated(keep="first") & (ids != "") & ~bad
         if dup.any():
             firsts = raw[keyed.duplicated(keep=False) & ~keyed.duplicated(keep="first")]
-            for src, item, f, sh, r in zip(
-                firsts["_source"],
-                _text(firsts["item_id"]),
-                firsts["_file"],
-                firsts["_sheet"],
-                firsts["_row"],
-                strict=True,
+            for key, f, sh, r in zip(
+                firsts["_item_key"], firsts["_file"], firsts["_sheet"], firsts["_row"], strict=True
             ):
-                first_copy.setdefault((str(src), item), (str(f), sh if isinstance(sh, str) else "", int(r)))
+                first_copy.setdefault(str(key), (str(f), sh if isinstance(sh, str) else "", int(r)))
         bad = bad | dup
         non_billable = _not_billable(raw) & ~bad
         invoiced = _already_invoiced(raw, registered) & ~bad & ~non_billable
@@ -509,7 +512,7 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[tuple[str, str
     dupes = items["_dup"].astype(bool) & (held_reason == "")
     for idx in items.index[dupes]:
         row = items.loc[idx]
-        f, sh, r = first_copy[(str(row["source_table"]), str(row["item_id"]))]
+        f, sh, r = first_copy[str(row["item_key"])]
         same_sheet = f == row["_file"] and sh == (row["_sheet"] if isinstance(row["_sheet"], str) else "")
         first_at = f"row {r}" if same_sheet else where(f, sh, r)
         message = f"item id {row['item_id']} appears again (first on {first_at})"

@@ -70,8 +70,9 @@ def nothing(_s: InvoiceSet) -> None:
     return None
 
 
-def items_of(s: InvoiceSet) -> set[tuple[str, str]]:
-    return set(zip(s.items["source_table"], s.items["item_id"], strict=True))
+def items_of(s: InvoiceSet) -> set[str]:
+    """The register's identity of each item: its kind and id."""
+    return set(s.items["item_key"])
 
 
 def test_numbers_are_gapless_across_runs_and_restart_per_period(tmp_path: Path) -> None:
@@ -195,8 +196,10 @@ def _run_two(path: Path, a: InvoiceSet, b: InvoiceSet) -> list[tuple[str, Any]]:
 def _items_on_two_invoices(path: Path) -> int:
     with sqlite3.connect(path) as db:
         return db.execute(
-            "SELECT COUNT(*) FROM (SELECT source_table, item_id FROM invoice_items WHERE voided = 0 "
-            "GROUP BY source_table, item_id HAVING COUNT(*) > 1)"
+            "SELECT COUNT(*) FROM (SELECT it.item_key FROM invoice_items AS it JOIN invoices AS i "
+            "USING (invoice_number) WHERE i.doc_type = 'invoice' AND NOT EXISTS "
+            "(SELECT 1 FROM voids AS v WHERE v.invoice_number = i.invoice_number) "
+            "GROUP BY it.item_key HAVING COUNT(*) > 1)"
         ).fetchone()[0]
 
 
@@ -226,33 +229,133 @@ def test_two_concurrent_runs_of_the_same_items_bill_them_once(tmp_path: Path) ->
     assert _items_on_two_invoices(path) == 0
 
 
-def test_void_releases_the_items_and_is_recorded(tmp_path: Path) -> None:
+def test_void_releases_the_items_issues_a_credit_note_and_is_recorded(tmp_path: Path) -> None:
     s = month(tmp_path / "in")
+    written = []
     with Register(tmp_path / "register.sqlite") as register:
         final = register.finalise(s, DEFAULT_FORMAT, nothing)
         target = "INV-202610-0001"
-        released = set(zip(*(final.items.loc[final.items["invoice_number"] == target, c]
-                              for c in ("source_table", "item_id")), strict=True))  # fmt: skip
+        released = set(final.items.loc[final.items["invoice_number"] == target, "item_key"])
         assert released and released <= register.invoiced_items()
-        register.void(target, "wrong PO on the contract")
+        original = register.document(target)
+        credit = register.void(
+            target, "wrong PO on the contract", today=dt.date(2026, 11, 20), write=written.append
+        )
+        assert written == [credit]
+        assert credit.invoice_number == "CN-202610-0001" and credit.credits == target
+        assert credit.total == -original.total and credit.net == -original.net and credit.is_credit_note
+        assert [x.amount for x in credit.lines] == [-x.amount for x in original.lines]
+        assert register.document("CN-202610-0001") == credit  # kept to print it again
         assert register.invoiced_items() == items_of(final) - released
         assert target not in set(register.previously_invoiced()["invoice_number"])
-        row = register.invoices().set_index("invoice_number").loc[target]
+        frame = register.invoices().set_index("invoice_number")
+        row = frame.loc[target]
         assert row["status"] == "voided" and row["void_reason"] == "wrong PO on the contract"
+        assert row["credit_note"] == "CN-202610-0001"
+        assert frame.loc["CN-202610-0001", "doc_type"] == "credit_note"
+        assert frame.loc["CN-202610-0001", "total_minor"] == -frame.loc[target, "total_minor"]
         assert dt.datetime.fromisoformat(row["voided_at"]).date() == dt.datetime.now(dt.UTC).date()
-        assert (register.invoices()["status"] == "issued").sum() == 2
+        assert (register.invoices()["status"] == "issued").sum() == 3  # two invoices and the credit note
         with pytest.raises(RegisterError, match="already voided"):
-            register.void(target, "again")
+            register.void(target, "again", today=dt.date(2026, 11, 20))
+        with pytest.raises(RegisterError, match="is a credit note"):
+            register.void("CN-202610-0001", "undo", today=dt.date(2026, 11, 20))
         with pytest.raises(RegisterError, match="no invoice 'INV-999'"):
-            register.void("INV-999", "typo")
+            register.void("INV-999", "typo", today=dt.date(2026, 11, 20))
         with pytest.raises(RegisterError, match="give a reason"):
-            register.void("INV-202610-0002", "  ")
+            register.void("INV-202610-0002", "  ", today=dt.date(2026, 11, 20))
         # the released items can be invoiced again, under a new number: the voided one is not reused
         again = s.items[s.items["invoice_number"] == s.invoices["invoice_number"].iloc[0]]
         redo = InvoiceSet(s.period, s.invoices.iloc[:1], again, s.excluded, [], s.companies, s.entities,
                           s.invoice_date)  # fmt: skip
         assert list(register.finalise(redo, DEFAULT_FORMAT, nothing).invoices["invoice_number"]) == [
             "INV-202610-0004"]  # fmt: skip
+
+
+def test_a_failed_void_issues_no_credit_note_and_releases_nothing(tmp_path: Path) -> None:
+    with Register(tmp_path / "register.sqlite") as register:
+        final = register.finalise(month(tmp_path / "in"), DEFAULT_FORMAT, nothing)
+
+        def fail(_credit: object) -> None:
+            raise OSError("disk full (injected)")
+
+        with pytest.raises(OSError, match="injected"):
+            register.void("INV-202610-0001", "wrong PO", today=dt.date(2026, 11, 20), write=fail)
+        assert register.invoiced_items() == items_of(final)
+        assert set(register.invoices()["status"]) == {"issued"} and len(register.invoices()) == 3
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE invoices SET total_minor = 0",
+        "DELETE FROM invoices",
+        "UPDATE invoice_items SET amount_minor = 1",
+        "DELETE FROM invoice_items",
+        "DELETE FROM item_claims",
+        "UPDATE item_claims SET invoice_number = 'X'",
+        "DELETE FROM runs",
+        "DELETE FROM voids",
+    ],
+)
+def test_issued_invoices_are_immutable_whoever_asks(tmp_path: Path, statement: str) -> None:
+    """SQLite triggers refuse changes from any program, not only from this one."""
+    path = tmp_path / "register.sqlite"
+    with Register(path) as register:
+        register.finalise(month(tmp_path / "in"), DEFAULT_FORMAT, nothing)
+        register.void("INV-202610-0002", "test", today=dt.date(2026, 11, 20))
+        before = register.invoices()
+    with sqlite3.connect(path) as db, pytest.raises(sqlite3.IntegrityError, match="immutable|released only|changed only"):
+        db.execute(statement)
+    with Register(path) as register:
+        pd.testing.assert_frame_equal(register.invoices(), before)
+
+
+def test_a_version_1_register_is_migrated_with_its_invoices_claims_and_voids(tmp_path: Path) -> None:
+    path = tmp_path / "register.sqlite"
+    v1 = textwrap.dedent(
+        """
+        CREATE TABLE invoices (invoice_number TEXT PRIMARY KEY, number_scope TEXT NOT NULL, seq INTEGER NOT NULL,
+            number_format TEXT NOT NULL, period TEXT NOT NULL, invoice_date TEXT NOT NULL, customer_id TEXT NOT NULL,
+            customer_name TEXT NOT NULL, currency TEXT NOT NULL, billing_entity TEXT NOT NULL,
+            net_minor INTEGER NOT NULL, tax_minor INTEGER NOT NULL, total_minor INTEGER NOT NULL,
+            po_number TEXT NOT NULL, method TEXT NOT NULL, group_key TEXT NOT NULL, item_count INTEGER NOT NULL,
+            created_at TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'issued', UNIQUE (number_scope, seq));
+        CREATE TABLE invoice_items (invoice_number TEXT NOT NULL, source_table TEXT NOT NULL, item_id TEXT NOT NULL,
+            po_key TEXT NOT NULL, po_number TEXT NOT NULL, amount_minor INTEGER NOT NULL, quantity TEXT NOT NULL,
+            kind TEXT NOT NULL, item_date TEXT, voided INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (invoice_number, source_table, item_id));
+        CREATE UNIQUE INDEX invoice_items_once ON invoice_items (source_table, item_id) WHERE voided = 0;
+        CREATE TABLE voids (invoice_number TEXT PRIMARY KEY, voided_at TEXT NOT NULL, reason TEXT NOT NULL);
+        INSERT INTO invoices VALUES ('INV-202609-0001', 'INV-202609-{seq:04d}', 1, 'INV-{yyyy}{mm}-{seq:04d}',
+            '2026-09', '2026-10-01', '101', 'Contoso', 'EUR', '', 10000, 1900, 11900, 'PO-1', 'po_number', 'PO-1',
+            2, '2026-10-01T00:00:00+00:00', 'issued');
+        INSERT INTO invoices VALUES ('INV-202609-0002', 'INV-202609-{seq:04d}', 2, 'INV-{yyyy}{mm}-{seq:04d}',
+            '2026-09', '2026-10-01', '102', 'Fabrikam', 'EUR', '', 500, 0, 500, '', 'po_number', '',
+            1, '2026-10-01T00:00:00+00:00', 'voided');
+        INSERT INTO invoice_items VALUES ('INV-202609-0001', 'ticket_charges', '501', 'po-1', 'PO-1', 5000, '1',
+            'charge', '2026-09-03', 0);
+        INSERT INTO invoice_items VALUES ('INV-202609-0001', 'time_entries', '77', 'po-1', 'PO-1', 5000, '1',
+            'labour', '2026-09-04', 0);
+        INSERT INTO invoice_items VALUES ('INV-202609-0002', 'billing_items', '9', '', '', 500, '1',
+            'charge', '2026-09-05', 1);
+        INSERT INTO voids VALUES ('INV-202609-0002', '2026-10-02T00:00:00+00:00', 'typo');
+        PRAGMA application_id = 1112099916;
+        PRAGMA user_version = 1;
+        """
+    )
+    with sqlite3.connect(path) as db:
+        db.executescript(v1)
+    with Register(path) as register:
+        assert register.invoiced_items() == {"ticket_charge:501", "time_entry:77"}
+        frame = register.invoices().set_index("invoice_number")
+        assert frame.loc["INV-202609-0002", "status"] == "voided"
+        assert frame.loc["INV-202609-0001", "total_minor"] == 11900
+        with pytest.raises(RegisterError, match="before the register kept documents"):
+            register.document("INV-202609-0001")
+        assert int(register.previously_invoiced()["amount_minor"].sum()) == 10000
+    with sqlite3.connect(path) as db, pytest.raises(sqlite3.IntegrityError):
+        db.execute("DELETE FROM invoices")
 
 
 def test_previously_invoiced_has_one_typed_row_per_item(tmp_path: Path) -> None:
