@@ -46,10 +46,12 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol
 
+from .children import die_with_parent
 from .consolidate import InvoiceSet
 from .errors import OutputError
 from .models import Invoice
 from .money import minor_digits
+from .outfolder import make_readable
 from .paths import check_contained, output_path
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "templates" / "invoice_template.xlsx"
@@ -915,6 +917,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        make_readable(Path(tmp))  # mkstemp makes 0600; the shared billing folder needs the user's umask
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -998,7 +1001,7 @@ def _write_parallel(
 ) -> set[int]:
     """Write the parts in worker processes; the indexes of the parts written (all, unless the pool broke)."""
     done: set[int] = set()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=die_with_parent)
     try:
         futures = {
             pool.submit(

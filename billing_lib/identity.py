@@ -82,14 +82,19 @@ def file_copies(raw: pd.DataFrame) -> tuple[pd.Series, list[Issue]]:
         return copies, []
     rows = raw.loc[repeated]
     data = [c for c in rows.columns if not str(c).startswith("_")]
-    prints = rows[data].astype("str").agg("\x1f".join, axis=1)
+    prints = rows[data].map(str).agg("\x1f".join, axis=1)
     first: dict[tuple[str, str], str] = {}
     pairs: dict[tuple[str, str], int] = {}
-    for idx, key, fingerprint, file, sheet in zip(
-        rows.index, rows["_item_key"], prints, rows["_file"], rows["_sheet"], strict=True
+    # the original is the file with the plainer name: "BillingItems.csv" before "BillingItems (1).csv"
+    order = sorted(
+        range(len(rows)), key=lambda i: (len(str(rows["_file"].iat[i])), str(rows["_file"].iat[i]), i)
+    )
+    for idx, key, fingerprint, file, sheet in (
+        (rows.index[i], rows["_item_key"].iat[i], prints.iat[i], rows["_file"].iat[i], rows["_sheet"].iat[i])
+        for i in order
     ):
         place = _place(file, sheet)
-        seen = first.setdefault((str(key), fingerprint), place)
+        seen = first.setdefault((str(key), str(fingerprint)), place)
         if seen != place:
             copies[idx] = True
             pairs[(place, seen)] = pairs.get((place, seen), 0) + 1

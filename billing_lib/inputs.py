@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import config, schema
+from .children import die_with_parent
 from .errors import InputError
 from .models import ENCODING, INVALID_ROW, SUMMARY_ROW, Action, Issue, where
 from .money import decimals_of
@@ -688,6 +689,7 @@ def _worker_main(paths: list[Path], send: multiprocessing.connection.Connection)
     """The worker: read, send, end. Ctrl-C is for the main process, which stops this one; any failure
     closes the pipe without a word (the main process reads the files itself and meets it there)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     try:
         send.send(_worker_load(paths))
     except BaseException:  # reported by the main process, which reads the files again

@@ -152,7 +152,13 @@ def check_target(out: Path, *, draft: bool, period: str, inputs: Path | None, re
     owner = _owner(out)
     entries = [e.name for e in out.iterdir() if not e.name.startswith(STAGE_PREFIX)]
     if owner is None:
-        if not entries:
+        # a period folder that so far holds only its drafts (or reprints) is the period's own folder
+        own = [
+            e
+            for e in entries
+            if e in ("drafts", "reprints") and (_owner(out / e) or {}).get("period") == period
+        ]
+        if len(own) == len(entries):
             return
         periods = sorted({str(o.get("period")) for e in out.iterdir() if e.is_dir() and (o := _owner(e))})
         if periods:

@@ -305,7 +305,10 @@ def test_issued_invoices_are_immutable_whoever_asks(tmp_path: Path, statement: s
         register.finalise(month(tmp_path / "in"), DEFAULT_FORMAT, nothing)
         register.void("INV-202610-0002", "test", today=dt.date(2026, 11, 20))
         before = register.invoices()
-    with sqlite3.connect(path) as db, pytest.raises(sqlite3.IntegrityError, match="immutable|released only|changed only"):
+    with (
+        sqlite3.connect(path) as db,
+        pytest.raises(sqlite3.IntegrityError, match=r"immutable|released only|changed only"),
+    ):
         db.execute(statement)
     with Register(path) as register:
         pd.testing.assert_frame_equal(register.invoices(), before)
