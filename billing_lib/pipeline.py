@@ -8,6 +8,7 @@ failed or interrupted run leaves no invoices, consumes no numbers and marks no i
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
@@ -411,22 +412,26 @@ def recover(out: Path, say: Progress) -> None:
                 f"removed the unfinished files of an interrupted run ({stage.run_id}); nothing of it was issued"
             )
             continue
+        register_path = outfolder.register_of(stage)  # read before publishing removes the stage
         outfolder.publish(stage, say)
-        if not stage.draft:
+        if not stage.draft and register_path is not None:
             from .register import Register
 
-            with Register(outfolder.register_of(stage) or Path()) as register:
+            with Register(register_path, timeout=REGISTER_WAIT_SECONDS) as register:
                 register.mark_published(stage.run_id)
         say(
             f"an interrupted run ({stage.run_id}) had issued and recorded its invoices: its files are now in {out}"
         )
 
 
-def finish_pending(register_path: Path, template: Path | None, say: Progress) -> None:
+def finish_pending(
+    register_path: Path, template: Path | None, say: Progress, held: Path | None = None
+) -> None:
     """Runs the register recorded whose files never all reached their folder: write what is missing.
 
     The register keeps every issued document, so a run that died after committing (and whose staging
-    folder is gone) is finished from there; nothing already in place is touched.
+    folder is gone) is finished from there; nothing already in place is touched. ``held``: a folder
+    this process has locked already (its leftovers were just recovered).
     """
     if not register_path.exists():
         return
@@ -435,15 +440,16 @@ def finish_pending(register_path: Path, template: Path | None, say: Progress) ->
     with Register(register_path, timeout=REGISTER_WAIT_SECONDS) as register:
         pending = register.pending_runs()
     for run in pending:
-        if not str(run.out_dir) or run.out_dir == Path():
+        if str(run.out_dir) in ("", "."):
             continue
-        out = run.out_dir
+        out = run.out_dir.resolve()
         with outfolder.os_errors("finish the interrupted run in", out):
             out.mkdir(parents=True, exist_ok=True)
-        with outfolder.locked(out):
-            recover(out, say)
+        with contextlib.nullcontext() if out == held else outfolder.locked(out):
+            if out != held:
+                recover(out, say)
             with Register(register_path, timeout=REGISTER_WAIT_SECONDS) as register:
-                if not any(r.run_id == run.run_id for r in register.pending_runs()):
+                if run.run_id not in {r.run_id for r in register.pending_runs()}:
                     continue
                 records = register.run_documents(run.run_id)
                 folder = out / outfolder.INVOICES
@@ -453,7 +459,12 @@ def finish_pending(register_path: Path, template: Path | None, say: Progress) ->
                 if missing:
                     write_documents(missing, folder, template)
                     say(
-                        f"wrote the {len(missing)} document(s) of interrupted run {run.run_id} from the register into {folder}"
+                        f"an interrupted run ({run.run_id}) had recorded {len(missing)} document(s) without their "
+                        f"files: written again from the register into {folder}"
+                    )
+                else:
+                    say(
+                        f"an interrupted run ({run.run_id}) had put all its files in place; it is now marked finished"
                     )
                 register.mark_published(run.run_id)
 
@@ -479,7 +490,7 @@ def run_invoice(
     with outfolder.locked(out):
         recover(out, say)
         if not options.draft:
-            finish_pending(options.register_path, options.template, say)
+            finish_pending(options.register_path, options.template, say, held=out)
         if analysis is None:
             say(f"reading {options.inputs}")
             analysis = analyse(options)
