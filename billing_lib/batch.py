@@ -131,6 +131,21 @@ def _cell_text(source: str) -> str:
     return first if len(first) <= 80 else first[:77] + "..."
 
 
+def _remove_dead_stagings(out: Path) -> None:
+    """Remove the staging folders of batches that were killed (their process is gone): nothing in them was
+    issued, since a batch's invoices are issued by the workbook notebook into ``out`` itself."""
+    for staging in out.parent.glob(f".{out.name}-batch-*"):
+        pid = staging.name.rsplit("-", 1)[-1]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(staging, ignore_errors=True)
+        except PermissionError:  # a process of another user: leave its folder alone
+            continue
+
+
 def _keep_failed(staging: Path, out: Path) -> Path:
     """Move the executed notebooks of a failed batch beside (never into) the output folder."""
     failed = out.parent / f"{out.name}-failed-notebooks"
@@ -214,6 +229,7 @@ def run_batch(
     out = options.out_dir.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}-batch-{os.getpid()}"
+    _remove_dead_stagings(out)
     shutil.rmtree(staging, ignore_errors=True)
     runs = plan(options, staging, parameters, notebooks_dir)
     (staging / "notebooks").mkdir(parents=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -251,6 +252,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BillingError as exc:
         print(f"billing: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a file or folder problem the code did not name itself: still a sentence
+        where = f" {exc.filename}" if exc.filename else ""
+        print(
+            f"billing: error: cannot use{where}: {exc.strerror or exc}; nothing was issued", file=sys.stderr
+        )
+        return 1
+    except sqlite3.Error as exc:
+        print(
+            f"billing: error: the invoice register could not be used: {exc}; nothing was issued",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print("billing: interrupted; nothing was issued by this run", file=sys.stderr)
         return 130

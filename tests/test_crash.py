@@ -78,7 +78,9 @@ def assert_consistent(tmp: Path) -> None:
 def issued_template(sample_month: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A period issued once, then one invoice voided: the next final run has exactly one invoice to issue."""
     tmp = tmp_path_factory.mktemp("issued")
-    opts = RunOptions(inputs=sample_month, period="2026-10", out=tmp / "out", register=tmp / "register.sqlite")
+    opts = RunOptions(
+        inputs=sample_month, period="2026-10", out=tmp / "out", register=tmp / "register.sqlite"
+    )
     run_invoice(opts)
     void_invoice("INV-202610-0002", "wrong PO", tmp / "register.sqlite")
     return tmp
