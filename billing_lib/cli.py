@@ -265,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     except KeyboardInterrupt:
-        print("billing: interrupted; nothing was issued by this run", file=sys.stderr)
+        print("billing: interrupted; nothing was written", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug, not the user's doing: say so plainly, traceback only on request
         if os.environ.get("BILLING_DEBUG"):

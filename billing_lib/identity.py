@@ -48,13 +48,7 @@ def item_keys(raw: pd.DataFrame, table: str) -> pd.Series:
     if table == "time_entries":
         return "time_entry:" + ids
     if table == "billing_items":
-        keys: pd.Series = "billing_item:" + ids
-        for column, link_kind in reversed(
-            SOURCE_LINKS
-        ):  # reversed: the first link set is applied last, so wins
-            link = _text(raw, column)
-            keys = keys.where(link == "", link_kind + ":" + link)
-        return keys
+        return "billing_item:" + ids
     source = _text(raw, "_source")
     kind: pd.Series = source.map(CHARGE_KINDS).fillna("")
     inferred = pd.Series("charge", index=raw.index, dtype="str")
@@ -62,6 +56,18 @@ def item_keys(raw: pd.DataFrame, table: str) -> pd.Series:
         inferred = inferred.where(_text(raw, column) == "", parent_kind)
     kind = kind.where(kind != "", inferred)
     return kind + ":" + ids
+
+
+def source_keys(raw: pd.DataFrame, table: str) -> pd.Series:
+    """For a posted BillingItems row, the ``kind:id`` of the row it was posted from ('' where none, and
+    for every other table): invoicing either one invoices both, in whichever order they arrive."""
+    keys = pd.Series("", index=raw.index, dtype="str")
+    if table != "billing_items":
+        return keys
+    for column, kind in reversed(SOURCE_LINKS):  # reversed: the first link set is applied last, so wins
+        link = _text(raw, column)
+        keys = keys.where(link == "", kind + ":" + link)
+    return keys
 
 
 def _place(file: object, sheet: object) -> str:

@@ -82,6 +82,7 @@ CREATE TABLE invoices (
 CREATE TABLE invoice_items (
     invoice_number TEXT NOT NULL REFERENCES invoices (invoice_number),
     item_key       TEXT NOT NULL,      -- the item's kind and id, e.g. ticket_charge:501
+    source_key     TEXT NOT NULL,      -- a posted billing item's source row, e.g. time_entry:77 ('' if none)
     source_table   TEXT NOT NULL,
     item_id        TEXT NOT NULL,
     po_key         TEXT NOT NULL,
@@ -92,7 +93,7 @@ CREATE TABLE invoice_items (
     item_date      TEXT,               -- YYYY-MM-DD
     PRIMARY KEY (invoice_number, item_key)
 );
-CREATE TABLE item_claims (         -- which invoice holds each item now; released only by a void
+CREATE TABLE item_claims (         -- which invoice holds each item (and each posted item's source) now
     item_key       TEXT PRIMARY KEY,
     invoice_number TEXT NOT NULL REFERENCES invoices (invoice_number)
 );
@@ -158,7 +159,7 @@ INSERT INTO invoice_items
     SELECT invoice_number,
            CASE source_table {" ".join(f"WHEN '{t}' THEN '{k}:'" for t, k in _LEGACY_KINDS.items())}
                 ELSE 'charge:' END || item_id,
-           source_table, item_id, po_key, po_number, amount_minor, quantity, kind, item_date
+           '', source_table, item_id, po_key, po_number, amount_minor, quantity, kind, item_date
     FROM invoice_items_v1;
 INSERT OR IGNORE INTO item_claims
     SELECT it.item_key, it.invoice_number FROM invoice_items AS it
@@ -508,10 +509,11 @@ class Register:
     def _refuse_taken(self, db: sqlite3.Connection, items: pd.DataFrame) -> None:
         db.execute("CREATE TEMP TABLE IF NOT EXISTS candidate (item_key TEXT)")
         db.execute("DELETE FROM temp.candidate")
-        db.executemany("INSERT INTO temp.candidate VALUES (?)", ((k,) for k in item_keys_of(items)))
+        keys = item_keys_of(items) + [k for k in _texts(items, "source_key") if k]
+        db.executemany("INSERT INTO temp.candidate VALUES (?)", ((k,) for k in keys))
         taken = db.execute(
             """
-            SELECT c.item_key, cl.invoice_number
+            SELECT DISTINCT c.item_key, cl.invoice_number
             FROM temp.candidate AS c JOIN item_claims AS cl ON cl.item_key = c.item_key
             ORDER BY cl.invoice_number, c.item_key
             """
@@ -566,19 +568,25 @@ class Register:
         amounts = items["amount_minor"].astype("int64").tolist()
         numbers = _texts(items, "invoice_number")
         keys = item_keys_of(items)
+        sources = _texts(items, "source_key")
         db.executemany(
             """
-            INSERT INTO invoice_items (invoice_number, item_key, source_table, item_id, po_key, po_number,
-                                       amount_minor, quantity, kind, item_date)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO invoice_items (invoice_number, item_key, source_key, source_table, item_id, po_key,
+                                       po_number, amount_minor, quantity, kind, item_date)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             zip(
-                numbers, keys, _texts(items, "source_table"), _texts(items, "item_id"),
+                numbers, keys, sources, _texts(items, "source_table"), _texts(items, "item_id"),
                 _texts(items, "po_key"), _texts(items, "po_number"), amounts, _texts(items, "quantity"),
                 _texts(items, "kind"), days, strict=True,
             ),
         )  # fmt: skip
         db.executemany("INSERT INTO item_claims VALUES (?, ?)", zip(keys, numbers, strict=True))
+        # the rows posted items came from: claimed once (two posted rows of one time entry both bill)
+        db.executemany(
+            "INSERT OR IGNORE INTO item_claims VALUES (?, ?)",
+            ((k, n) for k, n in zip(sources, numbers, strict=True) if k),
+        )
 
     def void(
         self,
@@ -651,7 +659,7 @@ class Register:
                 db.execute(
                     """
                     INSERT INTO invoice_items
-                    SELECT ?, item_key, source_table, item_id, po_key, po_number, -amount_minor,
+                    SELECT ?, item_key, source_key, source_table, item_id, po_key, po_number, -amount_minor,
                            quantity, kind, item_date
                     FROM invoice_items WHERE invoice_number = ?
                     """,

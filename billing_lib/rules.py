@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import distinct_objects
-from .identity import file_copies, item_keys
+from .identity import file_copies, item_keys, source_keys
 from .inputs import Inputs
 from .models import (
     DUPLICATE_ITEM,
@@ -33,7 +33,7 @@ from .money import DEFAULT_CURRENCY, minor_units_of
 from .period import Period
 
 ITEM_COLUMNS = (
-    "source_table", "item_id", "item_key", "_file", "_sheet", "_row", "kind", "item_date", "customer_id", "customer_name",
+    "source_table", "item_id", "item_key", "source_key", "_file", "_sheet", "_row", "kind", "item_date", "customer_id", "customer_name",
     "contract_id", "contract_name", "project_id", "project_name", "task_id", "task_title", "ticket_id",
     "ticket_title", "resource_id", "resource_name", "billing_code_id", "billing_code_name", "description",
     "quantity", "unit_price", "amount_minor", "currency", "po_number", "po_key", "po_source",
@@ -93,6 +93,7 @@ def _common_frame(raw: pd.DataFrame, kind: np.ndarray | str) -> pd.DataFrame:
     out["source_table"] = raw["_source"].astype("str")
     out["item_id"] = _text(raw["item_id"])
     out["item_key"] = raw.get("_item_key", "")
+    out["source_key"] = raw.get("_source_key", "")
     for meta in ("_file", "_sheet", "_row"):
         out[meta] = raw[meta]
     out["kind"] = kind
@@ -172,8 +173,8 @@ def _already_invoiced(raw: pd.DataFrame, registered: set[str]) -> pd.Series:
         done |= _text(raw["invoice_number"]) != ""
     if "is_billed" in raw:
         done |= _is(raw["is_billed"], True)
-    if registered:  # by the item's kind and id, whatever file it came from (``identity``)
-        done |= raw["_item_key"].isin(registered)
+    if registered:  # by the item's kind and id, whatever file it came from, or the row it was posted from
+        done |= raw["_item_key"].isin(registered) | raw["_source_key"].isin(registered)
     return done
 
 
@@ -454,7 +455,7 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
         if not inputs.has(table):
             continue
         raw = inputs.table(table)
-        raw = raw.assign(_item_key=item_keys(raw, table))
+        raw = raw.assign(_item_key=item_keys(raw, table), _source_key=source_keys(raw, table))
         # a row repeated exactly in another file of the same table (a re-downloaded export) is one item
         copies, copy_issues = file_copies(raw)
         if copies.any():

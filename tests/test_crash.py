@@ -166,6 +166,6 @@ def test_sigterm_stops_the_run_and_its_reading_worker(sample_month: Path, tmp_pa
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
-    gone, alive = psutil.wait_procs(children, timeout=10)
+    _gone, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, f"workers still running after SIGTERM: {alive}"
     assert not list((tmp_path / "out").glob(".partial-*"))

@@ -289,7 +289,7 @@ def test_two_final_runs_at_once_bill_every_item_once(sample_month: Path, tmp_pat
     items = pd.read_csv(winner / "invoice_items.csv", dtype=str)
     with Register(tmp_path / "register.sqlite") as register:
         assert sorted(register.invoices()["invoice_number"]) == sorted(numbered[0][1])
-        assert len(register.invoiced_items()) == len(items)
+        assert len(register.previously_invoiced()) == len(items)  # one standing record per item
     assert numbered[0][1] == [f"INV-202610-{i:04d}" for i in range(1, len(numbered[0][1]) + 1)]
 
 
@@ -313,3 +313,23 @@ def test_a_register_that_fails_to_commit_leaves_nothing_that_looks_issued(
     assert leftovers(tmp_path) == [] and not (tmp_path / "out" / "2026-10" / "invoices").exists()
     with Register(tmp_path / "register.sqlite") as register:
         assert register.invoices().empty
+
+
+def test_a_posted_billing_item_is_the_time_entry_it_was_posted_from(tmp_path: Path) -> None:
+    """October invoices raw time entry 77; November's export has its posted row (timeEntryID 77)."""
+    month = tmp_path / "in"
+    month.mkdir()
+    (month / "Companies.csv").write_text("id,companyName\n101,Contoso\n")
+    (month / "Tickets.csv").write_text("id,companyID,title\n7,101,Printer\n")
+    (month / "TimeEntries.csv").write_text(
+        "id,ticketID,dateWorked,hoursToBill,hourlyRate\n77,7,2026-10-05,2,100\n"
+    )
+    first = run_invoice(options(month, tmp_path))
+    assert len(first.invoice_numbers) == 1
+    (month / "TimeEntries.csv").unlink()
+    (month / "BillingItems.csv").write_text(
+        "id,itemDate,companyID,ticketID,timeEntryID,quantity,rate,extendedPrice,invoiceID\n"
+        "9001,2026-10-05,101,7,77,2,100,200,0\n"
+    )
+    again = run_invoice(options(month, tmp_path))
+    assert again.invoice_numbers == [] and again.manifest["counts"]["skipped"]["already_invoiced"] == 1  # type: ignore[index]

@@ -418,7 +418,7 @@ def test_items_in_the_register_are_skipped_as_already_invoiced(tmp_path: Path) -
         2,2026-10-05,101,10.00
     """,
     )
-    prep = prepare_items(load_inputs(folder), Period.parse("2026-10"), registered={("billing_items", "2")})
+    prep = prepare_items(load_inputs(folder), Period.parse("2026-10"), registered={"billing_item:2"})
     assert kept_ids(prep) == ["1"]
     assert prep.skipped["already_invoiced"] == 1
 
