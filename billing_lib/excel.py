@@ -53,6 +53,7 @@ from .models import Invoice
 from .money import minor_digits
 from .outfolder import make_readable
 from .paths import check_contained, output_path
+from .snapshot import to_json
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "templates" / "invoice_template.xlsx"
 INVOICE_SHEET = "Invoice"
@@ -958,10 +959,13 @@ def invoice_paths(folder: Path, invoice_numbers: Iterable[str]) -> list[Path]:
     return paths
 
 
-def _write_chunk(part: InvoiceSet, template: Template, paths: Mapping[str, Path]) -> int:
+def _write_chunk(part: InvoiceSet, template: Template, paths: Mapping[str, Path]) -> dict[str, str]:
+    """Write the part's workbooks; each invoice's document as the register keeps it (``snapshot``)."""
+    documents = {}
     for record in part.records():
         _write_atomically(paths[record.invoice_number], _workbook_bytes(record, template))
-    return len(part.invoices)
+        documents[record.invoice_number] = to_json(record)
+    return documents
 
 
 def _chunks(invoice_set: InvoiceSet, target_items: int) -> list[InvoiceSet]:
@@ -997,7 +1001,12 @@ def _pool_context() -> Any:
 
 
 def _write_parallel(
-    parts: list[InvoiceSet], template: Template, paths: Mapping[str, Path], workers: int, bar: Any
+    parts: list[InvoiceSet],
+    template: Template,
+    paths: Mapping[str, Path],
+    workers: int,
+    bar: Any,
+    documents: dict[str, str],
 ) -> set[int]:
     """Write the parts in worker processes; the indexes of the parts written (all, unless the pool broke)."""
     done: set[int] = set()
@@ -1010,7 +1019,9 @@ def _write_parallel(
             for i, part in enumerate(parts)
         }
         for future in as_completed(futures):
-            bar.update(future.result())  # a worker's error is raised here
+            written = future.result()  # a worker's error is raised here
+            documents.update(written)
+            bar.update(len(written))
             done.add(futures[future])
     except BrokenProcessPool:
         warnings.warn("the invoice writer processes stopped; writing the rest in this process", stacklevel=3)
@@ -1026,8 +1037,10 @@ def write_invoices(
     template: Path | None = None,
     workers: int = 2,
     progress: bool = False,
+    documents: dict[str, str] | None = None,
 ) -> list[Path]:
     """Write ``folder/<safe invoice number>.xlsx`` for every invoice of the set; the paths in the set's order.
+    ``documents``, when given, receives each invoice's document as the register keeps it.
 
     Months of ``PARALLEL_MIN_ITEMS`` items or more are written by ``workers`` processes, smaller ones
     in this process. If anything fails, the files this call wrote are removed before the error
@@ -1047,12 +1060,19 @@ def write_invoices(
     parallel = workers > 1 and n_items >= PARALLEL_MIN_ITEMS and len(numbers) > 1
     target = max(1_000, math.ceil(n_items / (workers * 6))) if parallel else 5_000
     bar = _progress_bar(len(numbers), progress)
+    documents = {} if documents is None else documents
     try:
         parts = _chunks(invoice_set, target) if numbers else []
-        done = _write_parallel(parts, tpl, by_number, workers, bar) if parallel and len(parts) > 1 else set()
+        done = (
+            _write_parallel(parts, tpl, by_number, workers, bar, documents)
+            if parallel and len(parts) > 1
+            else set()
+        )
         for i, part in enumerate(parts):
             if i not in done:
-                bar.update(_write_chunk(part, tpl, by_number))
+                written = _write_chunk(part, tpl, by_number)
+                documents.update(written)
+                bar.update(len(written))
     except BaseException:
         for path in paths:
             if _identity(path) != before[path]:

@@ -299,7 +299,12 @@ def _manifest(
 
 
 def write_outputs(
-    analysis: Analysis, folder: Path, started: dt.datetime, progress: Progress | None = None, run_id: str = ""
+    analysis: Analysis,
+    folder: Path,
+    started: dt.datetime,
+    progress: Progress | None = None,
+    run_id: str = "",
+    documents: dict[str, str] | None = None,
 ) -> dict:
     """Every output file of the run into ``folder`` (a temporary folder the caller moves into place)."""
     say = progress or (lambda _msg: None)
@@ -336,6 +341,7 @@ def write_outputs(
             template=opts.template,
             workers=opts.workers,
             progress=opts.progress,
+            documents=documents,
         )
         sheets = {
             # every source item is in invoice_items.csv; the workbook keeps to what a person filters
@@ -501,7 +507,8 @@ def run_invoice(
         manifest: dict[str, object] = {}
         recorded = False
 
-        def write(invoice_set: InvoiceSet) -> None:
+        def write(invoice_set: InvoiceSet) -> dict[str, str] | None:
+            """Every file of the run into the stage; the documents the workbook writer made on the way."""
             nonlocal analysis, manifest
             assert analysis is not None
             if invoice_set is not analysis.invoice_set:
@@ -509,11 +516,13 @@ def run_invoice(
                     options, analysis.prep, analysis.ref, analysis.previously, invoice_set, analysis.timings
                 )
             start = time.perf_counter()
+            documents: dict[str, str] = {}
             with outfolder.os_errors("write the run's files in", stage.path):
-                manifest = write_outputs(analysis, stage.path, started, say, run_id)
+                manifest = write_outputs(analysis, stage.path, started, say, run_id, documents)
                 stage.set_state(phase="staged")
             analysis.timings["write"] = time.perf_counter() - start
             faults.point("staged")
+            return documents if options.excel else None
 
         try:
             if options.draft or analysis.invoice_set.invoices.empty:

@@ -466,11 +466,10 @@ class Register:
         self,
         invoice_set: InvoiceSet,
         number_format: str = DEFAULT_FORMAT,
-        write: Callable[[InvoiceSet], None] = lambda _s: None,
+        write: Callable[[InvoiceSet], dict[str, str] | None] = lambda _s: None,
         *,
         run_id: str = "",
         out_dir: Path | None = None,
-        records: Callable[[InvoiceSet], list[Invoice]] | None = None,
     ) -> InvoiceSet:
         """Give the set its final numbers, record it with each invoice's document, and call ``write``
         with the renumbered set.
@@ -481,7 +480,8 @@ class Register:
         invoice that is not voided. If ``write`` raises (or the run is interrupted) everything is
         rolled back: no number consumed, no item marked. Otherwise the transaction commits and the
         renumbered set is returned. The run (``run_id``, writing to ``out_dir``) is recorded too and
-        stays pending until ``mark_published``.
+        stays pending until ``mark_published``. ``write`` may return each invoice's document
+        (``snapshot.to_json``, made while writing the workbooks); those it does not are made here.
         """
         scope = number_scope(number_format, invoice_set.period)
         heads = invoice_set.invoices
@@ -496,14 +496,15 @@ class Register:
             start = int(last or 0) + 1
             numbers = [format_number(number_format, invoice_set.period, start + i) for i in range(len(heads))]
             final = renumber(invoice_set, numbers)
-            documents = (records or (lambda s: s.records()))(final)
+            documents = write(final) or {}
+            if len(documents) < len(numbers):
+                documents.update((r.invoice_number, to_json(r)) for r in final.records())
             with self._guard("recording invoices"):
                 db.execute(
                     "INSERT INTO runs VALUES (?, 'invoices', ?, ?, ?)",
                     (run_id, invoice_set.period.label, str(out_dir or ""), _now()),
                 )
                 self._insert(db, final, documents, number_format, scope, start, run_id)
-            write(final)
         return final
 
     def _refuse_taken(self, db: sqlite3.Connection, items: pd.DataFrame) -> None:
@@ -532,7 +533,7 @@ class Register:
         self,
         db: sqlite3.Connection,
         final: InvoiceSet,
-        documents: list[Invoice],
+        documents: dict[str, str],
         number_format: str,
         scope: str,
         start: int,
@@ -542,7 +543,7 @@ class Register:
         now = _now()
         invoice_date = final.invoice_date.isoformat()
         period = final.period.label
-        by_number = {d.invoice_number: to_json(d) for d in documents}
+        by_number = documents
         db.executemany(
             """
             INSERT INTO invoices (invoice_number, doc_type, credits, number_scope, seq, number_format, period,

@@ -9,12 +9,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import operator
 from decimal import Decimal
 from typing import Any
 
 from .models import Invoice, InvoiceLine, Party, SourceItem
 
-FORMAT = 1  # bump when the record's fields change; older snapshots stay readable where they can
+FORMAT = 2  # lines and items as rows under their field names (compact: a month's documents are many)
+
+
+def _cell(value: Any) -> Any:
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return value
+    if kind is Decimal:
+        return str(value)
+    if kind is dt.date:
+        return value.isoformat()
+    return _plain(value)
 
 
 def _plain(value: Any) -> Any:
@@ -29,11 +41,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _rows(cls: Any, records: tuple[Any, ...]) -> dict[str, Any]:
+    names = [f.name for f in dataclasses.fields(cls)]
+    get = operator.attrgetter(*names)
+    return {"fields": names, "rows": [[_cell(v) for v in get(r)] for r in records]}
+
+
 def to_json(invoice: Invoice) -> str:
-    """The invoice as compact JSON text (keys in field order, so equal invoices give equal text)."""
-    return json.dumps(
-        {"format": FORMAT, "invoice": _plain(invoice)}, ensure_ascii=False, separators=(",", ":")
-    )
+    """The invoice as compact JSON text (fields in declaration order, so equal invoices give equal text)."""
+    head = {
+        f.name: _plain(getattr(invoice, f.name))
+        for f in dataclasses.fields(Invoice)
+        if f.name not in ("lines", "items")
+    }
+    head["lines"] = _rows(InvoiceLine, invoice.lines)
+    head["items"] = _rows(SourceItem, invoice.items)
+    return json.dumps({"format": FORMAT, "invoice": head}, ensure_ascii=False, separators=(",", ":"))
 
 
 def _value(annotation: str, value: Any) -> Any:
@@ -51,7 +74,7 @@ def _value(annotation: str, value: Any) -> Any:
 
 
 def _record(cls: Any, data: dict[str, Any], nested: dict[str, Any] | None = None) -> Any:
-    """A record of ``cls`` from ``_plain``'s dict; fields it lacks keep their defaults (older snapshots)."""
+    """A record of ``cls`` from a dict of plain values; fields it lacks keep their defaults."""
     values = {}
     for f in dataclasses.fields(cls):
         if f.name not in data:
@@ -63,6 +86,11 @@ def _record(cls: Any, data: dict[str, Any], nested: dict[str, Any] | None = None
     return cls(**values)
 
 
+def _records(cls: Any, table: dict[str, Any]) -> tuple[Any, ...]:
+    names = table["fields"]
+    return tuple(_record(cls, dict(zip(names, row, strict=True))) for row in table["rows"])
+
+
 def from_json(text: str) -> Invoice:
     """The invoice ``to_json`` wrote."""
     data = json.loads(text)["invoice"]
@@ -72,8 +100,8 @@ def from_json(text: str) -> Invoice:
         {
             "customer": lambda d: _record(Party, d),
             "billing_entity": lambda d: _record(Party, d),
-            "lines": lambda rows: tuple(_record(InvoiceLine, r) for r in rows),
-            "items": lambda rows: tuple(_record(SourceItem, r) for r in rows),
+            "lines": lambda table: _records(InvoiceLine, table),
+            "items": lambda table: _records(SourceItem, table),
         },
     )
     return invoice
