@@ -706,6 +706,9 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+ADJUSTMENTS_FILE = "adjustments.csv"  # the analyst's decisions beside the exports (``adjustments``), not a table
+
+
 def load_inputs(folder: str | Path, *, parallel: bool | None = None) -> Inputs:
     """Read and type every table in the folder. Raises ``InputError`` for whole-file problems.
 
@@ -715,7 +718,11 @@ def load_inputs(folder: str | Path, *, parallel: bool | None = None) -> Inputs:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: the inputs folder does not exist")
-    paths = [p for p in sorted(folder.iterdir()) if not p.name.startswith((".", "~$")) and p.is_file()]
+    paths = [
+        p
+        for p in sorted(folder.iterdir())
+        if not p.name.startswith((".", "~$")) and p.is_file() and p.name != ADJUSTMENTS_FILE
+    ]
     loaded = _load_all(paths, parallel)
     # the errors in the order a file-by-file read meets them: every file is read before any is typed
     for result in loaded:

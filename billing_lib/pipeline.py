@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import adjustments as adjmod
 from . import burndown as bdmod
 from . import config, faults, outfolder
 from .checklist import Checklist, build_checklist
@@ -149,6 +150,9 @@ def prepare(options: RunOptions, inputs: object | None = None) -> tuple[Prepared
     registered, previously = read_register(options.register_path)
     loaded = inputs if inputs is not None else load_inputs(options.inputs)
     prep = prepare_items(loaded, period, registered)  # type: ignore[arg-type]
+    # the analyst's decisions (adjustments.csv beside the inputs): a PO or a leave-out before the checks
+    adjustments_path = adjmod.path_beside(options.inputs)
+    decided = adjmod.apply_before_checks(prep, adjmod.read(adjustments_path), registered, adjustments_path)
     ref = reference_table(prep.inputs.table("po_budgets"))
     by_po = (
         {str(k): int(v) for k, v in previously.groupby("po_key")["amount_minor"].sum().items()}
@@ -156,6 +160,7 @@ def prepare(options: RunOptions, inputs: object | None = None) -> tuple[Prepared
         else {}
     )
     check_pos(prep, ref, by_po, options.over_budget_policy)
+    prep.adjustments = adjmod.apply_after_checks(prep, decided, adjustments_path)  # releases of held items
     return prep, ref, previously
 
 
@@ -277,6 +282,7 @@ def _manifest(
             {"file": f.path.name, "sha256": f.sha256, "tables": list(f.tables)} for f in prep.inputs.files
         ],
         "ignored_inputs": prep.inputs.ignored,
+        "adjustments": adjmod.manifest_entry(adjmod.path_beside(opts.inputs), prep.adjustments),
         "parameters": params,
         "counts": {
             "read": prep.read,

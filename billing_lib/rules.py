@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,6 +64,7 @@ class Prepared:
     read: int  # billable rows read
     inputs: Inputs
     companies: pd.DataFrame = field(default_factory=pd.DataFrame)
+    adjustments: list[Any] = field(default_factory=list)  # ``adjustments.Adjustment`` rows with their outcome
 
 
 def _text(series: pd.Series) -> pd.Series:
