@@ -33,7 +33,13 @@ def options(month: Path, tmp_path: Path, draft: bool = True) -> RunOptions:
 
 def held(month: Path, tmp_path: Path) -> dict[tuple[str, str], str]:
     prep = prepare(options(month, tmp_path))[0]
-    return dict(zip(zip(prep.held["source_table"], prep.held["item_id"]), prep.held["reason"], strict=True))
+    return dict(
+        zip(
+            zip(prep.held["source_table"], prep.held["item_id"], strict=True),
+            prep.held["reason"],
+            strict=True,
+        )
+    )
 
 
 def test_a_po_given_to_an_item_that_needs_one_invoices_it(month: Path, tmp_path: Path) -> None:
@@ -46,7 +52,7 @@ def test_a_po_given_to_an_item_that_needs_one_invoices_it(month: Path, tmp_path:
     prep = prepare(options(month, tmp_path))[0]
     row = prep.items[(prep.items["source_table"] == item[0]) & (prep.items["item_id"] == item[1])]
     assert list(row["po_number"]) == [po]
-    assert item not in set(zip(prep.held["source_table"], prep.held["item_id"]))
+    assert item not in set(zip(prep.held["source_table"], prep.held["item_id"], strict=True))
     assert [a.outcome for a in prep.adjustments] == [adj.APPLIED]
 
 
@@ -60,12 +66,16 @@ def test_release_and_leave_out_change_what_is_invoiced_and_the_manifest_lists_th
     adj.add(path, adj.Adjustment(*mismatched[1], adj.LEAVE_OUT, note="billed by hand"))
     result = run_invoice(options(month, tmp_path))
     invoiced = set(
-        zip(result.analysis.invoice_set.items["source_table"], result.analysis.invoice_set.items["item_id"])
+        zip(
+            result.analysis.invoice_set.items["source_table"],
+            result.analysis.invoice_set.items["item_id"],
+            strict=True,
+        )
     )
     assert mismatched[0] in invoiced
     assert mismatched[1] not in invoiced
     assert mismatched[1] not in set(
-        zip(result.analysis.held["source_table"], result.analysis.held["item_id"])
+        zip(result.analysis.held["source_table"], result.analysis.held["item_id"], strict=True)
     )
     assert result.analysis.prep.skipped[adj.LEFT_OUT] == 1
     manifest = json.loads((result.out_dir / "manifest.json").read_text())
@@ -111,7 +121,7 @@ def test_an_item_held_for_broken_data_cannot_be_released(month: Path, tmp_path: 
     item = next(k for k, r in held(month, tmp_path).items() if r == "invalid_row")
     adj.add(adj.path_beside(month), adj.Adjustment(*item, adj.RELEASE, note="please"))
     prep = prepare(options(month, tmp_path))[0]
-    assert item in set(zip(prep.held["source_table"], prep.held["item_id"]))
+    assert item in set(zip(prep.held["source_table"], prep.held["item_id"], strict=True))
     assert [a.outcome for a in prep.adjustments] == [adj.NOT_RELEASABLE]
     assert any("which a release cannot fix" in i.message for i in prep.issues if i.reason == adj.ADJUSTMENT)
 
