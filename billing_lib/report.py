@@ -16,7 +16,7 @@ import base64
 import datetime as dt
 import html
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from .burndown import EXCEEDED, EXPIRED, OK, UNKNOWN, WARNING, to_csv_frame
 from .charts import STATUS_COLOURS, at_risk_first, overview_figure, po_figure, write_charts
 from .consolidate import LABELS, Comparison, normalise_method
 from .errors import UsageError
-from .models import Invoice
+from .models import Invoice, Issue
 from .money import from_minor
 from .outputs import write_csv
 from .pipeline import Analysis, RunOptions, analyse
@@ -71,6 +71,9 @@ table.billing-table tr.total td { font-weight: 700; border-top: 2px solid #1f4e7
 pre.billing-checklist { font-size: 12.5px; line-height: 1.35; background: #f6f8fa; padding: 10px 14px;
   border-left: 4px solid #1f4e79; white-space: pre-wrap; }
 .billing-error { color: #c62828; font-weight: 600; }
+.billing-scroll, .billing-burndown, .billing-preview, .billing-register { overflow-x: auto; max-width: 100%; }
+.billing-flags { border-left: 4px solid #f0a202; background: #fff8e6; padding: 4px 12px; font-size: 13px; }
+.billing-confirm { border: 2px solid #c62828; border-radius: 4px; padding: 6px 14px; background: #fff5f5; }
 .billing-ok { color: #2e7d32; font-weight: 600; }
 </style>
 """
@@ -159,8 +162,13 @@ def money(minor: object, currency: object) -> str:
 
 
 def decimal_text(value: object) -> str:
+    """A quantity or price with at least two decimals (``190.00``, ``1.00``, ``0.125``), '' when missing."""
+    if isinstance(value, float | int) and not isinstance(value, bool) and not missing(value):
+        value = Decimal(str(value))
     if isinstance(value, Decimal):
-        return f"{value:,}"
+        exponent = value.as_tuple().exponent
+        shown = value.quantize(Decimal("0.01")) if isinstance(exponent, int) and exponent > -2 else value
+        return f"{shown:,}"
     return "" if missing(value) else str(value)
 
 
@@ -194,6 +202,11 @@ def html_table(
     foot = f'<tr class="total">{cells(total, "td")}</tr>' if total else ""
     head = f"<thead><tr>{cells(header, 'th')}</tr></thead>"
     return f'<table class="{css}">{head}<tbody>{body}{foot}</tbody></table>'
+
+
+def plural(count: int, word: str) -> str:
+    """``1 customer``, ``2 customers``, ``1,234 items``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def cut_note(shown: int, total: int, what: str) -> str:
@@ -287,6 +300,18 @@ def invoice_html(invoice: Invoice, max_lines: int = MAX_ROWS) -> str:
     )
 
 
+def flags_html(flags: Sequence[Issue], limit: int = 50) -> str:
+    """The flags of the items an invoice shows, each as its message (they are invoiced, but worth a look)."""
+    if not flags:
+        return ""
+    items = "".join(f"<li>{esc(f.message)}</li>" for f in flags[:limit])
+    more = f"<li>… and {len(flags) - limit:,} more (see the exceptions)</li>" if len(flags) > limit else ""
+    return (
+        f'<div class="billing-flags"><b>{plural(len(flags), "flag")} on this invoice</b>'
+        f"<ul>{items}{more}</ul></div>"
+    )
+
+
 def card(key: str, value: str, sub: str = "", tone: str = "") -> str:
     """One figure of the month as a card (``tone``: '', good, warn, bad); arguments are escaped here."""
     small = f'<div class="s">{esc(sub)}</div>' if sub else ""
@@ -374,9 +399,9 @@ def comparison_html(comparison: Comparison, limit: int = MAX_ROWS) -> str:
         ][:limit]
         moved = len(comparison.moves)
         parts.append(
-            f"<p>{moved:,} items would share an invoice with different items under "
+            f"<p>{plural(moved, 'item')} would share an invoice with different items under "
             f"{esc(LABELS[methods[1]])} than under {esc(LABELS[methods[0]])}; "
-            f"{len(changed):,} customers would get a different number of invoices.</p>"
+            f"{plural(len(changed), 'customer')} would get a different number of invoices.</p>"
         )
         if rows:
             parts.append(
@@ -394,8 +419,11 @@ def comparison_html(comparison: Comparison, limit: int = MAX_ROWS) -> str:
 # --- PO burn-down --------------------------------------------------------------------------------
 
 
-def burndown_html(bd: pd.DataFrame, limit: int = MAX_ROWS) -> str:
-    """Every PO's burn-down, the ones at risk first (exceeded, warning, expired, unknown, then ok)."""
+def burndown_html(bd: pd.DataFrame, limit: int = MAX_ROWS, names: Mapping[str, str] | None = None) -> str:
+    """Every PO's burn-down, the ones at risk first (exceeded, warning, expired, unknown, then ok).
+
+    ``names``: customer id -> name, to show customers by name (the id otherwise)."""
+    names = names or {}
     rows = []
     for r in at_risk_first(bd).head(limit).itertuples(index=False):
         cur = str(r.currency)
@@ -404,7 +432,7 @@ def burndown_html(bd: pd.DataFrame, limit: int = MAX_ROWS) -> str:
             [
                 chip(str(r.status)),
                 esc(r.po_number),
-                esc(r.customer_id),
+                esc(names.get(str(r.customer_id), r.customer_id)),
                 esc(cur),
                 money(r.authorised_minor, cur),
                 money(r.previously_invoiced_minor, cur),
@@ -437,7 +465,7 @@ def status_counts_html(bd: pd.DataFrame) -> str:
     """One line: how many POs are in each status."""
     counts = bd["status"].value_counts() if len(bd) else pd.Series(dtype="int64")
     parts = [f"{chip(s)} {int(counts.get(s, 0))}" for s in (EXCEEDED, WARNING, EXPIRED, UNKNOWN, OK)]
-    return f"<p>{len(bd):,} POs: " + " &nbsp; ".join(parts) + "</p>"
+    return f"<p>{plural(len(bd), 'PO')}: " + " &nbsp; ".join(parts) + "</p>"
 
 
 def exposure_html(exposure: pd.DataFrame, limit: int = 50) -> str:

@@ -26,6 +26,7 @@ from . import report
 from .checklist import render_text
 from .consolidate import LABELS, METHODS, Comparison, InvoiceSet, compare_methods, normalise_method
 from .errors import BillingError
+from .models import Issue
 from .pipeline import (
     Analysis,
     RunOptions,
@@ -129,6 +130,8 @@ class Workbook:
         self._analyses: OrderedDict[tuple[str, bool], Analysis] = OrderedDict()
         self._comparisons: OrderedDict[tuple[str, str, bool], Comparison] = OrderedDict()
         self._syncing = False
+        self._flags: dict[tuple[str, str], list[Issue]] = {}
+        self._flags_of: InvoiceSet | None = None
         self._register_seen = self._register_stamp()
         self.prepared = prepared or prepare(self.options)
         if interactive:
@@ -454,7 +457,21 @@ class Workbook:
         if self.selected_invoice is None:
             self.w_preview.value = "<p>No invoice: nothing to invoice for this choice.</p>"
         else:
-            self.w_preview.value = report.invoice_html(self.invoice_set.record(self.selected_invoice))
+            self.w_preview.value = report.invoice_html(
+                self.invoice_set.record(self.selected_invoice)
+            ) + report.flags_html(self.invoice_flags(self.selected_invoice))
+
+    def invoice_flags(self, number: str) -> list[Issue]:
+        """The flags of the items on one invoice (an unknown PO, a PO past its budget, a late item)."""
+        if self._flags_of is not self.invoice_set:
+            self._flags = {}
+            for issue in [*self.prepared[0].issues, *self.invoice_set.issues]:
+                if issue.action == "flagged" and issue.item_id:
+                    self._flags.setdefault((issue.source_table, issue.item_id), []).append(issue)
+            self._flags_of = self.invoice_set
+        rows = self.invoice_set.invoice_items(number)
+        keys = zip(rows["source_table"].astype("str"), rows["item_id"].astype("str"), strict=True)
+        return [issue for key in dict.fromkeys(keys) for issue in self._flags.get(key, [])]
 
     def _show_month(self) -> None:
         """After a method change: header, burn-down table and chart, checklist, comparison."""
