@@ -60,6 +60,7 @@ class App:
         self.reason = ALL
         self.issued: RunResult | None = None
         self.issuing = False
+        self.confirming = False  # the Issue button showed the confirmation, not yet answered
         self.download: Path | None = None
         if not interactive:  # the batch: errors stop the notebook, as papermill reports them
             self.workbook = Workbook(options, interactive=False, compare_with=compare_with)
@@ -441,6 +442,7 @@ class App:
             pd.DataFrame(columns=appdata.EXCEPTION_COLUMNS),
             select={"style": "single"},
             classes="display compact",
+            style="width:100%;margin:0",
         )
         self.w_exceptions.add_class("billing-exceptions")
         self.w_action = w.Dropdown(options=ACTION_LABELS, value=adj.SET_PO, description="Do", style=style)
@@ -510,7 +512,7 @@ class App:
         )
         self.w_record.on_click(lambda _b: self._guarded(self._record_clicked))
         self.w_issue.on_click(lambda _b: self._guarded(self._issue_clicked))
-        self.w_cancel.on_click(lambda _b: setattr(self.w_confirm_box.layout, "display", "none"))
+        self.w_cancel.on_click(lambda _b: self._cancel_clicked())
         self.w_confirm.on_click(lambda _b: self._guarded(self._confirm_clicked))
         self.w_void.on_click(
             lambda _b: self._guarded(
@@ -580,6 +582,11 @@ class App:
         tabs.add_class("billing-tabs")
         self.w_month.children = [wb.w_header, filters, tabs]
 
+    def _cancel_clicked(self) -> None:
+        self.confirming = False
+        self.w_confirm_box.layout.display = "none"
+        self._say("Nothing was issued.", ok=True)
+
     def _uploaded(self) -> None:
         files = [(f["name"], bytes(f["content"])) for f in self.w_upload.value]
         if files:
@@ -601,19 +608,23 @@ class App:
     def _issue_clicked(self) -> None:
         self.w_confirm_text.value = f"<p>{report.esc(self.confirmation_text())}</p>"
         self.w_confirm_box.layout.display = None
+        self.confirming = True
 
     def _confirm_clicked(self) -> None:
+        """One issue per confirmation: a second click of the same confirmation (a double click, queued
+        while the first ran) finds it used and does nothing."""
+        if not self.confirming:
+            return
+        self.confirming = False
         buttons = (self.w_issue, self.w_confirm, self.w_cancel)
         for b in buttons:
             b.disabled = True
         try:
             self.w_issue_result.value = "<p>Issuing …</p>"
             self.w_confirm_box.layout.display = "none"
-            self.issue()
-            if self.issued is not None:
-                self.w_issue_result.value = self.issued_html()
-            else:
-                self.w_issue_result.value = f"<p>{report.esc(self.message)}</p>"
+            result = self.issue()
+            earlier = self.issued_html() if self.issued is not None else ""
+            self.w_issue_result.value = earlier if result else f"<p>{report.esc(self.message)}</p>{earlier}"
         finally:
             for b in buttons:
                 b.disabled = False

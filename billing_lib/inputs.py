@@ -706,7 +706,9 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-ADJUSTMENTS_FILE = "adjustments.csv"  # the analyst's decisions beside the exports (``adjustments``), not a table
+ADJUSTMENTS_FILE = (
+    "adjustments.csv"  # the analyst's decisions beside the exports (``adjustments``), not a table
+)
 
 
 def load_inputs(folder: str | Path, *, parallel: bool | None = None) -> Inputs:

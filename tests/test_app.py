@@ -104,11 +104,22 @@ def test_issue_confirms_then_lists_what_was_issued_and_a_second_issue_moves_noth
     issued = sorted((notebook_env / "2026-10" / "invoices").glob("*.xlsx"))
     assert len(issued) == count
     stamps = [p.stat().st_mtime_ns for p in issued]
-    app.w_confirm.click()  # a second click: nothing new, nothing moved
+    app.w_confirm.click()  # a second click of the same confirmation: ignored
+    assert "INV-202610-0001" in app.w_issue_result.value
+    app.w_issue.click()  # issuing the month again: nothing new, nothing moved
+    app.w_confirm.click()
     assert app.message.startswith("Nothing new to issue for 2026-10")
+    assert "Nothing new to issue" in app.w_issue_result.value
     assert [p.stat().st_mtime_ns for p in issued] == stamps
     assert len(app.register_rows()) == count
     assert "Register of 2026-10: " + report.plural(count, "invoice") in app.w_register.value
+
+
+def test_cancel_issues_nothing(app: App) -> None:
+    app.w_issue.click()
+    app.w_cancel.click()
+    app.w_confirm.click()  # a stale click after the cancel
+    assert app.message == "Nothing was issued." and app.register_rows().empty
 
 
 def test_issuing_twice_at_once_issues_once(app: App) -> None:

@@ -137,3 +137,95 @@ def test_pick_method_and_export_in_the_browser(
         docs = config.PROJECT_ROOT / "docs"
         docs.mkdir(exist_ok=True)
         shutil.copyfile(tmp_path / "voila-screenshot.png", docs / "voila-screenshot.png")
+
+
+def test_the_analysts_month_in_the_browser(
+    voila: str, notebook_env: Path, sample_month: Path, tmp_path: Path
+) -> None:
+    """Change the period, upload the month, give a held item a PO, issue behind the confirmation, see the
+    register, download the period's zip and open it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    wait = APP_SECONDS * 1000
+    exports = sorted(str(p) for p in sample_month.glob("*.xlsx"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            page.goto(voila, timeout=wait)
+            message = page.locator(".billing-message")
+            expect(message).to_contain_text("2026-10: 400 billable rows read", timeout=wait)
+            expect(page.locator("body")).not_to_contain_text("papermill")
+            expect(page.locator("body")).not_to_contain_text("export = True")
+
+            page.locator(".billing-period select").select_option("2026-11")
+            expect(message).to_contain_text("2026-11:", timeout=60_000)
+            page.locator(".billing-period select").select_option("2026-10")
+            expect(message).to_contain_text("2026-10:", timeout=60_000)
+
+            with (
+                page.expect_file_chooser() as chooser
+            ):  # FileUpload's input is not in the page: its button opens it
+                page.locator(".billing-upload").click()
+            chooser.value.set_files(exports)
+            uploads = notebook_env / "inputs" / "2026-10"
+            expect(page.locator(".billing-header")).to_contain_text(str(uploads), timeout=60_000)
+            expect(message).to_contain_text("2026-10: 400 billable rows read from 2026-10")
+            assert sorted(p.name for p in uploads.glob("*.xlsx")) == sorted(Path(e).name for e in exports)
+
+            page.get_by_role("tab", name="Exceptions").click()
+            reasons = page.locator(
+                ".billing-reason select option"
+            ).all_inner_texts()  # labels use no-break spaces
+            wanted = next(i for i, text in enumerate(reasons) if "requires" in text and "PO" in text)
+            page.locator(".billing-reason select").select_option(index=wanted)
+            table = page.locator(".billing-exceptions")
+            expect(table).to_contain_text(
+                "The customer requires a PO and this item has none.", timeout=30_000
+            )
+            item = table.locator("tbody tr").first.locator("td").nth(2).inner_text()
+            table.locator("tbody tr").first.click()
+            page.locator(".billing-value input").fill("4500012345")
+            page.locator(".billing-note-text input").fill("PO from the buyer's e-mail")
+            page.locator("button.billing-record").click()
+            expect(message).to_contain_text(f"Recorded for item {item.split()[-1]}", timeout=60_000)
+            kept = (uploads / "adjustments.csv").read_text()
+            assert f"{item.split()[-1]},set_po,4500012345,PO from the buyer's e-mail" in kept
+
+            page.get_by_role("tab", name="Checklist and issue").click()
+            page.locator("button.billing-issue").click()
+            confirm = page.locator(".billing-confirm")
+            expect(confirm).to_contain_text("final invoices for 2026-10", timeout=30_000)
+            expect(confirm).to_contain_text("not ready")
+            page.locator("button.billing-confirm-yes").dblclick()  # a double click issues once
+            issued = page.locator(".billing-issued")
+            expect(issued).to_contain_text("Issued:", timeout=120_000)
+            expect(issued).to_contain_text("INV-202610-0001")
+
+            page.get_by_role("tab", name="Register and download").click()
+            expect(page.locator(".billing-register")).to_contain_text("INV-202610-0001", timeout=30_000)
+            page.locator("button.billing-zip").click()
+            link = page.locator("a.billing-download")
+            expect(link).to_be_visible(timeout=60_000)
+            with page.expect_download() as download:
+                link.click()
+            saved = tmp_path / "month.zip"
+            download.value.save_as(saved)
+            page.screenshot(path=str(tmp_path / "voila-app.png"))
+        finally:
+            browser.close()
+
+    import sqlite3
+    import zipfile
+
+    with zipfile.ZipFile(saved) as archive:
+        names = archive.namelist()
+        manifest = archive.read("2026-10/manifest.json").decode()
+    assert "2026-10/invoices.csv" in names and '"draft": false' in manifest
+    assert "PO from the buyer's e-mail" in manifest  # the adjustment is listed
+    with sqlite3.connect(notebook_env / "register.sqlite") as db:
+        numbers = [r[0] for r in db.execute("SELECT invoice_number FROM invoices")]
+    assert numbers and len(numbers) == len(set(numbers))
+    assert len([n for n in names if n.startswith("2026-10/invoices/") and n.endswith(".xlsx")]) == len(
+        numbers
+    )
