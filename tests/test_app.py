@@ -209,3 +209,14 @@ def test_decimal_text_shows_two_decimals() -> None:
         "0.125",
         "6.00",
     ]
+
+
+def test_a_wrong_inputs_folder_at_start_is_a_sentence_and_the_app_still_opens(
+    notebook_env: Path, tmp_path: Path
+) -> None:
+    app = App.from_parameters(inputs=str(tmp_path / "missing"), period="2026-10")
+    assert app.workbook is None and not app.message_ok
+    assert app.message == (
+        f"The folder {tmp_path / 'missing'} does not exist: upload the month's exports or choose another folder."
+    )
+    assert app.panel() is app.w_app  # the period picker and the upload are there to fix it
