@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
+from .identity import CHARGE_KINDS
 from .models import MISSING_PO, OVER_BUDGET, PO_CUSTOMER_MISMATCH, Issue
 from .rules import Prepared, po_key
 
@@ -187,8 +188,19 @@ def _flag(adjustment: Adjustment, path: Path, message: str) -> Issue:
     )
 
 
+def _invoiced(adjustment: Adjustment, registered: set[str]) -> bool:
+    """Whether the register holds the adjustment's item (it records items as ``kind:id``, ``identity``)."""
+    kinds = {"time_entries": ("time_entry",), **{t: (k,) for t, k in CHARGE_KINDS.items()}}
+    wanted = kinds.get(adjustment.source_table)
+    for key in registered:
+        kind, _, item_id = key.partition(":")
+        if item_id == adjustment.item_id and (wanted is None or kind in wanted):
+            return True
+    return False
+
+
 def apply_before_checks(
-    prep: Prepared, adjustments: list[Adjustment], registered: set[tuple[str, str]], path: Path
+    prep: Prepared, adjustments: list[Adjustment], registered: set[str], path: Path
 ) -> list[Adjustment]:
     """``set_po`` and ``leave_out`` on the prepared items, in place; every adjustment with its outcome."""
     item_keys, held_keys = _keys(prep.items), _keys(prep.held)
@@ -199,7 +211,7 @@ def apply_before_checks(
             continue
         on_items, on_held = item_keys == a.key, held_keys == a.key
         if not on_items.any() and not on_held.any():
-            outcome = ALREADY_INVOICED if a.key in registered else NOT_FOUND
+            outcome = ALREADY_INVOICED if _invoiced(a, registered) else NOT_FOUND
             if outcome == NOT_FOUND:
                 prep.issues.append(_flag(a, path, f"no billable item {a.item_id} in {a.source_table}"))
             done.append(replace(a, outcome=outcome))

@@ -25,9 +25,9 @@ import ipywidgets as w
 import pandas as pd
 
 from . import adjustments as adj
-from . import appdata, report
+from . import appdata, config, report
 from .errors import BillingError
-from .pipeline import RunOptions, RunResult, run_invoice
+from .pipeline import RunOptions, RunResult, reprint, run_invoice, void_invoice
 from .widgets import ALL, Workbook
 
 ISSUED_COLUMNS = ["Invoice", "Customer", "PO", "Total"]
@@ -43,12 +43,33 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return report.html_table([html.escape(h) for h in header], [[report.esc(c) for c in r] for r in rows])
 
 
+def _download_link(path: Path, mime: str) -> str:
+    """A link that saves ``path`` in the browser (the file travels inside the page: no file server needed)."""
+    data = base64.b64encode(path.read_bytes()).decode()
+    name = html.escape(path.name)
+    return (
+        f'<a class="billing-download" download="{name}" href="data:{mime};base64,{data}">Download {name}</a> '
+        f'<span class="billing-note">({path.stat().st_size / 1024:,.0f} kB, kept in {html.escape(str(path.parent))})</span>'
+    )
+
+
 class App:
     """One month in the analyst's hands: its inputs, its preview, its exceptions, issuing and its register."""
 
     workbook: Workbook | None
 
-    def __init__(self, options: RunOptions, *, interactive: bool = True, compare_with: str = "") -> None:
+    def __init__(
+        self,
+        options: RunOptions,
+        *,
+        interactive: bool = True,
+        compare_with: str = "",
+        outputs_root: Path | None = None,
+    ) -> None:
+        """``outputs_root``: the outputs folder whose ``<period>/`` each month writes (drafts in its
+        ``drafts/``); None: the options' ``out`` as given."""
+        self.root = outputs_root
+        options = self._with_out(options)
         self.options = options
         self.interactive = interactive
         self.compare_with = compare_with
@@ -70,9 +91,26 @@ class App:
 
     @classmethod
     def from_parameters(cls, *, interactive: bool = True, compare_with: str = "", **parameters: Any) -> App:
+        """The app a notebook's parameters describe; an empty ``out`` writes ``outputs/<period>/``."""
+        root = None if str(parameters.get("out", "")) else config.notebook_outputs_root()
         return cls(
-            report.options_from_parameters(**parameters), interactive=interactive, compare_with=compare_with
+            report.options_from_parameters(**parameters),
+            interactive=interactive,
+            compare_with=compare_with,
+            outputs_root=root if interactive else None,
         )
+
+    def _with_out(self, options: RunOptions) -> RunOptions:
+        if self.root is None:
+            return options
+        folder = self.root / options.period
+        return dataclasses.replace(options, out=folder / "drafts" if options.draft else folder)
+
+    def period_folder(self) -> Path:
+        """The month's output folder (final invoices; drafts and reprints in folders of their own inside)."""
+        if self.root is not None:
+            return self.root / self.period
+        return Path(self.options.out_dir)
 
     # --- the month ----------------------------------------------------------------------------------
 
@@ -91,10 +129,9 @@ class App:
             inputs=Path(inputs) if inputs is not None else self.options.inputs,
             period=period or self.options.period,
         )
-        if period and period != self.options.period:
-            options = dataclasses.replace(
-                options, out=Path(self.options.out_dir).parent / period if self.options.out else None
-            )
+        if period and period != self.options.period and self.root is None:
+            options = dataclasses.replace(options, out=Path(self.options.out_dir).parent / period)
+        options = self._with_out(options)
         self.options = options
         self._say(f"Reading the exports of {options.period} …", ok=True)
         try:
@@ -275,7 +312,7 @@ class App:
                     ok=True,
                 )
                 return None
-            final = dataclasses.replace(wb.run_options, draft=False)
+            final = dataclasses.replace(wb.run_options, draft=False, out=self.period_folder())
             analysis = dataclasses.replace(wb.analysis, options=final)
             result = run_invoice(final, analysis=analysis)
         except BillingError as exc:
@@ -320,8 +357,7 @@ class App:
         return appdata.register_invoices(self.options.register_path, self.period)
 
     def void(self, number: str, reason: str) -> bool:
-        from .register import Register
-
+        """Void an issued invoice: the register issues the credit note that cancels it (``pipeline.void_invoice``)."""
         if not number:
             self._say("Choose the invoice to void.", ok=False)
             return False
@@ -329,29 +365,44 @@ class App:
             self._say(f"Say why {number} is voided: the reason is kept in the register.", ok=False)
             return False
         try:
-            with Register(self.options.register_path) as register:
-                register.void(number, reason.strip())
+            credit, _folder = void_invoice(number, reason.strip(), self.options.register_path)
         except BillingError as exc:
             self._say(str(exc), ok=False)
             return False
         self.load()
-        self._say(f"{number} is void ({reason.strip()}); its items can be invoiced again.", ok=True)
+        self._say(
+            f"{number} is void ({reason.strip()}): credit note {credit.invoice_number} issued; "
+            "its items can be invoiced again.",
+            ok=True,
+        )
         return True
+
+    def reprint(self, number: str) -> Path | None:
+        """An issued invoice's or credit note's workbook written again from the register (``pipeline.reprint``),
+        offered for download."""
+        if not number:
+            self._say("Choose the invoice to reprint.", ok=False)
+            return None
+        try:
+            paths = reprint(number, self.options.register_path)
+        except BillingError as exc:
+            self._say(str(exc), ok=False)
+            return None
+        self._say(f"{number} reprinted as it was issued.", ok=True)
+        if self.interactive:
+            self.w_download.value = _download_link(
+                paths[0], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            )
+        return paths[0]
 
     def make_download(self) -> Path | None:
         try:
-            self.download = appdata.period_zip(self.options.out_dir, self.period)
+            self.download = appdata.period_zip(self.period_folder(), self.period)
         except BillingError as exc:
             self._say(str(exc), ok=False)
             return None
         if self.interactive:
-            data = base64.b64encode(self.download.read_bytes()).decode()
-            size = self.download.stat().st_size
-            self.w_download.value = (
-                f'<a class="billing-download" download="{html.escape(self.download.name)}" '
-                f'href="data:application/zip;base64,{data}">Download {html.escape(self.download.name)}</a> '
-                f'<span class="billing-note">({size / 1024:,.0f} kB, kept in {html.escape(str(self.download.parent))})</span>'
-            )
+            self.w_download.value = _download_link(self.download, "application/zip")
         self._say(f"The files of {self.period} are ready to download.", ok=True)
         return self.download
 
@@ -485,6 +536,8 @@ class App:
         self.w_void_reason.add_class("billing-void-reason")
         self.w_void = w.Button(description="Void", icon="ban", button_style="danger")
         self.w_void.add_class("billing-void")
+        self.w_reprint = w.Button(description="Reprint", icon="print")
+        self.w_reprint.add_class("billing-reprint")
         self.w_make_zip = w.Button(description="Download the month's files", icon="download")
         self.w_make_zip.add_class("billing-zip")
         self.w_download = w.HTML()
@@ -518,6 +571,9 @@ class App:
             lambda _b: self._guarded(
                 lambda: self.void(self.w_void_number.value or "", self.w_void_reason.value)
             )
+        )
+        self.w_reprint.on_click(
+            lambda _b: self._guarded(lambda: self.reprint(self.w_void_number.value or ""))
         )
         self.w_make_zip.on_click(lambda _b: self._guarded(self.make_download))
 
@@ -559,7 +615,7 @@ class App:
             [
                 self.w_register,
                 w.HBox(
-                    [self.w_void_number, self.w_void_reason, self.w_void],
+                    [self.w_void_number, self.w_reprint, self.w_void_reason, self.w_void],
                     layout=w.Layout(flex_flow="row wrap"),
                 ),
                 self.w_make_zip,
@@ -675,26 +731,25 @@ class App:
 
     def _show_register(self) -> None:
         frame = self.register_rows()
-        rows = [
-            [
-                str(r.invoice_number),
-                str(r.invoice_date),
-                str(r.customer_name),
-                str(r.po_number) or "—",
-                str(r.total),
-                str(r.status) + (f" ({r.void_reason!s})" if r.void_reason else ""),
-            ]
-            for r in frame.itertuples(index=False)
+        header = ["Number", "Document", "Date", "Customer", "PO", "Total", "Status"]
+        fields = [
+            "invoice_number",
+            "document",
+            "invoice_date",
+            "customer_name",
+            "po_number",
+            "total",
+            "status",
         ]
+        rows = [[str(v) for v in row] for row in frame[fields].itertuples(index=False)]
         self.w_register.value = (
-            f"<h3>Register of {report.esc(self.period)}: {report.plural(len(rows), 'invoice')}</h3>"
-            + (_table(["Invoice", "Date", "Customer", "PO", "Total", "Status"], rows) if rows else "")
+            f"<h3>Register of {report.esc(self.period)}: {report.plural(len(rows), 'document')}</h3>"
+            + (_table(header, rows) if rows else "<p class='billing-note'>Nothing issued yet.</p>")
         )
-        issued = [
-            str(n) for n, s in zip(frame["invoice_number"], frame["status"], strict=True) if s != "voided"
-        ]
-        self.w_void_number.options = issued
-        self.w_void_number.value = issued[0] if issued else None
+        numbers = [str(n) for n in frame["invoice_number"]]
+        self.w_void_number.options = numbers
+        standing = [str(n) for n, v in zip(frame["invoice_number"], frame["voided"], strict=True) if not v]
+        self.w_void_number.value = standing[0] if standing else (numbers[0] if numbers else None)
 
 
 __all__ = ["App"]

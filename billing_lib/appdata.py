@@ -284,27 +284,50 @@ def period_zip(out_dir: Path, period: str) -> Path:
 
 
 def register_invoices(register_path: Path, period: str) -> pd.DataFrame:
-    """The register's invoices (and credit notes) of the period, newest number last; empty when none."""
+    """The register's invoices and credit notes of the period, in the order issued, in words; empty when none.
+
+    Columns: ``invoice_number``, ``document`` (Invoice / Credit note), ``invoice_date``,
+    ``customer_name``, ``po_number``, ``total`` (``1,234.50 EUR``), ``status`` (a sentence), ``voided``.
+    """
     columns = [
         "invoice_number",
+        "document",
         "invoice_date",
         "customer_name",
         "po_number",
         "total",
         "status",
-        "void_reason",
+        "voided",
     ]
     if not register_path.exists():
         return pd.DataFrame(columns=columns)
     from .register import Register
 
     with Register(register_path) as register:
-        frame = register.invoices()
-    frame = frame[frame["period"] == period]
-    frame = frame.assign(
-        total=[money_text(m, c) for m, c in zip(frame["total_minor"], frame["currency"], strict=True)]
-    )
-    return frame[columns].reset_index(drop=True)
+        frame = register.invoices(period)
+    rows = []
+    for r in frame.to_dict("records"):
+        if r["credits"]:
+            status = f"cancels {r['credits']}"
+        elif r["status"] == "voided":
+            status = (
+                f"void since {str(r['voided_at'])[:10]} ({r['void_reason']}), credit note {r['credit_note']}"
+            )
+        else:
+            status = "issued"
+        rows.append(
+            {
+                "invoice_number": str(r["invoice_number"]),
+                "document": "Credit note" if r["doc_type"] == "credit_note" else "Invoice",
+                "invoice_date": str(r["invoice_date"]),
+                "customer_name": str(r["customer_name"] or r["customer_id"]),
+                "po_number": str(r["po_number"] or "") or "—",
+                "total": money_text(r["total_minor"], r["currency"]),
+                "status": status,
+                "voided": r["status"] == "voided",
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
 
 
 __all__ = [

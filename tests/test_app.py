@@ -112,7 +112,7 @@ def test_issue_confirms_then_lists_what_was_issued_and_a_second_issue_moves_noth
     assert "Nothing new to issue" in app.w_issue_result.value
     assert [p.stat().st_mtime_ns for p in issued] == stamps
     assert len(app.register_rows()) == count
-    assert "Register of 2026-10: " + report.plural(count, "invoice") in app.w_register.value
+    assert "Register of 2026-10: " + report.plural(count, "document") in app.w_register.value
 
 
 def test_cancel_issues_nothing(app: App) -> None:
@@ -136,10 +136,22 @@ def test_void_from_the_register_needs_a_reason(app: App) -> None:
     assert not app.message_ok and "Say why" in app.message
     app.w_void_reason.value = "wrong PO"
     app.w_void.click()
-    assert app.message.startswith(f"{number} is void (wrong PO)")
+    assert app.message.startswith(f"{number} is void (wrong PO): credit note ")
     rows = app.register_rows()
-    assert rows.loc[rows["invoice_number"] == number, "status"].item() == "voided"
-    assert number not in app.w_void_number.options
+    status = rows.loc[rows["invoice_number"] == number, "status"].item()
+    assert status.startswith("void since ") and "(wrong PO)" in status
+    credit = rows[rows["document"] == "Credit note"]
+    assert list(credit["status"]) == [f"cancels {number}"]
+    assert app.w_void_number.value != number  # the next standing invoice is offered
+
+
+def test_reprint_from_the_register(app: App, notebook_env: Path) -> None:
+    app.issue()
+    number = app.w_void_number.value
+    app.w_reprint.click()
+    assert app.message == f"{number} reprinted as it was issued."
+    assert (notebook_env / "2026-10" / "reprints" / f"{number}.xlsx").exists()
+    assert f'download="{number}.xlsx"' in app.w_download.value
 
 
 def test_download_zips_the_period_inside_outputs(app: App, notebook_env: Path) -> None:
@@ -148,7 +160,7 @@ def test_download_zips_the_period_inside_outputs(app: App, notebook_env: Path) -
     assert path == notebook_env / "downloads" / "2026-10.zip"
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
-    assert "2026-10/manifest.json" in names and "2026-10/invoices.csv" in names
+    assert "2026-10/drafts/manifest.json" in names and "2026-10/drafts/invoices.csv" in names
     assert 'download="2026-10.zip"' in app.w_download.value
 
 

@@ -127,7 +127,7 @@ def test_pick_method_and_export_in_the_browser(
         finally:
             browser.close()
 
-    out = notebook_env / "2026-10"
+    out = notebook_env / "2026-10" / "drafts"  # the app keeps drafts apart from the issued invoices
     written = pd.read_csv(out / "invoices.csv", dtype=str)
     assert len(written) == expected
     assert all(n.startswith("DRAFT-") for n in written["invoice_number"])
