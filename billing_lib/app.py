@@ -171,6 +171,7 @@ class App:
             f"{self.period}: {report.plural(c.read, 'billable row')} read from {self.options.inputs.name}, "
             f"{report.plural(len(wb.invoices), 'invoice')} to issue, {report.plural(c.held, 'item')} held, "
             f"{report.plural(c.flagged, 'flag')}."
+            + ("" if wb.prepared[0].inputs.has("po_budgets") else f" {appdata.NO_PO_TABLE}")
         )
 
     def set_period(self, period: str) -> bool:
@@ -629,9 +630,9 @@ class App:
                 "Invoices",
                 "Exceptions",
                 "PO budgets",
-                "Checklist and issue",
-                "Register and download",
-                "Methods side by side",
+                "Checklist, issue",
+                "Register, files",
+                "Methods",
             ]
         ):
             tabs.set_title(i, title)

@@ -196,6 +196,7 @@ def test_a_missing_po_table_is_stated(month: Path, notebook_env: Path) -> None:
     (month / "po_reference.xlsx").unlink()
     app = App.from_parameters(inputs=str(month), period="2026-10")
     assert appdata.NO_PO_TABLE in app.w_checklist.value
+    assert app.message.endswith(appdata.NO_PO_TABLE)
     assert appdata.NO_PO_TABLE in app.confirmation_text()
 
 

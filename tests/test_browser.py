@@ -192,7 +192,7 @@ def test_the_analysts_month_in_the_browser(
             kept = (uploads / "adjustments.csv").read_text()
             assert f"{item.split()[-1]},set_po,4500012345,PO from the buyer's e-mail" in kept
 
-            page.get_by_role("tab", name="Checklist and issue").click()
+            page.get_by_role("tab", name="Checklist, issue").click()
             page.locator("button.billing-issue").click()
             confirm = page.locator(".billing-confirm")
             expect(confirm).to_contain_text("final invoices for 2026-10", timeout=30_000)
@@ -202,7 +202,7 @@ def test_the_analysts_month_in_the_browser(
             expect(issued).to_contain_text("Issued:", timeout=120_000)
             expect(issued).to_contain_text("INV-202610-0001")
 
-            page.get_by_role("tab", name="Register and download").click()
+            page.get_by_role("tab", name="Register, files").click()
             expect(page.locator(".billing-register")).to_contain_text("INV-202610-0001", timeout=30_000)
             page.locator("button.billing-zip").click()
             link = page.locator("a.billing-download")
