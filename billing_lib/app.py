@@ -43,8 +43,17 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return report.html_table([html.escape(h) for h in header], [[report.esc(c) for c in r] for r in rows])
 
 
+EMBED_LIMIT_BYTES = 64 * 1024 * 1024  # larger files are not sent through the page (they stay on the server)
+
+
 def _download_link(path: Path, mime: str) -> str:
     """A link that saves ``path`` in the browser (the file travels inside the page: no file server needed)."""
+    size = path.stat().st_size
+    if size > EMBED_LIMIT_BYTES:
+        return (
+            f'<p class="billing-note">{html.escape(path.name)} is {size / 1024 / 1024:,.0f} MB, too large to '
+            f"hand over through the page: it is kept at {html.escape(str(path))}.</p>"
+        )
     data = base64.b64encode(path.read_bytes()).decode()
     name = html.escape(path.name)
     return (
