@@ -216,7 +216,6 @@ class App:
         if self.interactive:
             self._show_checklist()
             self._show_adjustments()
-            self._show_register()
             self.w_issue_result.value = ""
             self.w_confirm_box.layout.display = "none"
             self.w_download.value = ""
@@ -250,6 +249,7 @@ class App:
             )
             + ". Select one to act on it.</p>"
         )
+        self._show_register()
         bd = appdata.filter_burndown(wb.analysis.burndown, wb.customer, wb.po)
         wb.w_burndown.value = report.status_counts_html(bd) + report.burndown_html(bd, names=self.names)
 
@@ -741,6 +741,13 @@ class App:
 
     def _show_register(self) -> None:
         frame = self.register_rows()
+        wb = self.workbook
+        if wb is not None and wb.customer != ALL:  # the customer filter applies here too
+            frame = frame.loc[(frame["customer_id"] == wb.customer).astype(bool)]
+        if wb is not None and wb.po != ALL:
+            frame = frame.loc[
+                frame["po_number"].map(lambda text: wb.po in str(text).split("; ")).astype(bool)
+            ]
         header = ["Number", "Document", "Date", "Customer", "PO", "Total", "Status"]
         fields = [
             "invoice_number",

@@ -298,6 +298,7 @@ def register_invoices(register_path: Path, period: str) -> pd.DataFrame:
         "total",
         "status",
         "voided",
+        "customer_id",
     ]
     if not register_path.exists():
         return pd.DataFrame(columns=columns)
@@ -325,6 +326,7 @@ def register_invoices(register_path: Path, period: str) -> pd.DataFrame:
                 "total": money_text(r["total_minor"], r["currency"]),
                 "status": status,
                 "voided": r["status"] == "voided",
+                "customer_id": str(r["customer_id"]),
             }
         )
     return pd.DataFrame(rows, columns=columns)

@@ -417,7 +417,15 @@ class Workbook:
 
     def _show_method(self) -> None:
         """After a method change: the count and preview first, then the filters and the picker."""
-        customers = customer_choices(self.invoices)
+        # customers with an invoice, those whose items are all held, and every customer of the companies
+        # table (the app's filters apply to exceptions and issued invoices too)
+        columns = ["customer_id", "customer_name"]
+        prep = self.prepared[0]
+        known = [self.invoices[columns], prep.held[columns]]
+        if set(columns) <= set(prep.companies.columns):
+            known.append(prep.companies[columns])
+        every = pd.concat(known).dropna().astype("str")
+        customers = customer_choices(every[every["customer_id"] != ""])
         if self.customer not in {v for _, v in customers}:
             self.customer = ALL
         self._show_preview()

@@ -233,3 +233,28 @@ def test_a_wrong_inputs_folder_at_start_is_a_sentence_and_the_app_still_opens(
         f"The folder {tmp_path / 'missing'} does not exist: upload the month's exports or choose another folder."
     )
     assert app.panel() is app.w_app  # the period picker and the upload are there to fix it
+
+
+def test_the_customer_filter_applies_to_the_register(app: App) -> None:
+    app.issue()
+    wb = app.workbook
+    assert wb is not None
+    everyone = app.register_rows()
+    customer = str(everyone["customer_id"].iloc[0])
+    name = str(everyone["customer_name"].iloc[0])
+    wb.w_customer.value = customer
+    shown = app.w_register.value
+    others = set(everyone.loc[everyone["customer_id"] != customer, "invoice_number"])
+    assert name in shown and others and not any(n in shown for n in others)
+
+
+def test_a_customer_with_only_held_items_can_be_picked(month: Path, notebook_env: Path) -> None:
+    items = month / "BillingItems.xlsx"
+    assert items.exists()
+    app = App.from_parameters(inputs=str(month), period="2026-10")
+    wb = app.workbook
+    assert wb is not None
+    held_only = set(wb.prepared[0].held["customer_id"]) - set(wb.invoices["customer_id"]) - {""}
+    offered = {v for _, v in wb.w_customer.options}
+    assert set(wb.prepared[0].held["customer_id"]) - {""} <= offered
+    assert held_only <= offered
