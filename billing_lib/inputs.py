@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import config, schema
+from . import config, culture, schema
 from .children import die_with_parent
 from .errors import InputError
-from .models import ENCODING, INVALID_ROW, SUMMARY_ROW, Action, Issue, where
+from .models import AMBIGUOUS_DATE, AMBIGUOUS_NUMBER, ENCODING, INVALID_ROW, SUMMARY_ROW, Action, Issue, where
 from .money import decimals_of
 
 HEADER_SCAN_ROWS = 30
@@ -146,17 +146,23 @@ def read_csv(path: Path) -> RawSheet:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{path.name}: is not a text CSV file (it holds binary data)")
     text, note = _decode(path, data)
+    # Windows PowerShell 5.1's Export-Csv writes "#TYPE System.Management.Automation.PSCustomObject" first
+    powershell_type = re.match(r"#TYPE [^\r\n]*\r?\n", text)
+    if powershell_type:
+        text = text[powershell_type.end() :]
+    first_row = 2 if powershell_type else 1
     hint = re.match(r"sep=(.)[ \t]*\r?\n", text)  # Excel's delimiter line: "sep=;"
     if hint:
         rows_after_hint = csv.reader(io.StringIO(text[hint.end() :]), csv.excel, delimiter=hint.group(1))
-        return RawSheet(path, "", [list(r) for r in rows_after_hint], 2, note, hint.group(1) == ";")
+        rows = [list(r) for r in rows_after_hint]
+        return RawSheet(path, "", rows, first_row + 1, note, hint.group(1) == ";")
     sample = text[:8192]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
     rows: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
-    return RawSheet(path, "", rows, 1, note, dialect.delimiter == ";")
+    return RawSheet(path, "", rows, first_row, note, dialect.delimiter == ";")
 
 
 # --- heading row -------------------------------------------------------------------------------
@@ -200,9 +206,6 @@ def find_header(raw: RawSheet, spec: schema.TableSpec) -> tuple[int, dict[int, s
 
 # --- typing cells --------------------------------------------------------------------------------
 
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_SLASH = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _TRUE = {"true", "yes", "y", "1", "x", "t", "ja", "oui", "-1"}
 _FALSE = {"false", "no", "n", "0", "f", "", "nein", "non"}
 
@@ -296,44 +299,10 @@ def _texts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return pd.Series(texts, index=values.index, dtype="str"), pd.Series(False, index=values.index)
 
 
-def _date_of(v: object, day_first: bool) -> dt.datetime | None:
-    if v is None or v == "":
-        return None
-    if isinstance(v, dt.datetime):
-        return v.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-    if isinstance(v, dt.date):
-        return dt.datetime(v.year, v.month, v.day)
-    if isinstance(v, int | float) and not isinstance(v, bool):
-        if not 1 <= v < 2958466:  # Excel's serial day range
-            raise ValueError(v)
-        return _EXCEL_EPOCH + dt.timedelta(days=int(v))
-    text = str(v).strip()
-    if not text:
-        return None
-    if _ISO.match(text):
-        stamp = pd.Timestamp(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-        return dt.datetime(stamp.year, stamp.month, stamp.day)
-    match = _SLASH.match(text)
-    if match:
-        a, b, year = (int(g) for g in match.groups())
-        day, month = (a, b) if day_first else (b, a)
-        return dt.datetime(year, month, day)
-    if re.fullmatch(r"\d{5}(\.\d+)?", text):  # an Excel serial number written as text
-        return _EXCEL_EPOCH + dt.timedelta(days=int(float(text)))
-    raise ValueError(v)
-
-
 def _dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    codes, uniques = _distinct(values)
-    # d/m/y unless some value can only be m/d/y (second part above 12 and first part not)
-    slashes = [_SLASH.match(u) for u in uniques if isinstance(u, str)]
-    parts = [(int(m.group(1)), int(m.group(2))) for m in slashes if m]
-    day_first = not (any(b > 12 for _, b in parts) and not any(a > 12 for a, _ in parts))
-    converted, rejected = _convert(uniques, lambda v: _date_of(v, day_first))
-    days = pd.to_datetime(pd.Series(converted, dtype=object), errors="coerce").astype("datetime64[ns]")
-    return pd.Series(days.to_numpy()[codes], index=values.index), pd.Series(
-        rejected[codes], index=values.index
-    )
+    """A date column by itself (a sheet's date columns are read together: ``_culture_reads``)."""
+    read = culture.dates(values)
+    return read.values, pd.Series(read.bad | read.ambiguous, index=values.index)
 
 
 def _bool_of(value: object) -> bool | None:
@@ -452,28 +421,32 @@ def type_sheet(
     ids: pd.Series | None = None
     if id_col is not None and id_col in column_of:
         ids = _ids(pd.Series(_cells(grid, column_of[id_col]), index=index, dtype=object))[0]
+    why = np.full(n_rows, "", dtype=object)  # the reason of each row's first unreadable cell
+    reads = _culture_reads(spec, grid, column_of, index, raw.comma_file)
     for col in spec.columns:
         j = column_of.get(col.name)
         if j is None:
             frame[col.name] = _absent(col.kind, n_rows)
             continue
         series = pd.Series(_cells(grid, j), index=index, dtype=object)
+        ambiguous = np.zeros(n_rows, dtype=bool)
         if col.name == id_col and ids is not None:
             typed, bad = ids, np.zeros(n_rows, dtype=bool)
+        elif col.name in reads:
+            read = reads[col.name]
+            typed, bad, ambiguous = read.values, read.bad, read.ambiguous
         else:
-            typed, bad_series = (
-                decimals_of(series, raw.comma_file)
-                if col.kind == "decimal"
-                else _CONVERTERS[col.kind](series)
-            )
+            typed, bad_series = _CONVERTERS[col.kind](series)
             bad = bad_series.to_numpy()
         frame[col.name] = typed
         bad_mask = bad | series.isna().to_numpy() if col.required else bad
+        bad_mask = bad_mask | ambiguous
         if bad_mask.any():
             bad_any |= bad_mask
             for i in np.flatnonzero(bad_mask):
                 value = series.iloc[i]
-                what = "is empty" if value is None else f"{value!r} is not a valid {_KIND_WORDS[col.kind]}"
+                reason, what = _unreadable(col.kind, value, bool(ambiguous[i]))
+                why[i] = why[i] or reason
                 item_id = "" if ids is None or pd.isna(ids.iloc[i]) else str(ids.iloc[i])
                 place = where(raw.file.name, raw.sheet, int(rows_no[i]), headings[col.name])
                 action: Action = "held" if spec.name in schema.BILLABLE_TABLES else "flagged"
@@ -481,7 +454,7 @@ def type_sheet(
                     Issue(
                         source,
                         item_id,
-                        INVALID_ROW,
+                        reason,
                         action,
                         f"{place}: {what}",
                         raw.file.name,
@@ -497,7 +470,42 @@ def type_sheet(
     out["_row"] = rows_no
     out["_source"] = source
     out["_bad"] = bad_any
+    out["_why"] = pd.Series(why, dtype="str")
     return out, headings
+
+
+def _culture_reads(
+    spec: schema.TableSpec, grid: np.ndarray, column_of: dict[str, int], index: pd.RangeIndex, semicolon: bool
+) -> dict[str, culture.Read]:
+    """The sheet's number and date columns, each read one way throughout (``culture``)."""
+
+    def cells(kind: schema.Kind) -> dict[str, pd.Series]:
+        return {
+            c.name: pd.Series(_cells(grid, column_of[c.name]), index=index, dtype=object)
+            for c in spec.columns
+            if c.kind == kind and c.name in column_of
+        }
+
+    dates = cells("date")
+    numbers = culture.numbers(
+        spec.name, cells("decimal"), semicolon_file=semicolon, file_dates=culture.dates_decimal_comma(dates)
+    )
+    order = culture.date_order(dates)
+    return numbers | {name: culture.dates(values, order) for name, values in dates.items()}
+
+
+def _unreadable(kind: schema.Kind, value: object, ambiguous: bool) -> tuple[str, str]:
+    """The reason and sentence of a cell that cannot be read."""
+    if ambiguous and kind == "date":
+        return AMBIGUOUS_DATE, (
+            f"{value!r} could be day/month or month/day, and nothing in the file says which: held, not guessed"
+        )
+    if ambiguous:
+        return AMBIGUOUS_NUMBER, (
+            f"{value!r} could be a decimal comma or a thousands separator, and nothing in the file says "
+            "which: held, not guessed"
+        )
+    return INVALID_ROW, "is empty" if value is None else f"{value!r} is not a valid {_KIND_WORDS[kind]}"
 
 
 def _absent(kind: schema.Kind, n_rows: int) -> pd.Series:

@@ -115,7 +115,7 @@ def decimals_of(values: pd.Series, comma_file: bool = False) -> tuple[pd.Series,
     is 386.645) unless some value of the column can only be read with a decimal point.
     """
     codes, uniques = pd.factorize(values.to_numpy(dtype=object))  # empty cells (None, NaN): code -1
-    comma_only, dot_only = _separator_evidence(uniques)
+    comma_only, dot_only = separator_evidence(uniques)
     comma = True if comma_only and not dot_only else None
     lone_comma_is_decimal = comma is None and comma_file and not dot_only
     parsed = np.empty(len(uniques) + 1, dtype=object)  # the last slot, None, is for code -1
@@ -138,7 +138,7 @@ _DOT_READING = re.compile(r"[-+]?(\d{1,3}(,\d{3})+|\d*)(\.\d*)?")
 _COMMA_READING = re.compile(r"[-+]?(\d{1,3}(\.\d{3})+|\d*)(,\d*)?")
 
 
-def _separator_evidence(uniques: Iterable[object]) -> tuple[bool, bool]:
+def separator_evidence(uniques: Iterable[object]) -> tuple[bool, bool]:
     """Whether some text value of a column can only be read with a decimal comma (``12,5``,
     ``1.234,50``), and whether some can only be read with a decimal point (``12.5``, ``1,234.50``).
 

@@ -87,6 +87,7 @@ _LINKS = (
         "customerID",
         "Company ID",
         "Account ID",
+        "Organization ID",
     ),
     C(
         "customer_name",
@@ -99,12 +100,18 @@ _LINKS = (
         "Account",
         "Client",
         "Organization",
+        "Organization Name",
+        "Account Name",
+        "Company Name",
     ),
     C("contract_id", "id", "contractID", "Contract ID", "jobID", "job_id"),
+    C("contract_name", "text", "contractName", "Contract Name", "Contract"),  # reports name the contract
     C("project_id", "id", "projectID", "Project ID"),
     C("task_id", "id", "taskID", "Task ID", "activityID"),
     C("ticket_id", "id", "ticketID", "Ticket ID"),
+    C("ticket_number", "text", "ticketNumber", "Ticket Number", "Ticket"),  # reports name the ticket
     C("resource_id", "id", "resourceID", "Resource ID", "employeeID"),
+    C("resource_name", "text", "resourceName", "Resource Name", "Resource", "Worked By"),
     C(
         "billing_code_id",
         "id",
@@ -175,9 +182,10 @@ BILLING_ITEMS = TableSpec(
         C("item_date", "date", "itemDate", "Item Date", "date", "postedDate_item", required=True),
         *_LINKS,
         C("time_entry_id", "id", "timeEntryID"),
-        C("contract_charge_id", "id", "contractChargeID"),
-        C("ticket_charge_id", "id", "ticketChargeID"),
-        C("project_charge_id", "id", "projectChargeID"),
+        # the posted row's link to its charge: REST names, then the SOAP API's (charges were "costs")
+        C("contract_charge_id", "id", "contractChargeID", "ContractCostID"),
+        C("ticket_charge_id", "id", "ticketChargeID", "TicketCostID"),
+        C("project_charge_id", "id", "projectChargeID", "ProjectCostID"),
         C("expense_item_id", "id", "expenseItemID"),
         C("item_type", "text", "billingItemType", "Billing Item Type", "type"),
         C("sub_type", "text", "subType"),
@@ -241,6 +249,13 @@ CHARGES = TableSpec(
         "ticket_charges",
         "project_charges",
         "costs",
+        # the SOAP API's names of the three charge entities
+        "TicketCost",
+        "ContractCost",
+        "ProjectCost",
+        "TicketCosts",
+        "ContractCosts",
+        "ProjectCosts",
     ),
     (
         C("item_id", "id", "id", "chargeID", "charge_id", "expenseItemID", "Charge ID", required=True),
@@ -249,6 +264,7 @@ CHARGES = TableSpec(
             "date",
             "datePurchased",
             "Date Purchased",
+            "Purchase Date",
             "date",
             "expenseDate",
             "itemDate",
@@ -284,9 +300,10 @@ CONTRACTS = TableSpec(
         C("contract_id", "id", "id", "contractID", "Contract ID", required=True),
         C("contract_name", "text", "contractName", "Contract Name", "name"),
         C("contract_number", "text", "contractNumber"),
-        C("customer_id", "id", "companyID", "company_id", "accountID", "Company ID"),
-        C("bill_to_customer_id", "id", "billToCompanyID", "bill_to_company_id"),
+        C("customer_id", "id", "companyID", "company_id", "accountID", "Company ID", "Organization ID"),
+        C("bill_to_customer_id", "id", "billToCompanyID", "bill_to_company_id", "billToAccountID"),
         C("contract_type", "text", "contractType", "Contract Type"),
+        C("overage_billing_rate", "decimal", "overageBillingRate"),
         C("start_date", "date", "startDate"),
         C("end_date", "date", "endDate"),
         _PO,
@@ -338,12 +355,24 @@ TASKS = TableSpec(
 
 COMPANIES = TableSpec(
     "companies",
-    ("Companies", "companies", "customers", "accounts", "clients"),
+    # "Account" is the SOAP API's entity, "Organizations" the current UI's word (Directory > Organizations)
+    ("Companies", "companies", "customers", "accounts", "clients", "Account", "Organizations", "Organization"),
     (
-        C("customer_id", "id", "id", "companyID", "company_id", "customerID", "accountID", required=True),
-        C("customer_name", "text", "companyName", "company_name", "name", "customerName", "accountName"),
+        C(
+            "customer_id", "id", "id", "companyID", "company_id", "customerID", "accountID", "Organization ID",
+            required=True,
+        ),
+        C(
+            "customer_name", "text", "companyName", "company_name", "name", "customerName", "accountName",
+            "Organization Name", "Organization", "Account Name", "Company Name",
+        ),
         C("company_number", "text", "companyNumber"),
         C("currency", "text", "currencyCode"),
+        # Autotask ids, read through the Currencies / Countries tables (``autotask.py``)
+        C("currency_id", "id", "currencyID"),
+        C("country_id", "id", "countryID"),
+        C("parent_customer_id", "id", "parentCompanyID", "parentAccountID", "Parent Organization ID"),
+        C("invoice_to_parent", "bool", "invoiceNonContractItemsToParentCompany"),
         C("tax_rate", "decimal", "taxRate", "Tax Rate", "tax_percent", "vat_rate"),
         C("requires_po", "bool", "requiresPO", "Requires PO", "po_required", "require_po"),
         C("consolidation_method", "text", "consolidationMethod", "invoice_consolidation_method"),
@@ -374,13 +403,19 @@ RESOURCES = TableSpec(
 
 BILLING_CODES = TableSpec(
     "billing_codes",
-    ("BillingCodes", "billing_codes", "allocation_codes", "AllocationCodes", "work_types", "material_codes"),
+    (
+        "BillingCodes", "billing_codes", "allocation_codes", "AllocationCodes", "AllocationCode", "work_types",
+        "material_codes",
+    ),
     (
         C("billing_code_id", "id", "id", "billingCodeID", "allocationCodeID", required=True),
-        C("billing_code_name", "text", "name", "billingCodeName", "description"),
+        # ``name`` is what invoices show; ``description`` is a longer note, never the line's name
+        C("billing_code_name", "text", "name", "billingCodeName"),
+        C("billing_code_description", "text", "description"),
         C("unit_price", "decimal", "unitPrice", "Unit Price", "rate", "hourlyRate"),
         C("billing_code_type", "text", "billingCodeType", "useType", "type"),
-        C("cost_centre", "text", "costCentre", "costCenter", "department"),
+        C("cost_centre", "text", "costCentre", "costCenter"),
+        C("department_id", "id", "department", "departmentID"),  # an id, not a cost centre name
     ),
 )
 
@@ -439,9 +474,55 @@ BILLING_ENTITIES = TableSpec(
     ),
 )
 
+# Autotask's rate tables: a role's hourly rate, and a contract's own rate for a role. ``hourlyFactor``
+# multiplies a rate elsewhere in Autotask: it is not a rate, so it is its own column, never read as one.
+ROLES = TableSpec(
+    "roles",
+    ("Roles", "roles"),
+    (
+        C("role_id", "id", "id", "roleID", "Role ID", required=True),
+        C("role_name", "text", "name", "Role", "Role Name"),
+        C("hourly_rate", "decimal", "hourlyRate", "Hourly Rate"),
+        C("hourly_factor", "decimal", "hourlyFactor"),
+        C("is_active", "bool", "isActive"),
+    ),
+)
+
+CONTRACT_RATES = TableSpec(
+    "contract_rates",
+    ("ContractRates", "contract_rates", "ContractRoles"),
+    (
+        C("contract_id", "id", "contractID", "Contract ID", required=True),
+        C("role_id", "id", "roleID", "Role ID", required=True),
+        C("contract_hourly_rate", "decimal", "contractHourlyRate", "Contract Hourly Rate", "rate"),
+        C("contract_rate_id", "id", "id"),
+    ),
+)
+
+# Autotask's id tables: a company's currencyID and countryID are numbers read through these.
+CURRENCIES = TableSpec(
+    "currencies",
+    ("Currencies", "currencies", "Currency"),
+    (
+        C("currency_id", "id", "id", "currencyID", required=True),
+        C("currency_code", "text", "name", "currencyCode", "Currency Code"),
+        C("is_internal", "bool", "isInternalCurrency"),
+    ),
+)
+
+COUNTRIES = TableSpec(
+    "countries",
+    ("Countries", "countries", "Country"),
+    (
+        C("country_id", "id", "id", "countryID", required=True),
+        C("country_code", "text", "countryCode", "Country Code"),
+        C("country_name", "text", "name", "displayName"),
+    ),
+)
+
 TABLES: tuple[TableSpec, ...] = (
     BILLING_ITEMS, TIME_ENTRIES, CHARGES, CONTRACTS, PROJECTS, TICKETS, TASKS, COMPANIES, RESOURCES,
-    BILLING_CODES, PO_BUDGETS, BILLING_GROUPS, BILLING_ENTITIES,
+    BILLING_CODES, PO_BUDGETS, BILLING_GROUPS, BILLING_ENTITIES, ROLES, CONTRACT_RATES, CURRENCIES, COUNTRIES,
 )  # fmt: skip
 BILLABLE_TABLES = ("billing_items", "time_entries", "charges")
 SPECS: dict[str, TableSpec] = {t.name: t for t in TABLES}
@@ -472,7 +553,7 @@ def source_table_name(name: str, spec: TableSpec) -> str:
     k = key(name)
     k = k if table_for(k) is spec and k in spec.keys else _NAME_SUFFIX.sub("", k)
     for label in ("contract_charges", "ticket_charges", "project_charges"):
-        if k == key(label):
+        if k in (key(label), key(label).replace("charges", "cost"), key(label).replace("charges", "costs")):
             return label
     if k in (key("expenses"), key("ExpenseItems")):
         return "expenses"

@@ -407,7 +407,7 @@ def test_excel_serial_dates_in_csv_and_real_date_cells_read_as_the_same_day(tmp_
         1,46300,101,10.00
         2,46300.0,101,10.00
         3,2026-10-05T00:00:00Z,101,10.00
-        4,05/10/2026,101,10.00
+        4,05.10.2026,101,10.00
     """,
     )
     wb = openpyxl.Workbook()
@@ -904,12 +904,18 @@ def test_a_lone_comma_in_a_semicolon_csv_is_a_decimal_comma(tmp_path: Path) -> N
     assert items["amount"].tolist() == [D("386.645")]
 
 
-def test_a_comma_in_a_comma_separated_csv_stays_a_thousands_separator(tmp_path: Path) -> None:
+def test_a_lone_comma_in_a_comma_separated_csv_is_held_as_ambiguous(tmp_path: Path) -> None:
+    # PowerShell in de-DE writes 386,645 for 386.645 even in a comma-separated file (issue #5131): with
+    # nothing else in the file to tell, the value is held, never read as 386645 or 386.645 on a guess
     write_csv(
         tmp_path / "BillingItems.csv", 'id,itemDate,companyID,extendedPrice\n1,2026-10-03,101,"386,645"\n'
     )
-    items = load_inputs(tmp_path).tables["billing_items"]
-    assert items["amount"].tolist() == [D("386645")]
+    inputs = load_inputs(tmp_path)
+    assert inputs.tables["billing_items"]["amount"].tolist() == [None]
+    [issue] = inputs.issues
+    assert (issue.reason, issue.action, issue.file, issue.row, issue.column, issue.value) == (
+        "ambiguous_number", "held", "BillingItems.csv", 2, "extendedPrice", "386,645"
+    )
 
 
 def test_a_semicolon_csv_written_with_decimal_points_keeps_them(tmp_path: Path) -> None:
