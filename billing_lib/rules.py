@@ -18,19 +18,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import autotask
 from .codes import distinct_objects
 from .identity import file_copies, item_keys, source_keys
 from .inputs import Inputs
 from .models import (
+    AMOUNT_MISMATCH,
     DUPLICATE_ITEM,
     INVALID_ROW,
     LATE,
+    NEEDS_POSTING,
     NO_RATE,
+    POSTED_ELSEWHERE,
     Action,
     Issue,
     where,
 )
-from .money import DEFAULT_CURRENCY, minor_units_of
+from .money import DEFAULT_CURRENCY, minor_digits, minor_units_of
 from .period import Period
 
 ITEM_COLUMNS = (
@@ -102,7 +106,8 @@ def _common_frame(raw: pd.DataFrame, kind: np.ndarray | str) -> pd.DataFrame:
     out["item_date"] = raw["item_date"]
     for col in ("customer_id", "customer_name", "contract_id", "project_id", "task_id", "ticket_id", "resource_id",
                 "billing_code_id", "billing_code_name", "currency", "cost_centre", "workplace", "billing_contact",
-                "buyer_reference", "description"):  # fmt: skip
+                "buyer_reference", "description", "role_id", "ticket_number", "resource_name",
+                "contract_name"):  # fmt: skip
         out[col] = _text(raw[col]) if col in raw else ""
     return out
 
@@ -114,6 +119,7 @@ def _billing_items(raw: pd.DataFrame) -> pd.DataFrame:
     out["description"] = _first(out["description"], _text(raw["item_name"]))
     out["quantity"] = raw["quantity"]
     out["unit_price"] = raw["rate"]
+    out["_own_rate"] = raw["rate"].notna()
     out["supplied_amount"] = raw["amount"]
     out["own_po"] = _text(raw["po_number"])
     out["internal_po_number"] = _text(raw["internal_po_number"])
@@ -133,6 +139,7 @@ def _time_entries(raw: pd.DataFrame) -> pd.DataFrame:
     out["quantity"] = to_bill.where(to_bill.notna(), pd.Series(summed, index=raw.index, dtype=object))
     out["quantity_column"] = np.where(to_bill.notna(), "hours_to_bill", "hours_worked")  # named in messages
     out["unit_price"] = raw["rate"]
+    out["_own_rate"] = raw["rate"].notna()
     out["supplied_amount"] = raw["amount"]
     out["own_po"] = ""  # labour cannot carry its own PO: it takes its task's or ticket's
     out["internal_po_number"] = ""
@@ -144,6 +151,7 @@ def _charges(raw: pd.DataFrame) -> pd.DataFrame:
     out["description"] = _first(out["description"], _text(raw["item_name"]))
     out["quantity"] = raw["quantity"]
     out["unit_price"] = raw["rate"]
+    out["_own_rate"] = raw["rate"].notna()
     out["supplied_amount"] = raw["amount"]
     out["own_po"] = _text(raw["po_number"])
     out["internal_po_number"] = _text(raw["internal_po_number"])
@@ -173,32 +181,19 @@ def _already_invoiced(raw: pd.DataFrame, registered: set[str]) -> pd.Series:
     done = pd.Series(numeric[codes] > 0, index=raw.index)
     if "invoice_number" in raw:
         done |= _text(raw["invoice_number"]) != ""
-    if "is_billed" in raw:
-        done |= _is(raw["is_billed"], True)
+    # isBilled / Billed on a charge means Approve & Post, not invoiced: see ``_posted_elsewhere``
     if registered:  # by the item's kind and id, whatever file it came from, or the row it was posted from
         done |= raw["_item_key"].isin(registered) | raw["_source_key"].isin(registered)
     return done
 
 
 def _posted_elsewhere(raw: pd.DataFrame, billing_items: pd.DataFrame, table: str) -> pd.Series:
-    """Raw time entries and charges that a billing item already carries (they would bill twice)."""
+    """Raw time entries and charges that a billing item already carries (they would bill twice): a
+    posted row and its source are one item, by kind and id (``identity``), SOAP ``*CostID`` links too."""
     if billing_items.empty:
         return pd.Series(False, index=raw.index)
-    ids = _text(raw["item_id"])
-    if table == "time_entries":
-        return ids.isin(billing_items["time_entry_id"].dropna()) & (ids != "")
-    refs = {
-        "contract_charges": "contract_charge_id",
-        "ticket_charges": "ticket_charge_id",
-        "project_charges": "project_charge_id",
-        "expenses": "expense_item_id",
-    }
-    posted = pd.Series(False, index=raw.index)
-    for source, column in refs.items():
-        taken = billing_items[column].dropna()
-        if len(taken):
-            posted |= (raw["_source"] == source) & ids.isin(taken) & (ids != "")
-    return posted
+    posted = source_keys(billing_items, "billing_items")
+    return raw["_item_key"].isin(posted[posted != ""]) & (_text(raw["item_id"]) != "")
 
 
 def _issue(row: pd.Series, reason: str, message: str, column: str = "", action: str = "held") -> Issue:
@@ -381,13 +376,15 @@ def resolve_links(items: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
     return items
 
 
-def apply_customer_settings(items: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
+def apply_customer_settings(
+    items: pd.DataFrame, companies: pd.DataFrame, default_currency: str = DEFAULT_CURRENCY
+) -> pd.DataFrame:
     customers = _Ref(companies, "customer_id")
     at = customers.positions(_col(items, "customer_id"))
     currency = _first_of(
         _col(items, "currency"),
         customers.take(at, "currency"),
-        np.full(len(items), DEFAULT_CURRENCY, dtype=object),
+        np.full(len(items), default_currency, dtype=object),
     )
     codes, distinct = pd.factorize(currency)  # a handful of currencies: upper-cased once each
     _set_text(
@@ -405,17 +402,11 @@ def apply_customer_settings(items: pd.DataFrame, companies: pd.DataFrame) -> pd.
 
 
 def compute_amounts(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, pd.Series]:
-    """Exact amounts: a supplied amount wins, else quantity x rate (billing code price for labour).
+    """Exact amounts: a supplied amount wins, else quantity x rate (labour's rate by the cascade of
+    ``autotask.labour_rates``, set before this runs).
 
     Returns the items with ``amount_minor`` and a mask of the rows with no amount and no rate.
     """
-    code_price = inputs.table("billing_codes")
-    if not code_price.empty:
-        ref = code_price.dropna(subset=["billing_code_id"]).drop_duplicates("billing_code_id")
-        prices = dict(zip(_text(ref["billing_code_id"]), ref["unit_price"], strict=True))
-        from_code = items["billing_code_id"].map(prices)
-        labour = items["kind"] == "labour"
-        items["unit_price"] = items["unit_price"].where(items["unit_price"].notna() | ~labour, from_code)
     # a code missing from the billing codes table maps to NaN: every kind of missing becomes None
     supplied, qty, rate = (
         items[c].astype(object).where(items[c].notna(), None).to_numpy(object)
@@ -435,6 +426,12 @@ def compute_amounts(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, 
         products[:] = [q_values[p // len(r_first)] * r_values[p % len(r_first)] for p in pairs.tolist()]
         exact[multiply] = products[pair_codes]
     no_rate = ~has_supplied & ~(has_qty & has_rate)
+    items["_product"] = pd.Series(None, index=items.index, dtype=object)
+    both = np.flatnonzero(has_supplied & has_qty & has_rate & items["_own_rate"].to_numpy(bool))
+    if len(both):
+        items.loc[items.index[both], "_product"] = pd.Series(
+            [q * r for q, r in zip(qty[both], rate[both], strict=True)], index=items.index[both], dtype=object
+        )
     items["amount_minor"] = minor_units_of(pd.Series(exact, index=items.index), items["currency"])
     items["quantity"] = items["quantity"].where(items["quantity"].notna(), Decimal(1))
     return items, pd.Series(no_rate, index=items.index)
@@ -496,15 +493,22 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
         keep = ~(non_billable | invoiced | posted)
         frame = build(raw[keep])
         frame["_bad"] = bad[keep] & ~dup[keep]
+        frame["_why"] = _text(raw["_why"])[keep] if "_why" in raw else ""
         frame["_dup"] = dup[keep]
+        # posted by Autotask (isBilled / Billed) but its posted BillingItems row is not in the inputs
+        billed = _is(raw["is_billed"], True) if "is_billed" in raw else pd.Series(False, index=raw.index)
+        frame["_unposted"] = billed[keep]
         frames.append(frame)
     items = pd.concat(frames, ignore_index=True)
+    name_problems = autotask.ids_from_names(items, inputs)
     items = resolve_links(items, inputs)
-    companies = inputs.table("companies")
-    items = apply_customer_settings(items, companies)
+    companies, unknown_currency = autotask.company_codes(inputs.table("companies"), inputs)
+    items = autotask.bill_to_parent(items, companies)
+    items = apply_customer_settings(items, companies, autotask.default_currency(inputs))
 
     held_reason = pd.Series("", index=items.index, dtype="str")
-    held_reason[items["_bad"].astype(bool)] = INVALID_ROW
+    bad_rows = items["_bad"].astype(bool)
+    held_reason[bad_rows] = _text(items["_why"]).where(_text(items["_why"]) != "", INVALID_ROW)[bad_rows]
     # period: items after the period's last day wait for their own period
     end = pd.Timestamp(period.end)
     after = items["item_date"].notna() & (items["item_date"] > end) & (held_reason == "")
@@ -531,24 +535,56 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
         column = _heading(inputs, row, str(row["quantity_column"]), "hours")
         issues.append(_issue(row, INVALID_ROW, f"negative hours ({row['quantity']}) on a time entry", column))
     held_reason[negative & (held_reason == "")] = INVALID_ROW
+    # a name in a report that matches two records
+    two_names = (name_problems.reindex(items.index) != "") & (held_reason == "")
+    for idx in items.index[two_names]:
+        issues.append(_issue(items.loc[idx], INVALID_ROW, name_problems[idx]))
+    held_reason[two_names] = INVALID_ROW
     # customer
     no_customer = (items["customer_id"] == "") & (held_reason == "")
     for idx in items.index[no_customer]:
         row = items.loc[idx]
         column = _heading(inputs, row, "customer_id", "companyID")
-        issues.append(
-            _issue(
-                row,
-                INVALID_ROW,
-                "no customer: neither the row nor its ticket, task, project or contract names one",
-                column,
-            )
+        named = row["customer_name"] if row["customer_name"] != row["customer_id"] else ""
+        message = (
+            f"no customer: no organisation is called {named!r}"
+            if named
+            else "no customer: neither the row nor its ticket, task, project or contract names one"
         )
+        issues.append(_issue(row, INVALID_ROW, message, column))
     held_reason[no_customer] = INVALID_ROW
+    # a customer whose currencyID cannot be read: its currency is never guessed
+    no_currency = items["customer_id"].isin(list(unknown_currency)) & (held_reason == "")
+    for idx in items.index[no_currency]:
+        row = items.loc[idx]
+        issues.append(_issue(row, INVALID_ROW, f"customer {row['customer_id']}: {unknown_currency[row['customer_id']]}"))
+    held_reason[no_currency] = INVALID_ROW
 
+    raw_time = items["source_table"] == "time_entries"
+    labour = autotask.price_labour(items, inputs, raw_time)
     items, no_rate = compute_amounts(items, inputs)
+    no_rate = (no_rate | labour.no_rate) & ~labour.covered & ~labour.needs_posting & (held_reason == "")
+    waits = labour.needs_posting & (held_reason == "")
+    issues += issues_for(items[waits], NEEDS_POSTING, labour.messages)
+    held_reason[waits] = NEEDS_POSTING
     no_rate &= held_reason == ""
-    for idx in items.index[no_rate]:
+    for idx in items.index[no_rate & raw_time & (labour.messages != "")]:
+        row = items.loc[idx]
+        column = _heading(inputs, row, "rate") or _heading(inputs, row, "billing_code_id")
+        issues.append(_issue(row, NO_RATE, str(labour.messages[idx]), column))
+    items.loc[labour.covered, "description"] = items.loc[labour.covered, "description"].map(
+        lambda d: f"{d} (covered by the contract)" if d else "covered by the contract"
+    )
+    unposted = items["_unposted"].fillna(False).astype(bool) & (held_reason == "") & ~no_rate
+    issues += issues_for(
+        items[unposted],
+        POSTED_ELSEWHERE,
+        "Autotask has posted this charge (isBilled), but its posted BillingItems row is not in the inputs: "
+        "bill it from that row",
+    )
+    held_reason[unposted] = POSTED_ELSEWHERE
+    issues += _amount_mismatches(items[held_reason == ""], inputs)
+    for idx in items.index[no_rate & ~(raw_time & (labour.messages != ""))]:
         row = items.loc[idx]
         column = _heading(inputs, row, "billing_code_id") or _heading(inputs, row, "rate")
         issues.append(
@@ -560,7 +596,7 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
                 column,
             )
         )
-    held_reason[no_rate] = NO_RATE
+    held_reason[no_rate & (held_reason == "")] = NO_RATE
 
     keys = {raw: po_key(raw) for raw in pd.unique(items["po_raw"].to_numpy(object))}
     items["po_key"] = items["po_raw"].map(keys).astype("str")
@@ -575,12 +611,32 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
         action="flagged",
     )
     items = items.drop(
-        columns=["supplied_amount", "own_po", "po_raw", "_bad", "_dup", "quantity_column"], errors="ignore"
-    )
+        columns=["supplied_amount", "own_po", "po_raw", "_bad", "_dup", "quantity_column", "_why", "_unposted",
+                 "_own_rate", "_product", "_rate_source"],
+        errors="ignore",
+    )  # fmt: skip
     items = items.reindex(columns=list(ITEM_COLUMNS))
     held = items[held_reason != ""].assign(reason=held_reason[held_reason != ""])
     kept = items[held_reason == ""].reset_index(drop=True)
     return Prepared(period, kept, held.reset_index(drop=True), issues, skipped, read, inputs, companies)
+
+
+def _amount_mismatches(items: pd.DataFrame, inputs: Inputs) -> list[Issue]:
+    """Flag supplied amounts more than one minor unit away from quantity x the row's own rate."""
+    checked = items[items["_product"].notna()]
+    out = []
+    for idx in checked.index:
+        row = checked.loc[idx]
+        product, supplied = row["_product"], row["supplied_amount"]
+        unit = Decimal(1).scaleb(-minor_digits(str(row["currency"])))
+        if abs(product - supplied) > unit:
+            column = _heading(inputs, row, "amount", "amount")
+            message = (
+                f"the supplied amount {supplied} is not quantity {row['quantity']} x rate {row['unit_price']} "
+                f"= {product}; the supplied amount is invoiced"
+            )
+            out.append(_issue(row, AMOUNT_MISMATCH, message, column, action="flagged"))
+    return out
 
 
 def _heading(inputs: Inputs, row: pd.Series, column: str, default: str = "") -> str:

@@ -327,8 +327,9 @@ def test_time_entry_without_a_rate_is_held_no_rate(tmp_path: Path) -> None:
         )
     )
     assert held(prep, "2", NO_RATE).message == (
-        "TimeEntries.xlsx, sheet TimeEntries, row 5, column billingCodeID: "
-        "no amount and no rate (neither the row nor its billing code 31 has a unit price)"
+        "TimeEntries.xlsx, sheet TimeEntries, row 5, column billingCodeID: no rate: no rate column, "
+        "no contract rate for contract (none) and role (none) (ContractRates), no hourly rate for role (none) "
+        "(Roles), and work type 31 has no unit price above 0"
     )
     held(prep, "3", NO_RATE)  # a code the billing codes table does not know
     held(prep, "4", NO_RATE)
@@ -403,9 +404,11 @@ def test_non_billable_and_already_invoiced_are_skipped_and_counted(tmp_path: Pat
         ("billing_items", "7"),
         ("contract_charges", "3"),
     ]
-    assert prep.held.empty
+    # isBilled is Autotask's Approve & Post, not invoiced: with no posted BillingItems row for it, charge 2
+    # is held, never called invoiced
+    assert list(zip(prep.held["item_id"], prep.held["reason"], strict=True)) == [("2", "posted_elsewhere")]
     assert prep.skipped["non_billable"] == 4  # items 2, 3, 6 (non-billable wins over invoiced) and charge 1
-    assert prep.skipped["already_invoiced"] == 3  # items 4, 5 and charge 2
+    assert prep.skipped["already_invoiced"] == 2  # items 4 and 5
     assert prep.read == 10
 
 
