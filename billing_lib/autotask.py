@@ -96,15 +96,20 @@ def _decimal_map(table: pd.DataFrame, keys: list[str], value: str) -> dict[tuple
 def labour_rates(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.Series, pd.Series]:
     """The rate of each labour row by the cascade (own, contract for the role, role, non-zero work type)
     and where it came from; rows that are not labour keep their own rate."""
-    contract_rates = _decimal_map(inputs.table("contract_rates"), ["contract_id", "role_id"], "contract_hourly_rate")
+    contract_rates = _decimal_map(
+        inputs.table("contract_rates"), ["contract_id", "role_id"], "contract_hourly_rate"
+    )
     role_rates = _decimal_map(inputs.table("roles"), ["role_id"], "hourly_rate")
     code_prices = _decimal_map(inputs.table("billing_codes"), ["billing_code_id"], "unit_price")
-    rates = items["unit_price"].astype(object).where(items["unit_price"].notna(), None).to_numpy(object).copy()
+    rates = (
+        items["unit_price"].astype(object).where(items["unit_price"].notna(), None).to_numpy(object).copy()
+    )
     source = np.where(pd.notna(rates), "own", "").astype(object)
     labour = (items["kind"] == "labour").to_numpy()
     role = _text(items["role_id"]).to_numpy(object) if "role_id" in items else np.full(len(items), "", object)
-    for i in np.flatnonzero(labour & pd.isna(rates)):
-        contract, code = items["contract_id"].iat[i], items["billing_code_id"].iat[i]
+    contracts, codes = _text(items["contract_id"]).tolist(), _text(items["billing_code_id"]).tolist()
+    for i in np.flatnonzero(labour & pd.isna(rates)).tolist():
+        contract, code = str(contracts[i]), str(codes[i])
         for where, rate in (
             ("contract", contract_rates.get((contract, role[i]))),
             ("role", role_rates.get((role[i],))),
@@ -113,7 +118,9 @@ def labour_rates(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.Series, pd.Ser
             if rate is not None:
                 rates[i], source[i] = rate, where
                 break
-    return pd.Series(rates, index=items.index, dtype=object), pd.Series(source, index=items.index, dtype=object)
+    return pd.Series(rates, index=items.index, dtype=object), pd.Series(
+        source, index=items.index, dtype=object
+    )
 
 
 def _no_rate_message(row: pd.Series, rate: object) -> str:
@@ -161,8 +168,9 @@ def price_labour(items: pd.DataFrame, inputs: Inputs, raw_time: pd.Series) -> La
                 f"labour on contract {contract} ({name}) is drawn from the contract's prepaid block, whose "
                 "balance is not in the exports: bill it from Autotask's posted BillingItems"
             )
-    items.loc[covered, "unit_price"] = Decimal(0)
-    items.loc[covered, "supplied_amount"] = Decimal(0)
+    zero_amount = pd.Series(Decimal(0), index=items.index, dtype=object)
+    items["unit_price"] = items["unit_price"].where(~covered, zero_amount)
+    items["supplied_amount"] = items["supplied_amount"].astype(object).where(~covered, zero_amount)
     has_amount = items["supplied_amount"].notna()
     rate = items["unit_price"]
     zero = rate.map(lambda r: r is not None and r == 0).astype(bool)
@@ -206,17 +214,23 @@ def company_codes(companies: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame
         for code, flag in zip(_text(currencies["currency_code"]), currencies["is_internal"], strict=True)
         if flag is True and code
     ]
-    currency = _text(companies["currency"])
+    written = _text(companies["currency"]).tolist()
     ids = _text(companies["currency_id"])
-    for i in np.flatnonzero((currency == "").to_numpy() & (ids != "").to_numpy()):
-        code = codes.get(ids.iat[i], "")
+    customer_ids = _text(companies["customer_id"]).tolist()
+    for i, (own, currency_id) in enumerate(zip(written, ids.tolist(), strict=True)):
+        if own or not currency_id:
+            continue
+        code = codes.get(currency_id, "")
         if code:
-            currency.iat[i] = code.strip().upper()
+            written[i] = code.strip().upper()
         else:
-            table = "the Currencies table" if inputs.has("currencies") else "no Currencies table in the inputs"
-            unknown[str(companies["customer_id"].iat[i])] = (
-                f"the customer's currencyID {ids.iat[i]} is not a currency code and is not in {table}"
+            table = (
+                "the Currencies table" if inputs.has("currencies") else "no Currencies table in the inputs"
             )
+            unknown[customer_ids[i]] = (
+                f"the customer's currencyID {currency_id} is not a currency code and is not in {table}"
+            )
+    currency = pd.Series(written, index=companies.index, dtype="str")
     if internal:  # a company without a currency bills in the provider's own (Autotask's internal) currency
         currency = currency.where((currency != "") | (ids != ""), internal[0].upper())
     companies["currency"] = currency.replace("", None)
@@ -268,9 +282,19 @@ def ids_from_names(items: pd.DataFrame, inputs: Inputs) -> pd.Series:
     messages = pd.Series("", index=items.index, dtype="str")
     companies, tickets, resources = (inputs.table(t) for t in ("companies", "tickets", "resources"))
     lookups = (
-        ("customer_id", "customer_name", "organisation", _index(companies["customer_name"], companies["customer_id"])),
+        (
+            "customer_id",
+            "customer_name",
+            "organisation",
+            _index(companies["customer_name"], companies["customer_id"]),
+        ),
         ("ticket_id", "ticket_number", "ticket", _index(tickets["ticket_number"], tickets["ticket_id"])),
-        ("resource_id", "resource_name", "resource", _index(_resource_names(resources), resources["resource_id"])),
+        (
+            "resource_id",
+            "resource_name",
+            "resource",
+            _index(_resource_names(resources), resources["resource_id"]),
+        ),
     )
     for id_col, name_col, word, index in lookups:
         if name_col not in items:
@@ -291,13 +315,14 @@ def _fill(
 ) -> None:
     need = (items[id_col] == "") & (names != "")
     keyed = (keys if keys is not None else names.map(_name_key))[need]
-    for idx, key in keyed.items():
+    for idx, key in zip(keyed.index.tolist(), keyed.tolist(), strict=True):
         found = index.get(key, [])
         if len(found) == 1:
             items.at[idx, id_col] = found[0]
-        elif len(found) > 1 and not messages[idx]:
-            messages[idx] = (
-                f"the {word} {names[idx]!r} names {len(found)} records ({', '.join(found[:5])}): held, not guessed"
+        elif len(found) > 1 and not messages.at[idx]:
+            messages.at[idx] = (
+                f"the {word} {names.at[idx]!r} names {len(found)} records ({', '.join(found[:5])}): "
+                "held, not guessed"
             )
 
 

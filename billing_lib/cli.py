@@ -85,7 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--scale", type=int, default=400, help="number of billable items")
     sample.add_argument("--period", default=config.DEFAULT_PERIOD)
     sample.add_argument("--seed", type=int, default=2026)
-    sample.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    sample.add_argument(
+        "--format", choices=("xlsx", "csv"), default="xlsx", help="file format of --style rest"
+    )
+    sample.add_argument(
+        "--style",
+        choices=("rest", "powershell51", "powershell7", "soap", "report"),
+        default="rest",
+        help="how the exports are written: REST names (default), Windows PowerShell 5.1 or PowerShell 7 "
+        "Export-Csv, SOAP-era names, or report workbooks with screen labels and names",
+    )
+    sample.add_argument(
+        "--culture", choices=("en-US", "de-DE"), default="en-US", help="PowerShell's culture (dates, numbers)"
+    )
     void = sub.add_parser(
         "void", help="void an issued invoice: issue its credit note and release its items for re-invoicing"
     )
@@ -174,7 +186,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.scale < 1:
         raise SystemExit(_usage("--scale must be at least 1"))
-    counts = write_sample(args.out, args.scale, period=args.period, seed=args.seed, fmt=args.format)
+    counts = write_sample(
+        args.out,
+        args.scale,
+        period=args.period,
+        seed=args.seed,
+        fmt=args.format,
+        style=args.style,
+        culture=args.culture,
+    )
     print(
         f"sample month {args.period} written to {args.out}: "
         + ", ".join(f"{k} {v}" for k, v in counts.items())

@@ -200,9 +200,9 @@ def _cross_check(table: str, columns: Mapping[str, pd.Series], undecided: list[s
     open_rows = np.zeros(len(cells[0]), dtype=bool)
     for name, column in zip(names, cells, strict=True):
         if name in undecided:
-            open_rows |= column.map(lambda v: isinstance(v, str) and bool(_EITHER_COMMA.match(v.strip()))).to_numpy(
-                bool
-            )
+            open_rows |= column.map(
+                lambda v: isinstance(v, str) and bool(_EITHER_COMMA.match(v.strip()))
+            ).to_numpy(bool)
     rows = np.flatnonzero(open_rows)
     if not len(rows):
         return None
@@ -212,7 +212,7 @@ def _cross_check(table: str, columns: Mapping[str, pd.Series], undecided: list[s
         for name, column in zip(names, cells, strict=True):
             evidence = _mode(*separator_evidence(pd.unique(column.dropna())))
             read.append(_numbers(column, mode if name in undecided else evidence, True).values)
-        agree[mode] = _agrees(*read, rows)
+        agree[mode] = _agrees(read[0], read[1], read[2], rows)
     if agree[True].any() and not agree[False].any():
         return True
     if agree[False].any() and not agree[True].any():

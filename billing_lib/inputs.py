@@ -154,8 +154,8 @@ def read_csv(path: Path) -> RawSheet:
     hint = re.match(r"sep=(.)[ \t]*\r?\n", text)  # Excel's delimiter line: "sep=;"
     if hint:
         rows_after_hint = csv.reader(io.StringIO(text[hint.end() :]), csv.excel, delimiter=hint.group(1))
-        rows = [list(r) for r in rows_after_hint]
-        return RawSheet(path, "", rows, first_row + 1, note, hint.group(1) == ";")
+        hinted: list[Any] = [list(r) for r in rows_after_hint]
+        return RawSheet(path, "", hinted, first_row + 1, note, hint.group(1) == ";")
     sample = text[:8192]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")

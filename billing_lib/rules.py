@@ -557,7 +557,9 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
     no_currency = items["customer_id"].isin(list(unknown_currency)) & (held_reason == "")
     for idx in items.index[no_currency]:
         row = items.loc[idx]
-        issues.append(_issue(row, INVALID_ROW, f"customer {row['customer_id']}: {unknown_currency[row['customer_id']]}"))
+        issues.append(
+            _issue(row, INVALID_ROW, f"customer {row['customer_id']}: {unknown_currency[row['customer_id']]}")
+        )
     held_reason[no_currency] = INVALID_ROW
 
     raw_time = items["source_table"] == "time_entries"

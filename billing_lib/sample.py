@@ -84,6 +84,7 @@ from typing import Any
 import numpy as np
 import xlsxwriter
 
+from . import renderings
 from .errors import UsageError
 
 Row = dict[str, Any]
@@ -1578,13 +1579,22 @@ def _write_csv(path: Path, table: _Table) -> None:
 
 
 def write_sample(
-    out_dir: Path, scale: int = 400, *, period: str = "2026-10", seed: int = 2026, fmt: str = "xlsx"
+    out_dir: Path,
+    scale: int = 400,
+    *,
+    period: str = "2026-10",
+    seed: int = 2026,
+    fmt: str = "xlsx",
+    style: str = "rest",
+    culture: str = "en-US",
 ) -> dict[str, int]:
     """Write a synthetic month of Autotask exports into ``out_dir``; the data row count of each file.
 
     ``scale`` is the total number of billing items, time entries and charges (at least
-    ``fixed_row_count()``). The same arguments always write the same bytes.
+    ``fixed_row_count()``). The same arguments always write the same bytes. ``style`` and ``culture``
+    choose the rendering (``renderings.py``): every rendering of one month gives the same invoices.
     """
+    renderings.check(style, culture)
     if fmt not in ("xlsx", "csv"):
         raise UsageError(f"fmt must be 'xlsx' or 'csv', got {fmt!r}")
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)):
@@ -1600,6 +1610,9 @@ def write_sample(
     tables = _tables(m, rng, scale)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if style != "rest":
+        rendered = [renderings.Table(t.file, t.columns, t.data, t.dates, t.bools, t.title) for t in tables]
+        return renderings.write(out_dir, rendered, style, culture, p.exported, WORK_TYPES)
     counts: dict[str, int] = {}
     for table in tables:
         path = out_dir / f"{table.file}.{fmt}"

@@ -356,15 +356,40 @@ TASKS = TableSpec(
 COMPANIES = TableSpec(
     "companies",
     # "Account" is the SOAP API's entity, "Organizations" the current UI's word (Directory > Organizations)
-    ("Companies", "companies", "customers", "accounts", "clients", "Account", "Organizations", "Organization"),
+    (
+        "Companies",
+        "companies",
+        "customers",
+        "accounts",
+        "clients",
+        "Account",
+        "Organizations",
+        "Organization",
+    ),
     (
         C(
-            "customer_id", "id", "id", "companyID", "company_id", "customerID", "accountID", "Organization ID",
+            "customer_id",
+            "id",
+            "id",
+            "companyID",
+            "company_id",
+            "customerID",
+            "accountID",
+            "Organization ID",
             required=True,
         ),
         C(
-            "customer_name", "text", "companyName", "company_name", "name", "customerName", "accountName",
-            "Organization Name", "Organization", "Account Name", "Company Name",
+            "customer_name",
+            "text",
+            "companyName",
+            "company_name",
+            "name",
+            "customerName",
+            "accountName",
+            "Organization Name",
+            "Organization",
+            "Account Name",
+            "Company Name",
         ),
         C("company_number", "text", "companyNumber"),
         C("currency", "text", "currencyCode"),
@@ -404,7 +429,12 @@ RESOURCES = TableSpec(
 BILLING_CODES = TableSpec(
     "billing_codes",
     (
-        "BillingCodes", "billing_codes", "allocation_codes", "AllocationCodes", "AllocationCode", "work_types",
+        "BillingCodes",
+        "billing_codes",
+        "allocation_codes",
+        "AllocationCodes",
+        "AllocationCode",
+        "work_types",
         "material_codes",
     ),
     (
