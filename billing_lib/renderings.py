@@ -227,14 +227,10 @@ def _write_plain_csv(path: Path, table: Table) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh, lineterminator="\n")
         out.writerow(table.columns)
-        for row in table.rows():
+        for row in table.rows():  # numbers as the scripts' JSON gives them: 95, not 95.0 next to 95
             out.writerow(
                 [
-                    _ps_date(v, "en-US", convert=False)
-                    if name in table.dates
-                    else ("true" if v else "false")
-                    if isinstance(v, bool)
-                    else v
+                    _ps_cell(v, name, table, "en-US", convert_dates=False)
                     for v, name in zip(row, table.columns, strict=True)
                 ]
             )

@@ -198,7 +198,9 @@ def test_bill_to_contract_company_then_parent_for_items_without_a_contract(tmp_p
     """,
         )
     )
-    customers = dict(zip(prep.items["item_id"] + prep.items["source_table"], prep.items["customer_id"], strict=True))
+    customers = dict(
+        zip(prep.items["item_id"] + prep.items["source_table"], prep.items["customer_id"], strict=True)
+    )
     assert customers == {
         "1billing_items": "200",  # the contract's billToCompanyID: the parent receives the invoice
         "2billing_items": "200",  # no contract, and Branch North invoices such items to its parent
@@ -206,9 +208,16 @@ def test_bill_to_contract_company_then_parent_for_items_without_a_contract(tmp_p
         "4billing_items": "202",
         "1contract_charges": "200",
     }
-    currencies = dict(zip(prep.items["item_id"] + prep.items["source_table"], prep.items["currency"], strict=True))
+    currencies = dict(
+        zip(prep.items["item_id"] + prep.items["source_table"], prep.items["currency"], strict=True)
+    )
     # the customer's currency (USD through currencyID 3), so the USD PO is no currency mismatch
-    assert currencies["1billing_items"] == currencies["1contract_charges"] == currencies["2billing_items"] == "USD"
+    assert (
+        currencies["1billing_items"]
+        == currencies["1contract_charges"]
+        == currencies["2billing_items"]
+        == "USD"
+    )
     assert currencies["3billing_items"] == "EUR"
     assert [i.reason for i in prep.issues if i.action == "held"] == []
 
@@ -305,7 +314,9 @@ def test_report_rows_naming_organisations_tickets_and_resources(tmp_path: Path) 
     assert "no organisation is called 'Nobody Inc'" in held(prep, "3", INVALID_ROW).message
 
 
-def test_soap_names_a_billed_cost_is_posted_not_invoiced_and_its_posted_row_is_one_item(tmp_path: Path) -> None:
+def test_soap_names_a_billed_cost_is_posted_not_invoiced_and_its_posted_row_is_one_item(
+    tmp_path: Path,
+) -> None:
     prep = prepared(
         month(
             tmp_path,
