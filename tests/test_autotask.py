@@ -303,7 +303,9 @@ def test_report_rows_naming_organisations_tickets_and_resources(tmp_path: Path) 
     """,
         )
     )
-    assert sorted(zip(prep.items["source_table"], prep.items["item_id"], prep.items["customer_id"])) == [
+    assert sorted(
+        zip(prep.items["source_table"], prep.items["item_id"], prep.items["customer_id"], strict=True)
+    ) == [
         ("billing_items", "1", "101"),
         ("ticket_charges", "21", "101"),
         ("time_entries", "11", "101"),
@@ -345,7 +347,9 @@ def test_soap_names_a_billed_cost_is_posted_not_invoiced_and_its_posted_row_is_o
         )
     )
     # ticket cost 7001 is billed once, from its posted row 8001; contract cost 7001 is another item
-    assert sorted(zip(prep.items["source_table"], prep.items["item_id"], prep.items["amount_minor"])) == [
+    assert sorted(
+        zip(prep.items["source_table"], prep.items["item_id"], prep.items["amount_minor"], strict=True)
+    ) == [
         ("billing_items", "8001", 18900),
         ("contract_charges", "7001", 3000),
         ("ticket_charges", "7003", 2000),

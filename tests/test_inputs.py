@@ -916,7 +916,12 @@ def test_a_lone_comma_in_a_comma_separated_csv_is_held_as_ambiguous(tmp_path: Pa
     assert inputs.tables["billing_items"]["amount"].tolist() == [None]
     [issue] = inputs.issues
     assert (issue.reason, issue.action, issue.file, issue.row, issue.column, issue.value) == (
-        "ambiguous_number", "held", "BillingItems.csv", 2, "extendedPrice", "386,645"
+        "ambiguous_number",
+        "held",
+        "BillingItems.csv",
+        2,
+        "extendedPrice",
+        "386,645",
     )
 
 

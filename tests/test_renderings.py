@@ -97,7 +97,10 @@ def test_the_renderings_have_the_shapes_of_real_exports(tmp_path: Path) -> None:
     assert '"06.10.2026 00:00:00"' in de[1] and '"386,645"' in de[1] and '"System.Object[]"' in de[1]
     # the Autotask shape: the rate on the role, the currency as an id
     assert (tmp_path / "powershell7-en-US" / "Roles.csv").exists()
-    assert '"currencyID"' in (tmp_path / "powershell7-en-US" / "Companies.csv").read_bytes().decode().split("\r\n")[0]
+    assert (
+        '"currencyID"'
+        in (tmp_path / "powershell7-en-US" / "Companies.csv").read_bytes().decode().split("\r\n")[0]
+    )
 
 
 def test_report_and_soap_renderings_use_their_vocabularies(tmp_path: Path) -> None:
