@@ -4,6 +4,7 @@
     ./dev bench --million            # also 1,000,000 items (several minutes, ~GBs of disk)
     ./dev bench --scales 20000       # just one size, e.g. for a quick look
     ./dev bench --json out.json      # also write the figures as JSON
+    ./dev bench --style powershell7 --culture de-DE   # the month as PowerShell 7 writes it in de-DE
 
 Each size gets a month from ``billing sample --scale N`` (xlsx). For each, every command runs in its
 own process (wall time and peak memory of that process tree), next to the floors measured in the
@@ -93,6 +94,8 @@ from pathlib import Path
 import pandas as pd
 for path in sorted(Path(sys.argv[1]).glob("*.xlsx")):
     pd.read_excel(path, sheet_name=None, engine="calamine", header=None)
+for path in sorted(Path(sys.argv[1]).glob("*.csv")):  # the CSV renderings (--style powershell51, ...)
+    pd.read_csv(path, header=None, dtype=str, comment="#", keep_default_na=False)
 """
 
 CONSOLIDATE = """
@@ -169,12 +172,25 @@ print(json.dumps({"write_floor": floor, "write_ours": ours, "workbooks": len(row
 """
 
 
-def bench_size(n: int, work: Path, with_batch: bool) -> dict[str, float]:
-    month = work / f"month-{n}"
+def bench_size(
+    n: int, work: Path, with_batch: bool, style: str = "rest", culture: str = "en-US"
+) -> dict[str, float]:
+    month = work / (f"month-{n}" if style == "rest" else f"month-{n}-{style}-{culture}")
     if not (month / ".complete").exists():
         t = time.perf_counter()
         subprocess.run(
-            [str(BIN / "billing"), "sample", "--out", str(month), "--scale", str(n)],
+            [
+                str(BIN / "billing"),
+                "sample",
+                "--out",
+                str(month),
+                "--scale",
+                str(n),
+                "--style",
+                style,
+                "--culture",
+                culture,
+            ],
             check=True,
             capture_output=True,
         )
@@ -225,6 +241,15 @@ def main() -> int:
         "--work", type=Path, default=ROOT / "benchmarks" / "work", help="scratch folder (kept)"
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--style",
+        default="rest",
+        choices=("rest", "powershell51", "powershell7", "soap", "report"),
+        help="the rendering of the month (billing sample --style)",
+    )
+    parser.add_argument(
+        "--culture", default="en-US", choices=("en-US", "de-DE"), help="billing sample --culture"
+    )
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",") if s]
     if args.million and 1_000_000 not in scales:
@@ -238,7 +263,7 @@ def main() -> int:
     results = []
     for n in scales:
         print(f"size {n:,} …", file=sys.stderr)
-        r = bench_size(n, args.work, with_batch=not args.no_batch)
+        r = bench_size(n, args.work, with_batch=not args.no_batch, style=args.style, culture=args.culture)
         r.update({f"ratio: {k}": v for k, v in ratios(r).items()})
         results.append(r)
         print_table(results)

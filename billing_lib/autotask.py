@@ -149,31 +149,29 @@ def price_labour(items: pd.DataFrame, inputs: Inputs, raw_time: pd.Series) -> La
     if not contracts.empty:
         types = dict(zip(_text(contracts["contract_id"]), _text(contracts["contract_type"]), strict=True))
     messages = pd.Series("", index=items.index, dtype="str")
-    covered = pd.Series(False, index=items.index)
-    waits = pd.Series(False, index=items.index)
     kinds: dict[str, int | str | None] = {}
     for contract in pd.unique(items.loc[raw_time, "contract_id"]):
         try:
             kinds[contract] = contract_type(types.get(contract, ""))
         except ValueError:
             kinds[contract] = types[contract]  # unknown: waits for posting, never billed as T&M
-    for contract, ctype in kinds.items():
-        on = raw_time & (items["contract_id"] == contract)
-        if ctype in COVERING:
-            covered |= on
-        elif ctype in PREPAID or isinstance(ctype, str):
-            waits |= on
-            name = CONTRACT_TYPE_NAMES.get(ctype, f"of type {ctype!r}") if isinstance(ctype, int) else ctype
-            messages[on] = (
-                f"labour on contract {contract} ({name}) is drawn from the contract's prepaid block, whose "
-                "balance is not in the exports: bill it from Autotask's posted BillingItems"
-            )
+    kind = items["contract_id"].where(raw_time, "").map(kinds)
+    covered = raw_time & kind.isin(COVERING)
+    waits = raw_time & kind.map(lambda k: k in PREPAID or isinstance(k, str)).astype(bool)
+    said = {
+        contract: f"labour on contract {contract} "
+        f"({CONTRACT_TYPE_NAMES[k] if isinstance(k, int) else f'type {k!r}'}) is drawn from the contract's "
+        "prepaid block, whose balance is not in the exports: bill it from Autotask's posted BillingItems"
+        for contract, k in kinds.items()
+        if k in PREPAID or isinstance(k, str)
+    }
+    messages[waits] = items.loc[waits, "contract_id"].map(said)
     zero_amount = pd.Series(Decimal(0), index=items.index, dtype=object)
     items["unit_price"] = items["unit_price"].where(~covered, zero_amount)
     items["supplied_amount"] = items["supplied_amount"].astype(object).where(~covered, zero_amount)
     has_amount = items["supplied_amount"].notna()
     rate = items["unit_price"]
-    zero = rate.map(lambda r: r is not None and r == 0).astype(bool)
+    zero = pd.Series([r is not None and r == 0 for r in rate.to_numpy(object)], index=items.index, dtype=bool)
     no_rate = raw_time & ~covered & ~waits & ~has_amount & (rate.isna() | zero)
     for idx in items.index[no_rate]:
         messages[idx] = _no_rate_message(items.loc[idx], rate[idx])
@@ -314,7 +312,9 @@ def _fill(
     keys: pd.Series | None = None,
 ) -> None:
     need = (items[id_col] == "") & (names != "")
-    keyed = (keys if keys is not None else names.map(_name_key))[need]
+    if not need.any():
+        return
+    keyed = keys[need] if keys is not None else names[need].map(_name_key)
     for idx, key in zip(keyed.index.tolist(), keyed.tolist(), strict=True):
         found = index.get(key, [])
         if len(found) == 1:
@@ -336,7 +336,13 @@ def _contracts_by_name(items: pd.DataFrame, inputs: Inputs, messages: pd.Series)
     customer = _text(contracts["customer_id"])
     scoped = _index(customer + "\x00" + _text(contracts["contract_name"]), contracts["contract_id"])
     anywhere = _index(contracts["contract_name"], contracts["contract_id"])
-    known = items["customer_id"] != ""
-    keys = (items["customer_id"] + "\x00" + names.map(_name_key)).where(known, names.map(_name_key))
+    need = (items["contract_id"] == "") & (names != "")
+    if not need.any():
+        return
+    named = names[need].map(_name_key)
+    keys = (items.loc[need, "customer_id"] + "\x00" + named).where(
+        items.loc[need, "customer_id"] != "", named
+    )
+    keys = keys.reindex(items.index, fill_value="")
     index = {**anywhere, **{k: v for k, v in scoped.items()}}
     _fill(items, messages, "contract_id", names, index, "contract", keys)

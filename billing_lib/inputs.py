@@ -422,13 +422,15 @@ def type_sheet(
     if id_col is not None and id_col in column_of:
         ids = _ids(pd.Series(_cells(grid, column_of[id_col]), index=index, dtype=object))[0]
     why = np.full(n_rows, "", dtype=object)  # the reason of each row's first unreadable cell
-    reads = _culture_reads(spec, grid, column_of, index, raw.comma_file)
+    reads, read_cells = _culture_reads(spec, grid, column_of, index, raw.comma_file)
     for col in spec.columns:
         j = column_of.get(col.name)
         if j is None:
             frame[col.name] = _absent(col.kind, n_rows)
             continue
-        series = pd.Series(_cells(grid, j), index=index, dtype=object)
+        series = read_cells.get(col.name)
+        if series is None:
+            series = pd.Series(_cells(grid, j), index=index, dtype=object)
         ambiguous = np.zeros(n_rows, dtype=bool)
         if col.name == id_col and ids is not None:
             typed, bad = ids, np.zeros(n_rows, dtype=bool)
@@ -476,8 +478,8 @@ def type_sheet(
 
 def _culture_reads(
     spec: schema.TableSpec, grid: np.ndarray, column_of: dict[str, int], index: pd.RangeIndex, semicolon: bool
-) -> dict[str, culture.Read]:
-    """The sheet's number and date columns, each read one way throughout (``culture``)."""
+) -> tuple[dict[str, culture.Read], dict[str, pd.Series]]:
+    """The sheet's number and date columns, each read one way throughout (``culture``), and their cells."""
 
     def cells(kind: schema.Kind) -> dict[str, pd.Series]:
         return {
@@ -487,11 +489,13 @@ def _culture_reads(
         }
 
     dates = cells("date")
+    cells_of_numbers = cells("decimal")
     numbers = culture.numbers(
-        spec.name, cells("decimal"), semicolon_file=semicolon, file_dates=culture.dates_decimal_comma(dates)
+        spec.name, cells_of_numbers, semicolon_file=semicolon, file_dates=culture.dates_decimal_comma(dates)
     )
     order = culture.date_order(dates)
-    return numbers | {name: culture.dates(values, order) for name, values in dates.items()}
+    cells_read = {**cells_of_numbers, **dates}
+    return numbers | {name: culture.dates(values, order) for name, values in dates.items()}, cells_read
 
 
 def _unreadable(kind: schema.Kind, value: object, ambiguous: bool) -> tuple[str, str]:

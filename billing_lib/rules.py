@@ -426,12 +426,7 @@ def compute_amounts(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, 
         products[:] = [q_values[p // len(r_first)] * r_values[p % len(r_first)] for p in pairs.tolist()]
         exact[multiply] = products[pair_codes]
     no_rate = ~has_supplied & ~(has_qty & has_rate)
-    items["_product"] = pd.Series(None, index=items.index, dtype=object)
-    both = np.flatnonzero(has_supplied & has_qty & has_rate & items["_own_rate"].to_numpy(bool))
-    if len(both):
-        items.loc[items.index[both], "_product"] = pd.Series(
-            [q * r for q, r in zip(qty[both], rate[both], strict=True)], index=items.index[both], dtype=object
-        )
+    items["_mismatch"] = _mismatches(supplied, qty, rate, has_supplied & has_qty & has_rate, items)
     items["amount_minor"] = minor_units_of(pd.Series(exact, index=items.index), items["currency"])
     items["quantity"] = items["quantity"].where(items["quantity"].notna(), Decimal(1))
     return items, pd.Series(no_rate, index=items.index)
@@ -614,7 +609,7 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
     )
     items = items.drop(
         columns=["supplied_amount", "own_po", "po_raw", "_bad", "_dup", "quantity_column", "_why", "_unposted",
-                 "_own_rate", "_product", "_rate_source"],
+                 "_own_rate", "_mismatch", "_rate_source"],
         errors="ignore",
     )  # fmt: skip
     items = items.reindex(columns=list(ITEM_COLUMNS))
@@ -623,21 +618,45 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
     return Prepared(period, kept, held.reset_index(drop=True), issues, skipped, read, inputs, companies)
 
 
+def _mismatches(
+    supplied: np.ndarray, qty: np.ndarray, rate: np.ndarray, priced: np.ndarray, items: pd.DataFrame
+) -> np.ndarray:
+    """Rows whose supplied amount is more than one minor unit away from quantity x their own rate.
+
+    Worked out once per distinct (quantity, rate, amount, currency) of cell objects (a reader shares one
+    object per distinct value)."""
+    out = np.zeros(len(items), dtype=bool)
+    rows = np.flatnonzero(priced & items["_own_rate"].to_numpy(bool))
+    if not len(rows):
+        return out
+    currency = items["currency"].to_numpy(object)
+    units = {c: Decimal(1).scaleb(-minor_digits(str(c))) for c in pd.unique(currency[rows])}
+    # one code per distinct (quantity, rate, amount, currency) of cell objects, each pair worked out once
+    parts = [distinct_objects(a[rows]) for a in (qty, rate, supplied)]
+    key = pd.factorize(currency[rows])[0].astype(np.int64)
+    for codes, firsts in parts:
+        key = key * (len(firsts) + 1) + codes
+    codes, _ = pd.factorize(key)
+    first_rows = rows[np.unique(codes, return_index=True)[1]]  # the first row of each code, in code order
+    verdict = np.array(
+        [abs(qty[i] * rate[i] - supplied[i]) > units[currency[i]] for i in first_rows.tolist()], dtype=bool
+    )
+    out[rows] = verdict[codes]
+    return out
+
+
 def _amount_mismatches(items: pd.DataFrame, inputs: Inputs) -> list[Issue]:
-    """Flag supplied amounts more than one minor unit away from quantity x the row's own rate."""
-    checked = items[items["_product"].notna()]
+    """A flag for each supplied amount that is not quantity x the row's own rate."""
     out = []
-    for idx in checked.index:
-        row = checked.loc[idx]
-        product, supplied = row["_product"], row["supplied_amount"]
-        unit = Decimal(1).scaleb(-minor_digits(str(row["currency"])))
-        if abs(product - supplied) > unit:
-            column = _heading(inputs, row, "amount", "amount")
-            message = (
-                f"the supplied amount {supplied} is not quantity {row['quantity']} x rate {row['unit_price']} "
-                f"= {product}; the supplied amount is invoiced"
-            )
-            out.append(_issue(row, AMOUNT_MISMATCH, message, column, action="flagged"))
+    for idx in items.index[items["_mismatch"].to_numpy(bool)]:
+        row = items.loc[idx]
+        product, supplied = row["quantity"] * row["unit_price"], row["supplied_amount"]
+        column = _heading(inputs, row, "amount", "amount")
+        message = (
+            f"the supplied amount {supplied} is not quantity {row['quantity']} x rate {row['unit_price']} "
+            f"= {product}; the supplied amount is invoiced"
+        )
+        out.append(_issue(row, AMOUNT_MISMATCH, message, column, action="flagged"))
     return out
 
 
