@@ -63,6 +63,13 @@ Every case the business rules name is placed in the first rows of its file, at e
     consolidation method set               Companies         104 contract, 105 project
     shared billing group                   Companies         106 and 107 "ZORG-NL"
 
+Raw time entries follow their contract's type: those on Recurring Service / Fixed Price contracts
+(30001, 30005, 30006, 30011, 30012 and bulk ones) are covered and listed at 0.00; those on Block
+Hours, Retainer and Per Ticket contracts (30003, 30004, 30009, 30014, e.g. TimeEntries 1000003 and
+1000012) are held ``needs_posting``. BillingItems 80000001 (3.175 x 100 posted as 386.645) is flagged
+``amount_mismatch``. ``write_sample(style=..., culture=...)`` writes the same month as PowerShell,
+SOAP-era or report exports (``renderings.py``).
+
 ``billingItemType`` uses Autotask's picklist values 1 labour, 2 labour adjustment, 3 project
 charge, 4 ticket charge, 5 contract charge. PO budgets are sized from this month's billable,
 uninvoiced amounts (rounded half up to cents, counted only for the PO's own customer) so most POs
