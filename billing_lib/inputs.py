@@ -502,12 +502,12 @@ def _unreadable(kind: schema.Kind, value: object, ambiguous: bool) -> tuple[str,
     """The reason and sentence of a cell that cannot be read."""
     if ambiguous and kind == "date":
         return AMBIGUOUS_DATE, (
-            f"{value!r} could be day/month or month/day, and nothing in the file says which: held, not guessed"
+            f"{value!r} could be day/month or month/day, and nothing in the file says which: not read on a guess"
         )
     if ambiguous:
         return AMBIGUOUS_NUMBER, (
             f"{value!r} could be a decimal comma or a thousands separator, and nothing in the file says "
-            "which: held, not guessed"
+            "which: not read on a guess"
         )
     return INVALID_ROW, "is empty" if value is None else f"{value!r} is not a valid {_KIND_WORDS[kind]}"
 
