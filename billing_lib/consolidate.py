@@ -812,6 +812,7 @@ def _line_records(items: pd.DataFrame, money: dict[tuple[int, str], Decimal]) ->
     grouped = items.groupby(keys, sort=False, dropna=False)
     agg = grouped.agg(
         date=("item_date", "max"),
+        date_from=("item_date", "min"),
         count=("item_id", "size"),
         minor=("amount_minor", "sum"),
         description=("description", "first"),
@@ -820,9 +821,10 @@ def _line_records(items: pd.DataFrame, money: dict[tuple[int, str], Decimal]) ->
     ).reset_index()
     quantity = list(grouped["quantity"].agg(_decimal_sum))
     out: dict[str, list[InvoiceLine]] = {}
-    for i, (number, po, kind, code, date, count, minor, text, price, currency) in enumerate(
+    for i, (number, po, kind, code, date, first, count, minor, text, price, currency) in enumerate(
         zip(agg["invoice_number"], agg["po_number"], agg["kind"], agg["billing_code_name"], agg["date"],
-            agg["count"], agg["minor"], agg["description"], agg["unit_price"], agg["currency"], strict=True)
+            agg["date_from"], agg["count"], agg["minor"], agg["description"], agg["unit_price"],
+            agg["currency"], strict=True)
     ):  # fmt: skip
         label = str(code or ("Labour" if kind == "labour" else "Charges"))
         if count == 1 and text:
@@ -831,7 +833,8 @@ def _line_records(items: pd.DataFrame, money: dict[tuple[int, str], Decimal]) ->
         amount = money[key] if key in money else money.setdefault(key, from_minor(*key))
         out.setdefault(str(number), []).append(
             InvoiceLine(date=date.date(), description=label, po_number=str(po), quantity=quantity[i],
-                        unit_price=None if price is None else _dec(price), amount=amount, item_count=int(count))
+                        unit_price=None if price is None else _dec(price), amount=amount, item_count=int(count),
+                        date_from=first.date() if first != date else None, kind=str(kind))
         )  # fmt: skip
     return out
 

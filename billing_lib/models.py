@@ -98,6 +98,12 @@ class InvoiceLine:
     unit_price: Decimal | None
     amount: Decimal
     item_count: int
+    date_from: dt.date | None = None  # the first item's date when the line merges items of several days
+    kind: str = ""  # labour or charge: hours or pieces
+
+    @property
+    def first_date(self) -> dt.date:
+        return self.date_from or self.date
 
 
 @dataclass(frozen=True, slots=True)
