@@ -31,6 +31,7 @@ ENCODING = "encoding"
 SUMMARY_ROW = "summary_row"
 TIMESHEET_EXCLUDED = "not_in_timesheet_run"
 COPY_OF_ANOTHER_FILE = "copy_of_another_file"
+EINVOICE_INCOMPLETE = "einvoice_incomplete"  # a customer's invoices get a PDF but no e-invoice
 
 
 @dataclass(frozen=True, slots=True)

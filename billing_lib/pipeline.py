@@ -25,6 +25,7 @@ from . import burndown as bdmod
 from . import config, faults, outfolder
 from .checklist import Checklist, build_checklist
 from .consolidate import InvoiceSet, check_default_method, consolidate
+from .customer_documents import customer_einvoice_issues, einvoice_issues
 from .errors import BillingError, OutputError, UsageError
 from .inputs import load_inputs
 from .models import Invoice, Issue
@@ -63,6 +64,9 @@ class RunOptions:
     number_format: str = config.DEFAULT_NUMBER_FORMAT
     template: Path | None = None
     excel: bool = True
+    documents: bool = True  # invoices/<number>.pdf and .xml (SPEC section 5)
+    paper: str = "A4"  # the PDFs' page size: A4 or letter
+    pdf_template: Path | None = None  # a folder with invoice.html and invoice.css
     charts: bool = True
     progress: bool = False
     workers: int = 2
@@ -106,10 +110,11 @@ class Analysis:
     exposure: pd.DataFrame
     checklist: Checklist
     timings: dict[str, float] = field(default_factory=dict)
+    einvoice_issues: list[Issue] = field(default_factory=list)
 
     @property
     def issues(self) -> list[Issue]:
-        return self.prep.issues + self.invoice_set.issues
+        return self.prep.issues + self.invoice_set.issues + self.einvoice_issues
 
     @property
     def held(self) -> pd.DataFrame:
@@ -207,9 +212,12 @@ def _finish_analysis(
     series = bdmod.burn_series(invoice_set.items, ref, previously, period=period, table=bd)
     held = pd.concat([prep.held, invoice_set.excluded], ignore_index=True)
     exposure = bdmod.exposure(invoice_set.items, held)
-    checklist = build_checklist(prep, bd, exposure)
+    einvoice = einvoice_issues(invoice_set) if options.documents else []
+    checklist = build_checklist(prep, bd, exposure, einvoice)
     timings["burndown"] = time.perf_counter() - start
-    return Analysis(options, prep, ref, previously, invoice_set, bd, series, exposure, checklist, timings)
+    return Analysis(
+        options, prep, ref, previously, invoice_set, bd, series, exposure, checklist, timings, einvoice
+    )
 
 
 # --- writing ---------------------------------------------------------------------------------------
@@ -356,6 +364,17 @@ def write_outputs(
         write_summary(
             folder / "summary.xlsx", {name: for_spreadsheet(f) for name, f in sheets.items()}, images[:1]
         )
+    if opts.documents:
+        from .customer_documents import DocumentOptions, write_documents
+
+        say("writing invoice PDFs and e-invoices")
+        written = write_documents(
+            invoice_set,
+            folder / "invoices",
+            DocumentOptions(draft=opts.draft, paper=opts.paper, template_dir=opts.pdf_template),
+            workers=opts.workers,
+        )
+        say(f"{written['pdf']} PDFs, {written['xml']} e-invoices ({len(written['without_xml'])} incomplete)")
     manifest = _manifest(analysis, totals, started)
     manifest["run_id"] = run_id
     manifest["outputs"] = sorted(
@@ -653,7 +672,12 @@ def check(options: RunOptions) -> Checklist:
     options = options.checked()
     prep, ref, previously = prepare(options)
     bd = bdmod.burndown(prep.items, ref, Period.parse(options.period), previously)
-    return build_checklist(prep, bd, bdmod.exposure(prep.items, prep.held))
+    einvoice = (
+        customer_einvoice_issues(prep.items, prep.companies, prep.inputs.table("billing_entities"))
+        if options.documents
+        else []
+    )
+    return build_checklist(prep, bd, bdmod.exposure(prep.items, prep.held), einvoice)
 
 
 __all__ = [

@@ -60,19 +60,32 @@ BillingReference = tuple[str, dt.date]
 
 def document_gaps(invoice: Invoice, parties: Parties) -> list[str]:
     """What is missing for a valid e-invoice of this invoice ([] when it can be written)."""
-    gaps = einvoice_gaps(parties, invoice.tax_rate)
-    if len(invoice.po_numbers) != 1 and not _buyer_reference(invoice, parties):
+    return head_gaps(
+        parties, invoice.tax_rate, len(invoice.po_numbers), invoice.method, invoice.group_key, invoice.currency
+    )
+
+
+def head_gaps(
+    parties: Parties, tax_rate: Decimal, po_count: int, method: str, group_key: str, currency: str
+) -> list[str]:
+    """``document_gaps`` from an invoice's head alone (no lines needed)."""
+    gaps = einvoice_gaps(parties, tax_rate)
+    if po_count != 1 and not buyer_reference_of(method, group_key, parties):
         # PEPPOL-EN16931-R003: a buyer reference or a PO reference must be given
         gaps.append("buyer buyer_reference (the invoice has no single PO)")
-    if minor_digits(invoice.currency) > 2:
-        gaps.append(f"currency ({invoice.currency} has 3 decimals; EN 16931 amounts have at most 2)")
+    if minor_digits(currency) > 2:
+        gaps.append(f"currency ({currency} has 3 decimals; EN 16931 amounts have at most 2)")
     return gaps
 
 
-def _buyer_reference(invoice: Invoice, parties: Parties) -> str:
-    if invoice.method == "buyer_reference" and invoice.group_key:
-        return invoice.group_key
+def buyer_reference_of(method: str, group_key: str, parties: Parties) -> str:
+    if method == "buyer_reference" and group_key:
+        return group_key
     return parties.buyer.buyer_reference
+
+
+def _buyer_reference(invoice: Invoice, parties: Parties) -> str:
+    return buyer_reference_of(invoice.method, invoice.group_key, parties)
 
 
 def _sub(parent: etree._Element, qname: str, text: object = None, **attrs: str) -> etree._Element:
