@@ -773,12 +773,14 @@ def renumber(invoice_set: InvoiceSet, numbers: list[str]) -> InvoiceSet:
 
 def _party(
     table: pd.DataFrame, key_col: str, key: str, name_col: str
-) -> tuple[str, tuple[str, ...], str, str]:
+) -> tuple[str, tuple[str, ...], str, str, dict[str, str]]:
     if table.empty or key_col not in table:
-        return key, (), "", ""
+        return key, (), "", "", {}
     match = table[table[key_col].astype("str") == key]
+    if match.empty and key_col == "billing_entity" and len(table) == 1:
+        match = table  # one billing entity is every customer's (SPEC section 2)
     if match.empty:
-        return key, (), "", ""
+        return key, (), "", "", {}
     row = match.iloc[0]
 
     def get(col: str) -> str:
@@ -786,12 +788,10 @@ def _party(
         return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
     name = get(name_col) or key
-    lines = tuple(
-        x
-        for x in (get("address"), " ".join(filter(None, (get("postal_code"), get("city")))), get("country"))
-        if x
-    )
-    return name, lines, get("tax_id"), get("payment_terms")
+    town = " ".join(filter(None, (get("postal_code"), get("city"))))
+    lines = tuple(x for x in (get("address"), get("address2"), town, get("country")) if x)
+    extra = {k: get(k) for k in ("vat_category", "vat_exemption_reason")}
+    return name, lines, get("tax_id"), get("payment_terms"), extra
 
 
 def _dec(value: object) -> Decimal:
@@ -866,11 +866,11 @@ def build_records(heads: pd.DataFrame, items: pd.DataFrame, invoice_set: Invoice
     lines = _line_records(items, money)
     sources = _source_items(items, money)
     positions = items.groupby("invoice_number", sort=False).indices
-    parties: dict[tuple[str, str], tuple[str, tuple[str, ...], str, str]] = {}
+    parties: dict[tuple[str, str], tuple[str, tuple[str, ...], str, str, dict[str, str]]] = {}
 
     def party(
         table: pd.DataFrame, key_col: str, key: str, name_col: str
-    ) -> tuple[str, tuple[str, ...], str, str]:
+    ) -> tuple[str, tuple[str, ...], str, str, dict[str, str]]:
         if (key_col, key) not in parties:
             parties[(key_col, key)] = _party(table, key_col, key, name_col)
         return parties[(key_col, key)]
@@ -878,11 +878,11 @@ def build_records(heads: pd.DataFrame, items: pd.DataFrame, invoice_set: Invoice
     records = []
     for head in heads.to_dict("records"):
         number, currency = str(head["invoice_number"]), str(head["currency"])
-        customer_name, customer_lines, _, customer_terms = party(
+        customer_name, customer_lines, customer_tax, customer_terms, vat = party(
             invoice_set.companies, "customer_id", str(head["customer_id"]), "customer_name"
         )
         entity_key = str(head["billing_entity"])
-        entity_name, entity_lines, entity_tax, entity_terms = party(
+        entity_name, entity_lines, entity_tax, entity_terms, _ = party(
             invoice_set.entities, "billing_entity", entity_key, "legal_name"
         )
         records.append(
@@ -894,6 +894,9 @@ def build_records(heads: pd.DataFrame, items: pd.DataFrame, invoice_set: Invoice
                 customer=Party(
                     customer_name if customer_name != head["customer_id"] else str(head["customer_name"]),
                     customer_lines,
+                    customer_tax,
+                    vat.get("vat_category", "").upper(),
+                    vat.get("vat_exemption_reason", ""),
                 ),
                 billing_entity=Party(entity_name or entity_key or "", entity_lines, entity_tax),
                 billing_contact=str(head["billing_contact"] or ""),

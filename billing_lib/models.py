@@ -129,6 +129,8 @@ class Party:
     name: str
     address_lines: tuple[str, ...] = ()
     tax_id: str = ""
+    vat_category: str = ""  # a customer's EN 16931 VAT category (S, Z, E, AE, K, G, O), when it has one
+    vat_exemption_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

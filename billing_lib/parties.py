@@ -49,6 +49,12 @@ _PEPPOL_ID = re.compile(r"^(\d{4}):(\S+)$")
 _VAT_PREFIX = re.compile(r"^[A-Z]{2}")
 
 
+def terms_days(terms: str) -> int | None:
+    """The days of payment terms that say a number of days (``30``, ``30 days net``, ``Net 14``), else None."""
+    match = _TERMS_DAYS.match(terms or "")
+    return int(match.group(1)) if match else None
+
+
 @dataclass(frozen=True, slots=True)
 class TradeParty:
     """A seller or buyer with the legal fields an invoice carries."""
@@ -78,8 +84,7 @@ class TradeParty:
     @property
     def payment_days(self) -> int | None:
         """Days to pay when the terms say a number of days (``30``, ``30 days``, ``Net 14``), else None."""
-        match = _TERMS_DAYS.match(self.payment_terms)
-        return int(match.group(1)) if match else None
+        return terms_days(self.payment_terms)
 
     @property
     def endpoint(self) -> tuple[str, str] | None:

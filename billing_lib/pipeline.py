@@ -350,6 +350,7 @@ def write_outputs(
             workers=opts.workers,
             progress=opts.progress,
             documents=documents,
+            draft=opts.draft,
         )
         sheets = {
             # every source item is in invoice_items.csv; the workbook keeps to what a person filters
