@@ -58,7 +58,9 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         help="final invoice number format (default %(default)s)",
     )
     parser.add_argument("--template", type=Path, help="invoice layout workbook (default data/templates/)")
-    parser.add_argument("--no-excel", action="store_true", help="write the CSV tables only (no workbooks, PDFs or e-invoices)")
+    parser.add_argument(
+        "--no-excel", action="store_true", help="write the CSV tables only (no workbooks, PDFs or e-invoices)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

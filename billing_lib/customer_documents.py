@@ -59,7 +59,9 @@ def _text(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
-def customer_einvoice_issues(items: pd.DataFrame, companies: pd.DataFrame, entities: pd.DataFrame) -> list[Issue]:
+def customer_einvoice_issues(
+    items: pd.DataFrame, companies: pd.DataFrame, entities: pd.DataFrame
+) -> list[Issue]:
     """``einvoice_issues`` before consolidation (``billing check``): what each billed customer lacks.
 
     The one gap that depends on how items are grouped (no single PO and no buyer reference) is
@@ -70,15 +72,31 @@ def customer_einvoice_issues(items: pd.DataFrame, companies: pd.DataFrame, entit
     heads = items.drop_duplicates(["customer_id", "billing_entity", "currency"])[
         ["customer_id", "billing_entity", "currency", "customer_name"]
     ].reset_index(drop=True)
-    rates = {str(c): r for c, r in zip(companies.get("customer_id", []), companies.get("tax_rate", []), strict=True)}
+    rates = {
+        str(c): r
+        for c, r in zip(companies.get("customer_id", []), companies.get("tax_rate", []), strict=True)
+    }
     heads = heads.assign(
-        invoice_number=[f"{c}/{e}/{cur}" for c, e, cur in zip(heads["customer_id"], heads["billing_entity"], heads["currency"], strict=True)],
-        tax_rate=[rates.get(str(c)) if rates.get(str(c)) is not None else Decimal(0) for c in heads["customer_id"]],
+        invoice_number=[
+            f"{c}/{e}/{cur}"
+            for c, e, cur in zip(
+                heads["customer_id"], heads["billing_entity"], heads["currency"], strict=True
+            )
+        ],
+        tax_rate=pd.Series(
+            [
+                rates.get(str(c)) if rates.get(str(c)) is not None else Decimal(0)
+                for c in heads["customer_id"]
+            ],
+            dtype=object,
+        ),
         po_number="(one)",
         method="",
         group_key="",
     )
-    return _issues(heads, invoice_gaps_of(heads, PartyBook(companies, entities)), companies, with_numbers=False)
+    return _issues(
+        heads, invoice_gaps_of(heads, PartyBook(companies, entities)), companies, with_numbers=False
+    )
 
 
 def einvoice_issues(invoice_set: InvoiceSet, book: PartyBook | None = None) -> list[Issue]:
@@ -99,11 +117,13 @@ def _issues(
         entry[1].append(number)
         entry[2].update(dict.fromkeys(missing))
     issues = []
-    for customer, (name, numbers, missing) in per_customer.items():
+    for customer, (name, numbers, wanted) in per_customer.items():
         where = _company_row(companies, customer)
-        fields = list(missing)
+        fields = list(wanted)
         count = f"{len(numbers)} invoice{'s' if len(numbers) != 1 else ''}"
-        listed = f" ({count}: {', '.join(numbers[:3])}{' …' if len(numbers) > 3 else ''})" if with_numbers else ""
+        listed = (
+            f" ({count}: {', '.join(numbers[:3])}{' …' if len(numbers) > 3 else ''})" if with_numbers else ""
+        )
         issues.append(
             Issue(
                 source_table="companies",
@@ -148,7 +168,9 @@ class DocumentOptions:
 def _write_chunk(part: InvoiceSet, paths: Mapping[str, tuple[Path, Path]], options: DocumentOptions) -> int:
     book = party_book(part)
     heads = part.invoices
-    entities = dict(zip(heads["invoice_number"].astype("str"), heads["billing_entity"].map(_text), strict=True))
+    entities = dict(
+        zip(heads["invoice_number"].astype("str"), heads["billing_entity"].map(_text), strict=True)
+    )
     for record in part.records():
         parties = book.parties(record.customer_id, entities[record.invoice_number], record.customer.name)
         pdf_path, xml_path = paths[record.invoice_number]
@@ -226,4 +248,8 @@ def write_documents(
         raise
     pdfs = [p for p, _ in paths.values() if p.exists()]
     xmls = [x for _, x in paths.values() if x.exists()]
-    return {"pdf": len(pdfs), "xml": len(xmls), "without_xml": [n for n, (_, x) in paths.items() if not x.exists()]}
+    return {
+        "pdf": len(pdfs),
+        "xml": len(xmls),
+        "without_xml": [n for n, (_, x) in paths.items() if not x.exists()],
+    }

@@ -110,7 +110,9 @@ def document(invoice: Invoice, parties: Parties) -> Document:
         order = {po: i for i, po in enumerate(invoice.po_numbers)}
         groups = tuple(
             PoGroup(po, tuple(ls), sum((x.amount for x in ls), Decimal(0)))
-            for po, ls in sorted(by_po.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0] == "", kv[0]))
+            for po, ls in sorted(
+                by_po.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0] == "", kv[0])
+            )
         )
     category = vat_category(parties.buyer, invoice.tax_rate)
     text, code = exemption(parties.buyer, category) if invoice.tax_rate == 0 else ("", "")

@@ -86,7 +86,8 @@ class _Saxon:
         paths = artefacts()
         compiler = self.proc.new_xslt30_processor()
         self.stylesheets: list[Any] = [
-            compiler.compile_stylesheet(stylesheet_file=str(paths[name])) for name in ("cen_xslt", "peppol_xslt")
+            compiler.compile_stylesheet(stylesheet_file=str(paths[name]))
+            for name in ("cen_xslt", "peppol_xslt")
         ]
 
     @classmethod

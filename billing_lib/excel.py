@@ -48,8 +48,8 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 
 from .children import die_with_parent
 from .consolidate import InvoiceSet
-from .errors import OutputError
 from .documents import date_text, line_order
+from .errors import OutputError
 from .models import Invoice, InvoiceLine
 from .money import minor_digits
 from .outfolder import make_readable
@@ -527,7 +527,9 @@ def sheet_lines(invoice: Invoice) -> list[_SheetLine]:
     if len({line.po_number for line in lines}) < 2:
         return [row(line) for line in lines]
     order = {po: i for i, po in enumerate(invoice.po_numbers)}
-    for po in sorted({line.po_number for line in lines}, key=lambda p: (order.get(p, len(order)), p == "", p)):
+    for po in sorted(
+        {line.po_number for line in lines}, key=lambda p: (order.get(p, len(order)), p == "", p)
+    ):
         group = [line for line in lines if line.po_number == po]
         rows += [row(line) for line in group]
         subtotal = sum((line.amount for line in group), Decimal(0))
@@ -545,7 +547,9 @@ def _vat_texts(invoice: Invoice) -> tuple[str, str]:
     text, code = DEFAULT_EXEMPTION.get(category, ("", ""))
     own = invoice.customer.vat_exemption_reason
     wording = own or text
-    return label, (f"VAT {category} 0 %: {wording}" + (f" ({code})" if code and not own else "")) if wording else ""
+    return label, (
+        f"VAT {category} 0 %: {wording}" + (f" ({code})" if code and not own else "")
+    ) if wording else ""
 
 
 def _header_values(invoice: Invoice, draft: bool = False) -> dict[str, Any]:

@@ -159,7 +159,10 @@ def einvoice_gaps(parties: Parties, tax_rate: Decimal) -> list[str]:
         if party.country and not re.fullmatch(r"[A-Z]{2}", party.country):
             gaps.append(f"{who} country (ISO 3166 code, not {party.country!r})")
         if party.endpoint is None:
-            gaps.append(f"{who} peppol_id" + (f" ({party.peppol_id!r} is not scheme:identifier)" if party.peppol_id else ""))
+            gaps.append(
+                f"{who} peppol_id"
+                + (f" ({party.peppol_id!r} is not scheme:identifier)" if party.peppol_id else "")
+            )
     if not category:
         gaps.append("buyer vat_category (the tax rate is 0)")
     elif category not in VAT_CATEGORIES:
@@ -265,7 +268,8 @@ def _rows_by(table: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
     if table is None or table.empty or key not in table:
         return {}
     out: dict[str, dict[str, Any]] = {}
-    for row in table.to_dict("records"):
+    for record in table.to_dict("records"):
+        row = {str(name): value for name, value in record.items()}
         k = _text(row, key)
         if k:
             out.setdefault(k, row)

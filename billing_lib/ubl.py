@@ -49,8 +49,8 @@ NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 NS_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 NS_CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 NS_CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
-_CAC = "{%s}" % NS_CAC
-_CBC = "{%s}" % NS_CBC
+_CAC = f"{{{NS_CAC}}}"
+_CBC = f"{{{NS_CBC}}}"
 _CENT = Decimal("0.01")
 _PRICE_PLACES = Decimal("1e-8")
 _LINE_SLACK = Decimal("0.02")  # PEPPOL-EN16931-R120: quantity x price may differ from the line net by this
@@ -61,7 +61,12 @@ BillingReference = tuple[str, dt.date]
 def document_gaps(invoice: Invoice, parties: Parties) -> list[str]:
     """What is missing for a valid e-invoice of this invoice ([] when it can be written)."""
     return head_gaps(
-        parties, invoice.tax_rate, len(invoice.po_numbers), invoice.method, invoice.group_key, invoice.currency
+        parties,
+        invoice.tax_rate,
+        len(invoice.po_numbers),
+        invoice.method,
+        invoice.group_key,
+        invoice.currency,
     )
 
 
@@ -174,7 +179,7 @@ def build_ubl(doc: Document, billing_reference: BillingReference | None = None) 
     sign = -1 if credit else 1
     kind = "CreditNote" if credit else "Invoice"
     root = etree.Element(
-        "{%s}%s" % (NS_CREDIT_NOTE if credit else NS_INVOICE, kind),
+        f"{{{NS_CREDIT_NOTE if credit else NS_INVOICE}}}{kind}",
         nsmap={None: NS_CREDIT_NOTE if credit else NS_INVOICE, "cac": NS_CAC, "cbc": NS_CBC},
     )
     currency = invoice.currency

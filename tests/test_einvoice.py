@@ -62,7 +62,9 @@ def line(day: int, text: str, po: str, qty: str, price: str | None, amount: str,
     )  # fmt: skip
 
 
-def invoice(number: str, lines: tuple[InvoiceLine, ...], rate: D, currency: str = "EUR", **kw: object) -> Invoice:
+def invoice(
+    number: str, lines: tuple[InvoiceLine, ...], rate: D, currency: str = "EUR", **kw: object
+) -> Invoice:
     net = sum((x.amount for x in lines), D(0))
     tax = (net * rate / 100).quantize(D("0.01"), rounding="ROUND_HALF_UP")
     pos = tuple(dict.fromkeys(x.po_number for x in lines if x.po_number))
@@ -104,7 +106,10 @@ def test_every_vat_category_passes_the_official_rules(category: str) -> None:
     if category == "O":  # BR-O-02: no VAT identifiers at all
         assert doc.find(".//cac:PartyTaxScheme", NS) is None
     if category in ("AE", "K"):  # BR-AE-02 / BR-IC-02: the buyer's VAT id
-        assert doc.findtext("cac:AccountingCustomerParty//cbc:CompanyID", namespaces=NS) == BUYERS[category].tax_id
+        assert (
+            doc.findtext("cac:AccountingCustomerParty//cbc:CompanyID", namespaces=NS)
+            == BUYERS[category].tax_id
+        )
 
 
 def test_multi_po_invoice_has_the_po_per_line_and_validates() -> None:
@@ -122,7 +127,9 @@ def test_multi_po_invoice_has_the_po_per_line_and_validates() -> None:
 def test_multi_po_invoice_without_buyer_reference_gets_no_xml(tmp_path: Path) -> None:
     buyer = dataclasses.replace(BUYERS["S"], buyer_reference="")
     inv = invoice("INV-2PO", TWO_POS, D(21), method="customer")
-    assert document_gaps(inv, Parties(SELLER, buyer)) == ["buyer buyer_reference (the invoice has no single PO)"]
+    assert document_gaps(inv, Parties(SELLER, buyer)) == [
+        "buyer buyer_reference (the invoice has no single PO)"
+    ]
     assert not write_invoice_ubl(inv, Parties(SELLER, buyer), tmp_path / "x.xml")
     assert not (tmp_path / "x.xml").exists()
 
@@ -155,10 +162,15 @@ def test_void_credit_note_references_the_original() -> None:
         lines=tuple(dataclasses.replace(x, quantity=-x.quantity, amount=-x.amount) for x in original.lines),
         net=-original.net, tax=-original.tax, total=-original.total,
     )  # fmt: skip
-    xml = invoice_ubl(credit, Parties(SELLER, BUYERS["S"]), billing_reference=("INV-202610-0001", dt.date(2026, 11, 2)))
+    xml = invoice_ubl(
+        credit, Parties(SELLER, BUYERS["S"]), billing_reference=("INV-202610-0001", dt.date(2026, 11, 2))
+    )
     assert failures(xml) == []
     doc = etree.fromstring(xml)
-    assert doc.findtext("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", namespaces=NS) == "INV-202610-0001"
+    assert (
+        doc.findtext("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", namespaces=NS)
+        == "INV-202610-0001"
+    )
 
 
 def test_contract_project_and_cost_centre_references() -> None:
@@ -182,7 +194,9 @@ def test_validator_reports_broken_documents() -> None:
     wrong_tax = xml.replace(b">" + tax + b"<", b">1.00<", 1)
     rules = {f.rule for f in validate(wrong_tax)}
     assert "BR-CO-15" in rules
-    no_profile = xml.replace(b"<cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>", b"")
+    no_profile = xml.replace(
+        b"<cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>", b""
+    )
     assert "PEPPOL-EN16931-R001" in {f.rule for f in validate(no_profile)}
     bad_be = xml.replace(b">0400000284<", b">0400000285<")
     assert "PEPPOL-COMMON-R043" in {f.rule for f in validate(bad_be)}
@@ -194,7 +208,11 @@ def test_validator_reports_broken_documents() -> None:
         (dataclasses.replace(BUYERS["S"], peppol_id=""), D(21), ["buyer peppol_id"]),
         (dataclasses.replace(BUYERS["AE"], tax_id=""), D(0), ["buyer tax_id"]),
         (dataclasses.replace(BUYERS["S"], street="", country=""), D(21), ["buyer address", "buyer country"]),
-        (dataclasses.replace(BUYERS["E"], vat_exemption_reason=""), D(0), ["buyer vat_exemption_reason (category E)"]),
+        (
+            dataclasses.replace(BUYERS["E"], vat_exemption_reason=""),
+            D(0),
+            ["buyer vat_exemption_reason (category E)"],
+        ),
         (dataclasses.replace(BUYERS["S"], vat_category=""), D(0), ["buyer vat_category (the tax rate is 0)"]),
     ],
 )
@@ -210,7 +228,9 @@ needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="po
 def pdf_text(data: bytes, tmp_path: Path) -> str:
     path = tmp_path / "doc.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdftotext", "-raw", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-raw", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def page_size(data: bytes, tmp_path: Path) -> str:
@@ -221,7 +241,8 @@ def page_size(data: bytes, tmp_path: Path) -> str:
 
 
 def test_pdf_shows_the_legal_fields_lines_and_subtotals(tmp_path: Path) -> None:
-    inv = invoice("INV-202610-0007", TWO_POS + (line(28, "Remote support", "PO-4711", "3.5", "95", "332.50", first=3, items=3),), D(21), method="customer")  # fmt: skip
+    merged = line(28, "Remote support", "PO-4711", "3.5", "95", "332.50", first=3, items=3)
+    inv = invoice("INV-202610-0007", (*TWO_POS, merged), D(21), method="customer")
     text = pdf_text(invoice_pdf(inv, Parties(SELLER, BUYERS["S"])), tmp_path)
     words = " ".join(text.split())
     for expected in (
@@ -249,13 +270,17 @@ def test_pdf_exemption_wording_and_draft_watermark(tmp_path: Path) -> None:
 
 
 def test_pdf_text_from_the_inputs_is_escaped(tmp_path: Path) -> None:
-    lines = (line(3, "<b>bold</b> & =HYPERLINK(\"x\")", "PO-1", "1", "10", "10.00"),)
-    words = " ".join(pdf_text(invoice_pdf(invoice("INV-X", lines, D(21)), Parties(SELLER, BUYERS["S"])), tmp_path).split())
+    lines = (line(3, '<b>bold</b> & =HYPERLINK("x")', "PO-1", "1", "10", "10.00"),)
+    words = " ".join(
+        pdf_text(invoice_pdf(invoice("INV-X", lines, D(21)), Parties(SELLER, BUYERS["S"])), tmp_path).split()
+    )
     assert '<b>bold</b> & =HYPERLINK("x")' in words
 
 
 def test_pdf_pages_a4_and_letter(tmp_path: Path) -> None:
-    many = tuple(line(1 + i % 28, f"Ticket {i} remote support", "PO-4711", "1", "95", "95.00") for i in range(80))
+    many = tuple(
+        line(1 + i % 28, f"Ticket {i} remote support", "PO-4711", "1", "95", "95.00") for i in range(80)
+    )
     inv = invoice("INV-LONG", many, D(21))
     a4 = invoice_pdf(inv, Parties(SELLER, BUYERS["S"]), draft=True)
     letter = invoice_pdf(inv, Parties(SELLER, BUYERS["S"]), paper="letter", draft=True)
@@ -274,7 +299,9 @@ def test_pdf_pages_a4_and_letter(tmp_path: Path) -> None:
 
 
 def test_sample_month_documents_pass_the_official_rules(sample_month: Path, tmp_path: Path) -> None:
-    result = run_invoice(RunOptions(inputs=sample_month, period="2026-10", draft=True, out=tmp_path / "out", charts=False))
+    result = run_invoice(
+        RunOptions(inputs=sample_month, period="2026-10", draft=True, out=tmp_path / "out", charts=False)
+    )
     folder = result.out_dir / "invoices"
     numbers = result.invoice_numbers
     assert sorted(p.stem for p in folder.glob("*.pdf")) == sorted(numbers)
@@ -304,7 +331,9 @@ def test_check_names_customers_without_e_invoice(sample_month: Path) -> None:
 def test_write_documents_in_two_processes_matches_one(sample_month: Path, tmp_path: Path) -> None:
     analysis = analyse(RunOptions(inputs=sample_month, period="2026-10", draft=True))
     one = write_documents(analysis.invoice_set, tmp_path / "one", DocumentOptions(draft=True), workers=1)
-    two = write_documents(analysis.invoice_set, tmp_path / "two", DocumentOptions(draft=True), workers=2, parallel_min_items=1)
+    two = write_documents(
+        analysis.invoice_set, tmp_path / "two", DocumentOptions(draft=True), workers=2, parallel_min_items=1
+    )
     assert one == two
     for path in (tmp_path / "one").glob("*.xml"):
         assert path.read_bytes() == (tmp_path / "two" / path.name).read_bytes()

@@ -22,14 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-
-from billing_lib.documents import date_text, line_order
 import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
 from billing_lib import excel, paths
 from billing_lib.consolidate import InvoiceSet, consolidate
+from billing_lib.documents import date_text, line_order
 from billing_lib.errors import OutputError
 from billing_lib.inputs import load_inputs
 from billing_lib.models import Invoice
@@ -137,12 +136,21 @@ def test_header_lines_and_totals_are_typed_and_equal_the_invoice(
     rows = excel.sheet_lines(invoice)  # two POs: each PO's lines in date order, then its subtotal
     assert len(rows) == len(invoice.lines) + 2
     lines = list(ws.iter_rows(min_row=head + 1, max_row=head + len(rows), values_only=True))
-    by_po = {po: sorted((x for x in invoice.lines if x.po_number == po), key=line_order) for po in invoice.po_numbers}
+    by_po = {
+        po: sorted((x for x in invoice.lines if x.po_number == po), key=line_order)
+        for po in invoice.po_numbers
+    }
     expected = [row for po in invoice.po_numbers for row in [*by_po[po], po]]
     for line, cells in zip(expected, lines, strict=True):
         day, description, po, quantity, unit_price, amount = cells
         if isinstance(line, str):  # the PO's subtotal
-            assert (day, description, po, quantity, unit_price) == (None, f"Subtotal PO {line}", line, None, None)
+            assert (day, description, po, quantity, unit_price) == (
+                None,
+                f"Subtotal PO {line}",
+                line,
+                None,
+                None,
+            )
             assert as_decimal(amount) == sum(x.amount for x in by_po[line])
             continue
         assert day == date_text(line)  # the day, or the first and last day of a merged line
@@ -595,6 +603,8 @@ def test_zero_rate_category_prints_its_exemption_wording(tmp_path: Path) -> None
     )  # fmt: skip
     assert isinstance(reverse.customer, Party)
     excel.write_invoice_workbook(reverse, tmp_path / "ae.xlsx")
-    texts = [c.value for row in openpyxl.load_workbook(tmp_path / "ae.xlsx")["Invoice"].iter_rows() for c in row]
+    texts = [
+        c.value for row in openpyxl.load_workbook(tmp_path / "ae.xlsx")["Invoice"].iter_rows() for c in row
+    ]
     assert "VAT AE 0 %" in texts
     assert "VAT AE 0 %: Reverse charge: VAT to be accounted for by the customer (VATEX-EU-AE)" in texts
