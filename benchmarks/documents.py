@@ -29,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from billing_lib.customer_documents import DocumentOptions, write_documents  # noqa: E402
-from billing_lib.excel import _chunks, _pool_context  # noqa: E402
-from billing_lib.pipeline import RunOptions, analyse  # noqa: E402
-from billing_lib.sample import write_sample  # noqa: E402
+from billing_lib.customer_documents import DocumentOptions, write_documents
+from billing_lib.excel import _chunks, _pool_context
+from billing_lib.pipeline import RunOptions, analyse
+from billing_lib.sample import write_sample
 
 
 def _bare_pdf_chunk(part, folder: Path) -> int:  # type: ignore[no-untyped-def]
@@ -69,11 +69,15 @@ def _bare_xml(invoice_set, folder: Path) -> None:  # type: ignore[no-untyped-def
             ):  # fmt: skip
                 etree.SubElement(el, name).text = "" if value is None else str(value)
         etree.SubElement(root, "Total").text = str(record.total)
-        (folder / f"{record.invoice_number}.xml").write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+        (folder / f"{record.invoice_number}.xml").write_bytes(
+            etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--validate-sample", type=int, default=50, help="documents to validate (0: none)")
@@ -99,7 +103,13 @@ def main() -> int:
         out["pdf_floor_s"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        write_documents(invoice_set, work / "pdf", DocumentOptions(draft=True, xml=False), workers=args.workers, parallel_min_items=1)
+        write_documents(
+            invoice_set,
+            work / "pdf",
+            DocumentOptions(draft=True, xml=False),
+            workers=args.workers,
+            parallel_min_items=1,
+        )
         out["pdf_s"] = time.perf_counter() - start
 
         folder = work / "floor-xml"
@@ -109,7 +119,9 @@ def main() -> int:
         out["xml_floor_s"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        written = write_documents(invoice_set, work / "xml", DocumentOptions(draft=True, pdf=False), workers=1)
+        written = write_documents(
+            invoice_set, work / "xml", DocumentOptions(draft=True, pdf=False), workers=1
+        )
         out["xml_s"] = time.perf_counter() - start
         out["xml_written"] = float(written["xml"])
 

@@ -333,14 +333,14 @@ COMPANY_COLUMNS = ("id", "companyName", "companyNumber", "currency", "tax_rate",
                    "buyer_reference", "address", "city", "postal_code", "country",
                    "payment_terms", "taxID", "peppol_id", "vat_category", "vat_exemption_reason",
                    "email")  # fmt: skip
-ENTITY_COLUMNS = ("billing_entity", "legal_name", "address", "city", "postal_code", "country", "tax_id",
+ENTITY_COLUMNS = ("id", "legal_name", "address", "city", "postal_code", "country", "tax_id",
                   "legal_id", "peppol_id", "iban", "bic", "email", "payment_terms")  # fmt: skip
 # the sellers: a Belgian company for EUR customers, a UK one for GBP (what their e-invoices need)
 _ENTITIES = (
-    {"billing_entity": ENTITY_EUR, "legal_name": ENTITY_EUR, "address": "Meir 1", "city": "Antwerpen",
+    {"id": ENTITY_EUR, "legal_name": ENTITY_EUR, "address": "Meir 1", "city": "Antwerpen",
      "postal_code": "2000", "country": "BE", "tax_id": "BE0{n}", "legal_id": "0{n}", "peppol_id": "0208:0{n}",
      "iban": "BE71096123456769", "bic": "GKCCBEBB", "email": "billing@acme-it.example", "payment_terms": "30"},
-    {"billing_entity": ENTITY_GBP, "legal_name": ENTITY_GBP, "address": "1 Temple Way", "city": "Bristol",
+    {"id": ENTITY_GBP, "legal_name": ENTITY_GBP, "address": "1 Temple Way", "city": "Bristol",
      "postal_code": "BS2 0BY", "country": "GB", "tax_id": "GB123456789", "legal_id": "08123456",
      "peppol_id": "9932:GB123456789", "iban": "GB33BUKB20201555555555", "bic": "BUKBGB22",
      "email": "billing@acme-it.example", "payment_terms": "30"},
