@@ -1,6 +1,7 @@
 """The documents a customer receives, for every invoice of a run: ``<number>.pdf`` and ``<number>.xml``.
 
-``einvoice_issues`` names, before anything is written, each customer whose invoices cannot get a
+``write_invoice_documents`` writes the three documents of one invoice record (reprint, a void's
+credit note). ``einvoice_issues`` names, before anything is written, each customer whose invoices cannot get a
 valid e-invoice and what is missing (an ``einvoice_incomplete`` flag in the checklist and
 ``exceptions.csv``); those invoices get their PDF (and workbook) but no XML. ``write_documents``
 writes the files, in ``workers`` processes when the month is large (PDF layout is the slow part).
@@ -23,11 +24,11 @@ import pandas as pd
 from .consolidate import InvoiceSet
 from .errors import OutputError
 from .excel import PARALLEL_MIN_ITEMS, _chunks, _pool_context
-from .models import EINVOICE_INCOMPLETE, Issue
-from .parties import PartyBook
+from .models import EINVOICE_INCOMPLETE, Invoice, Issue
+from .parties import Parties, PartyBook
 from .paths import output_path
 from .pdf import write_invoice_pdf
-from .ubl import head_gaps, write_invoice_ubl
+from .ubl import BillingReference, head_gaps, write_invoice_ubl
 
 
 def party_book(invoice_set: InvoiceSet) -> PartyBook:
@@ -40,18 +41,31 @@ def invoice_gaps(invoice_set: InvoiceSet, book: PartyBook | None = None) -> dict
 
 
 def invoice_gaps_of(heads: pd.DataFrame, book: PartyBook) -> dict[str, list[str]]:
+    """``invoice_gaps`` of invoice heads; invoices alike in what the rules look at are checked once."""
     out: dict[str, list[str]] = {}
+    seen: dict[tuple[object, ...], list[str]] = {}
     for number, customer, entity, name, rate, pos, method, key, currency in zip(
         heads["invoice_number"], heads["customer_id"], heads["billing_entity"], heads["customer_name"],
         heads["tax_rate"], heads["po_number"], heads["method"], heads["group_key"], heads["currency"],
         strict=True,
     ):  # fmt: skip
-        parties = book.parties(str(customer), _text(entity), _text(name))
         po_count = len([p for p in _text(pos).split("; ") if p])
-        rate = rate if isinstance(rate, Decimal) else Decimal(str(rate))
-        gaps = head_gaps(parties, rate, po_count, _text(method), _text(key), str(currency))
-        if gaps:
-            out[str(number)] = gaps
+        method, key = _text(method), _text(key)
+        alike = (
+            customer,
+            entity,
+            name,
+            rate,
+            po_count == 1,
+            method == "buyer_reference" and bool(key),
+            currency,
+        )
+        if alike not in seen:
+            parties = book.parties(str(customer), _text(entity), _text(name))
+            rate = rate if isinstance(rate, Decimal) else Decimal(str(rate))
+            seen[alike] = head_gaps(parties, rate, po_count, method, key, str(currency))
+        if seen[alike]:
+            out[str(number)] = seen[alike]
     return out
 
 
@@ -253,3 +267,38 @@ def write_documents(
         "xml": len(xmls),
         "without_xml": [n for n, (_, x) in paths.items() if not x.exists()],
     }
+
+
+def write_invoice_documents(
+    invoice: Invoice,
+    parties: Parties,
+    folder: Path,
+    *,
+    draft: bool = False,
+    billing_reference: BillingReference | None = None,
+    workbook_template: Path | None = None,
+    pdf_template: Path | None = None,
+    paper: str = "A4",
+) -> dict[str, Path | None]:
+    """The three documents of one invoice into ``folder``: ``<number>.xlsx``, ``.pdf`` and ``.xml``.
+
+    For ``billing reprint`` and a void's credit note. ``billing_reference`` is (number, issue date) of
+    the invoice a credit note credits: the PDF names it, the XML carries it in ``BillingReference``.
+    The XML is None (not written) when the parties lack what a valid e-invoice needs
+    (``ubl.document_gaps`` says what). The same record and parties always give the same bytes.
+    """
+    from .excel import write_invoice_workbook
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder {folder}: {exc.strerror or exc}") from exc
+    number = invoice.invoice_number
+    xlsx, pdf, xml = (output_path(folder, number, suffix) for suffix in (".xlsx", ".pdf", ".xml"))
+    write_invoice_workbook(invoice, xlsx, workbook_template, draft=draft)
+    write_invoice_pdf(
+        invoice, parties, pdf, draft=draft, paper=paper, template_dir=pdf_template, credited=billing_reference
+    )
+    wrote_xml = write_invoice_ubl(invoice, parties, xml, billing_reference=billing_reference)
+    return {"xlsx": xlsx, "pdf": pdf, "xml": xml if wrote_xml else None}

