@@ -61,6 +61,9 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-excel", action="store_true", help="write the CSV tables only (no workbooks, PDFs or e-invoices)"
     )
+    parser.add_argument(
+        "--no-documents", action="store_true", help="no PDFs and e-invoices (the workbooks are still written)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,7 +134,7 @@ def _options(args: argparse.Namespace) -> RunOptions:
         number_format=getattr(args, "number_format", config.DEFAULT_NUMBER_FORMAT),
         template=getattr(args, "template", None),
         excel=not getattr(args, "no_excel", False),
-        documents=not getattr(args, "no_excel", False),
+        documents=not (getattr(args, "no_excel", False) or getattr(args, "no_documents", False)),
         paper=getattr(args, "paper", "A4"),
         pdf_template=getattr(args, "pdf_template", None),
         charts=not getattr(args, "no_excel", False),

@@ -425,3 +425,16 @@ def test_reprint_writes_the_same_three_documents(tmp_path: Path) -> None:
     # what the register keeps of the parties comes back equal
     parties = Parties(SELLER, BUYERS["AE"])
     assert Parties.from_dict(parties.as_dict()) == parties
+
+
+def test_cli_paper_and_no_documents(sample_month: Path, tmp_path: Path) -> None:
+    from billing_lib.cli import main
+
+    common = ["invoice", "--inputs", str(sample_month), "--period", "2026-10", "--draft"]
+    assert main([*common, "--out", str(tmp_path / "none"), "--no-documents"]) == 0
+    folder = tmp_path / "none" / "invoices"
+    assert list(folder.glob("*.xlsx")) and not list(folder.glob("*.pdf")) and not list(folder.glob("*.xml"))
+    assert main([*common, "--out", str(tmp_path / "letter"), "--paper", "letter"]) == 0
+    pdfs = sorted((tmp_path / "letter" / "invoices").glob("*.pdf"))
+    assert pdfs and page_size(pdfs[0].read_bytes(), tmp_path).startswith("612 x 792")
+    assert "DRAFT" in pdf_text(pdfs[0].read_bytes(), tmp_path)
