@@ -32,6 +32,7 @@ from .codes import (
 from .errors import UsageError
 from .models import TIMESHEET_EXCLUDED, Invoice, InvoiceLine, Issue, Party, SourceItem, where
 from .money import from_minor, minor_digits
+from .parties import PartyBook
 from .period import Period
 from .rules import Prepared
 
@@ -867,6 +868,7 @@ def build_records(heads: pd.DataFrame, items: pd.DataFrame, invoice_set: Invoice
     sources = _source_items(items, money)
     positions = items.groupby("invoice_number", sort=False).indices
     parties: dict[tuple[str, str], tuple[str, tuple[str, ...], str, str, dict[str, str]]] = {}
+    book = PartyBook(invoice_set.companies, invoice_set.entities)
 
     def party(
         table: pd.DataFrame, key_col: str, key: str, name_col: str
@@ -911,6 +913,7 @@ def build_records(heads: pd.DataFrame, items: pd.DataFrame, invoice_set: Invoice
                 tax_rate=_dec(head["tax_rate"]),
                 tax=from_minor(int(head["tax_minor"]), currency),
                 total=from_minor(int(head["total_minor"]), currency),
+                parties=book.parties(str(head["customer_id"]), entity_key, str(head["customer_name"] or "")),
             )
         )
     return records

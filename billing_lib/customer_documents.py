@@ -186,7 +186,9 @@ def _write_chunk(part: InvoiceSet, paths: Mapping[str, tuple[Path, Path]], optio
         zip(heads["invoice_number"].astype("str"), heads["billing_entity"].map(_text), strict=True)
     )
     for record in part.records():
-        parties = book.parties(record.customer_id, entities[record.invoice_number], record.customer.name)
+        parties = record.parties or book.parties(
+            record.customer_id, entities[record.invoice_number], record.customer.name
+        )
         pdf_path, xml_path = paths[record.invoice_number]
         if options.pdf:
             write_invoice_pdf(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Literal
 
 from .money import Currency
+from .parties import Parties
 
 Action = Literal["held", "flagged"]
 
@@ -154,6 +155,8 @@ class Invoice:
     tax: Decimal
     total: Decimal
     credits: str = ""  # on a credit note issued by voiding: the number of the invoice it cancels
+    # seller and buyer as the PDF and the e-invoice need them (addresses, VAT and Peppol ids, bank)
+    parties: Parties | None = None
 
     @property
     def is_credit_note(self) -> bool:

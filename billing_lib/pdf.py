@@ -101,6 +101,8 @@ def render_html(
     size = PAPER_SIZES.get(paper.casefold())
     if size is None:
         raise ValueError(f"paper must be A4 or letter, not {paper!r}")
+    if credited is None and invoice.credits:
+        credited = (invoice.credits, None)
     return template.render(
         doc=document(invoice, parties),
         seller=parties.seller,

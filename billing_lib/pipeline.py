@@ -393,17 +393,23 @@ def _new_run_id(started: dt.datetime) -> str:
 
 
 def write_documents(records: list[Invoice], folder: Path, template: Path | None = None) -> list[Path]:
-    """Each invoice's or credit note's documents (the workbook) in ``folder``, as the run wrote them."""
+    """Each invoice's or credit note's documents in ``folder``, as the run wrote them: the workbook, and
+    for a record that carries its parties the PDF and (where it can be valid) the UBL e-invoice."""
+    from .customer_documents import write_invoice_documents
     from .excel import write_invoice_workbook
     from .paths import output_path
 
     with outfolder.os_errors("create the invoice folder", folder):
         folder.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths: list[Path] = []
     for record in records:
-        path = output_path(folder, record.invoice_number)
-        write_invoice_workbook(record, path, template)
-        paths.append(path)
+        if record.parties is None:  # issued before records kept their parties: the workbook alone
+            path = output_path(folder, record.invoice_number)
+            write_invoice_workbook(record, path, template)
+            paths.append(path)
+            continue
+        written = write_invoice_documents(record, record.parties, folder, workbook_template=template)
+        paths += [p for p in written.values() if p is not None]
     return paths
 
 

@@ -55,7 +55,7 @@ _CENT = Decimal("0.01")
 _PRICE_PLACES = Decimal("1e-8")
 _LINE_SLACK = Decimal("0.02")  # PEPPOL-EN16931-R120: quantity x price may differ from the line net by this
 
-BillingReference = tuple[str, dt.date]
+BillingReference = tuple[str, dt.date | None]  # the credited invoice's number and, when known, date
 
 
 def document_gaps(invoice: Invoice, parties: Parties) -> list[str]:
@@ -175,6 +175,8 @@ def _line_quantity(line: InvoiceLine, sign: int) -> tuple[Decimal, Decimal]:
 def build_ubl(doc: Document, billing_reference: BillingReference | None = None) -> etree._Element:
     """The UBL element tree of a document (``Invoice`` or ``CreditNote``)."""
     invoice, parties = doc.invoice, doc.parties
+    if billing_reference is None and invoice.credits:  # a void's credit note names the invoice it cancels
+        billing_reference = (invoice.credits, None)
     credit = invoice.total < 0
     sign = -1 if credit else 1
     kind = "CreditNote" if credit else "Invoice"
@@ -206,7 +208,8 @@ def build_ubl(doc: Document, billing_reference: BillingReference | None = None) 
     if billing_reference is not None:
         ref = _cac(_cac(root, "BillingReference"), "InvoiceDocumentReference")
         _cbc(ref, "ID", billing_reference[0])
-        _cbc(ref, "IssueDate", billing_reference[1].isoformat())
+        if billing_reference[1] is not None:
+            _cbc(ref, "IssueDate", billing_reference[1].isoformat())
     if refs.contract:
         _cbc(_cac(root, "ContractDocumentReference"), "ID", refs.contract)
     if refs.project and credit:

@@ -515,3 +515,34 @@ def test_a_month_with_every_category_credit_notes_pos_and_currencies_validates(t
     assert two_po.findtext("cbc:BuyerReference", namespaces=NS) == "CT-AP"
     flags = [i for i in result.analysis.issues if i.reason == "einvoice_incomplete"]
     assert [(i.item_id, i.column) for i in flags] == [("209", "buyer peppol_id")]
+
+
+def test_void_and_reprint_write_the_pdf_and_e_invoice(
+    sample_month: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The register keeps each record with its parties: a void's credit note and a reprint get the three
+    documents, the reprint identical to the first print, the credit note referencing the invoice."""
+    from billing_lib.cli import main
+
+    monkeypatch.setenv("BILLING_OUTPUTS", str(tmp_path / "outputs"))
+    assert main(["invoice", "--inputs", str(sample_month), "--period", "2026-10"]) == 0
+    folder = tmp_path / "outputs" / "2026-10" / "invoices"
+    assert main(["void", "INV-202610-0001", "--reason", "wrong PO"]) == 0
+    credit = folder / "CN-202610-0001.xml"
+    assert (folder / "CN-202610-0001.pdf").exists() and credit.exists()
+    assert failures(credit.read_bytes()) == []
+    doc = etree.fromstring(credit.read_bytes())
+    assert etree.QName(doc).localname == "CreditNote"
+    assert (
+        doc.findtext("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", namespaces=NS)
+        == "INV-202610-0001"
+    )
+    assert "Credits invoice INV-202610-0001" in pdf_text(
+        (folder / "CN-202610-0001.pdf").read_bytes(), tmp_path
+    )
+    assert main(["reprint", "INV-202610-0001"]) == 0
+    reprints = tmp_path / "outputs" / "2026-10" / "reprints"
+    for suffix in (".xlsx", ".pdf", ".xml"):
+        assert (reprints / f"INV-202610-0001{suffix}").read_bytes() == (
+            folder / f"INV-202610-0001{suffix}"
+        ).read_bytes()
