@@ -42,6 +42,7 @@ def workbook_parameters(options: RunOptions) -> dict[str, Any]:
         "over_budget_policy": options.over_budget_policy, "register": str(options.register_path.resolve()),
         "split_by_contact": options.split_by_contact, "number_format": options.number_format,
         "template": str(Path(options.template).resolve()) if options.template else "", "excel": options.excel,
+        "documents": options.documents,
         "invoice_date": options.invoice_date.isoformat() if options.invoice_date else "",
         "export": True, "interactive": False,
     }  # fmt: skip

@@ -8,7 +8,7 @@ Flags alone (late items, unknown or expired POs, a PO near its budget) do not bl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
@@ -20,6 +20,7 @@ from .models import (
     AMBIGUOUS_NUMBER,
     AMOUNT_MISMATCH,
     DUPLICATE_ITEM,
+    EINVOICE_INCOMPLETE,
     ENCODING,
     EXPIRED_PO,
     INVALID_ROW,
@@ -61,6 +62,7 @@ REASON_TEXT = {
     ENCODING: "file not in UTF-8 (read as Windows-1252)",
     SUMMARY_ROW: "totals rows at the end of an export (not items; left out)",
     TIMESHEET_EXCLUDED: "charges left for a separate run (timesheet method)",
+    EINVOICE_INCOMPLETE: "customers whose invoices get no e-invoice (PDF only): data missing",
 }
 SKIPPED_TEXT = {
     "non_billable": "marked non-billable",
@@ -186,9 +188,15 @@ def _problem_order(issue: Issue) -> tuple[bool, str, int]:
     return issue.action != "held", issue.file, issue.row or 0
 
 
-def build_checklist(prep: Prepared, bd: pd.DataFrame, exposure_frame: pd.DataFrame) -> Checklist:
-    """What ``billing check`` reports, from the prepared items, the burn-down and the exposure report."""
-    flagged = [i for i in prep.issues if i.action == "flagged"]
+def build_checklist(
+    prep: Prepared, bd: pd.DataFrame, exposure_frame: pd.DataFrame, more: Sequence[Issue] = ()
+) -> Checklist:
+    """What ``billing check`` reports, from the prepared items, the burn-down and the exposure report.
+
+    ``more``: flags found after reading (customers whose invoices cannot get an e-invoice).
+    """
+    all_issues = [*prep.issues, *more]
+    flagged = [i for i in all_issues if i.action == "flagged"]
     items = prep.items
     to_invoice = (
         tuple(
@@ -227,7 +235,7 @@ def build_checklist(prep: Prepared, bd: pd.DataFrame, exposure_frame: pd.DataFra
         pos_total=len(bd),
         pos_ok=int((bd["status"] == OK).sum()),
         exposure=_exposure_totals(exposure_frame),
-        problems=tuple(i.message for i in sorted(prep.issues, key=_problem_order)),
+        problems=tuple(i.message for i in sorted(all_issues, key=_problem_order)),
         blocking=bool(reasons),
         blocking_reasons=tuple(reasons),
     )

@@ -58,7 +58,12 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         help="final invoice number format (default %(default)s)",
     )
     parser.add_argument("--template", type=Path, help="invoice layout workbook (default data/templates/)")
-    parser.add_argument("--no-excel", action="store_true", help="write the CSV tables only")
+    parser.add_argument(
+        "--no-excel", action="store_true", help="write the CSV tables only (no workbooks, PDFs or e-invoices)"
+    )
+    parser.add_argument(
+        "--no-documents", action="store_true", help="no PDFs and e-invoices (the workbooks are still written)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="load and validate; print the pre-invoice checklist")
     _common(check, period_required=False)
     check.add_argument("--method", default=config.DEFAULT_METHOD, help=argparse.SUPPRESS)
-    _run_options(sub.add_parser("invoice", help="the whole pipeline in-process"))
+    invoice = sub.add_parser("invoice", help="the whole pipeline in-process")
+    _run_options(invoice)
+    invoice.add_argument(
+        "--paper", default="A4", choices=["A4", "letter"], help="page size of the PDF invoices (default A4)"
+    )
+    invoice.add_argument(
+        "--pdf-template", type=Path, help="folder with invoice.html and invoice.css (default data/templates/)"
+    )
     batch = sub.add_parser("batch", help="run the notebooks headless with papermill")
     _run_options(batch)
     batch.add_argument("--timeout", type=int, default=1800, help="per-cell execution timeout in seconds")
@@ -134,6 +146,9 @@ def _options(args: argparse.Namespace) -> RunOptions:
         number_format=getattr(args, "number_format", config.DEFAULT_NUMBER_FORMAT),
         template=getattr(args, "template", None),
         excel=not getattr(args, "no_excel", False),
+        documents=not (getattr(args, "no_excel", False) or getattr(args, "no_documents", False)),
+        paper=getattr(args, "paper", "A4"),
+        pdf_template=getattr(args, "pdf_template", None),
         charts=not getattr(args, "no_excel", False),
         progress=sys.stderr.isatty(),
     )

@@ -32,6 +32,7 @@ from .codes import (
 from .errors import UsageError
 from .models import TIMESHEET_EXCLUDED, Invoice, InvoiceLine, Issue, Party, SourceItem, where
 from .money import from_minor, minor_digits
+from .parties import PartyBook
 from .period import Period
 from .rules import Prepared
 
@@ -773,12 +774,14 @@ def renumber(invoice_set: InvoiceSet, numbers: list[str]) -> InvoiceSet:
 
 def _party(
     table: pd.DataFrame, key_col: str, key: str, name_col: str
-) -> tuple[str, tuple[str, ...], str, str]:
+) -> tuple[str, tuple[str, ...], str, str, dict[str, str]]:
     if table.empty or key_col not in table:
-        return key, (), "", ""
+        return key, (), "", "", {}
     match = table[table[key_col].astype("str") == key]
+    if match.empty and key_col == "billing_entity" and len(table) == 1:
+        match = table  # one billing entity is every customer's (SPEC section 2)
     if match.empty:
-        return key, (), "", ""
+        return key, (), "", "", {}
     row = match.iloc[0]
 
     def get(col: str) -> str:
@@ -786,12 +789,10 @@ def _party(
         return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
     name = get(name_col) or key
-    lines = tuple(
-        x
-        for x in (get("address"), " ".join(filter(None, (get("postal_code"), get("city")))), get("country"))
-        if x
-    )
-    return name, lines, get("tax_id"), get("payment_terms")
+    town = " ".join(filter(None, (get("postal_code"), get("city"))))
+    lines = tuple(x for x in (get("address"), get("address2"), town, get("country")) if x)
+    extra = {k: get(k) for k in ("vat_category", "vat_exemption_reason")}
+    return name, lines, get("tax_id"), get("payment_terms"), extra
 
 
 def _dec(value: object) -> Decimal:
@@ -812,6 +813,7 @@ def _line_records(items: pd.DataFrame, money: dict[tuple[int, str], Decimal]) ->
     grouped = items.groupby(keys, sort=False, dropna=False)
     agg = grouped.agg(
         date=("item_date", "max"),
+        date_from=("item_date", "min"),
         count=("item_id", "size"),
         minor=("amount_minor", "sum"),
         description=("description", "first"),
@@ -820,9 +822,10 @@ def _line_records(items: pd.DataFrame, money: dict[tuple[int, str], Decimal]) ->
     ).reset_index()
     quantity = list(grouped["quantity"].agg(_decimal_sum))
     out: dict[str, list[InvoiceLine]] = {}
-    for i, (number, po, kind, code, date, count, minor, text, price, currency) in enumerate(
+    for i, (number, po, kind, code, date, first, count, minor, text, price, currency) in enumerate(
         zip(agg["invoice_number"], agg["po_number"], agg["kind"], agg["billing_code_name"], agg["date"],
-            agg["count"], agg["minor"], agg["description"], agg["unit_price"], agg["currency"], strict=True)
+            agg["date_from"], agg["count"], agg["minor"], agg["description"], agg["unit_price"],
+            agg["currency"], strict=True)
     ):  # fmt: skip
         label = str(code or ("Labour" if kind == "labour" else "Charges"))
         if count == 1 and text:
@@ -831,7 +834,8 @@ def _line_records(items: pd.DataFrame, money: dict[tuple[int, str], Decimal]) ->
         amount = money[key] if key in money else money.setdefault(key, from_minor(*key))
         out.setdefault(str(number), []).append(
             InvoiceLine(date=date.date(), description=label, po_number=str(po), quantity=quantity[i],
-                        unit_price=None if price is None else _dec(price), amount=amount, item_count=int(count))
+                        unit_price=None if price is None else _dec(price), amount=amount, item_count=int(count),
+                        date_from=first.date() if first != date else None, kind=str(kind))
         )  # fmt: skip
     return out
 
@@ -863,11 +867,12 @@ def build_records(heads: pd.DataFrame, items: pd.DataFrame, invoice_set: Invoice
     lines = _line_records(items, money)
     sources = _source_items(items, money)
     positions = items.groupby("invoice_number", sort=False).indices
-    parties: dict[tuple[str, str], tuple[str, tuple[str, ...], str, str]] = {}
+    parties: dict[tuple[str, str], tuple[str, tuple[str, ...], str, str, dict[str, str]]] = {}
+    book = PartyBook(invoice_set.companies, invoice_set.entities)
 
     def party(
         table: pd.DataFrame, key_col: str, key: str, name_col: str
-    ) -> tuple[str, tuple[str, ...], str, str]:
+    ) -> tuple[str, tuple[str, ...], str, str, dict[str, str]]:
         if (key_col, key) not in parties:
             parties[(key_col, key)] = _party(table, key_col, key, name_col)
         return parties[(key_col, key)]
@@ -875,11 +880,11 @@ def build_records(heads: pd.DataFrame, items: pd.DataFrame, invoice_set: Invoice
     records = []
     for head in heads.to_dict("records"):
         number, currency = str(head["invoice_number"]), str(head["currency"])
-        customer_name, customer_lines, _, customer_terms = party(
+        customer_name, customer_lines, customer_tax, customer_terms, vat = party(
             invoice_set.companies, "customer_id", str(head["customer_id"]), "customer_name"
         )
         entity_key = str(head["billing_entity"])
-        entity_name, entity_lines, entity_tax, entity_terms = party(
+        entity_name, entity_lines, entity_tax, entity_terms, _ = party(
             invoice_set.entities, "billing_entity", entity_key, "legal_name"
         )
         records.append(
@@ -891,6 +896,9 @@ def build_records(heads: pd.DataFrame, items: pd.DataFrame, invoice_set: Invoice
                 customer=Party(
                     customer_name if customer_name != head["customer_id"] else str(head["customer_name"]),
                     customer_lines,
+                    customer_tax,
+                    vat.get("vat_category", "").upper(),
+                    vat.get("vat_exemption_reason", ""),
                 ),
                 billing_entity=Party(entity_name or entity_key or "", entity_lines, entity_tax),
                 billing_contact=str(head["billing_contact"] or ""),
@@ -905,6 +913,7 @@ def build_records(heads: pd.DataFrame, items: pd.DataFrame, invoice_set: Invoice
                 tax_rate=_dec(head["tax_rate"]),
                 tax=from_minor(int(head["tax_minor"]), currency),
                 total=from_minor(int(head["total_minor"]), currency),
+                parties=book.parties(str(head["customer_id"]), entity_key, str(head["customer_name"] or "")),
             )
         )
     return records

@@ -48,10 +48,12 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 
 from .children import die_with_parent
 from .consolidate import InvoiceSet
+from .documents import date_text, line_order
 from .errors import OutputError
-from .models import Invoice
+from .models import Invoice, InvoiceLine
 from .money import minor_digits
 from .outfolder import make_readable
+from .parties import DEFAULT_EXEMPTION, terms_days
 from .paths import check_contained, output_path
 from .snapshot import to_json
 
@@ -70,9 +72,10 @@ HEADER_FIELDS: dict[str, str] = {
     "entity_address_4": "text", "po_numbers": "text", "currency": "text", "payment_terms": "text",
     "billing_contact": "text", "method": "text", "group_key": "text", "net": "money", "tax": "money",
     "total": "money", "tax_rate": "percent", "line_count": "number", "item_count": "number",
+    "due_date": "date", "vat_label": "text", "vat_exemption": "text", "draft_mark": "text",
 }  # fmt: skip
 LINE_FIELDS: dict[str, str] = {
-    "date": "date", "description": "text", "po_number": "text", "quantity": "quantity",
+    "date": "date", "dates": "text", "description": "text", "po_number": "text", "quantity": "quantity",
     "unit_price": "money", "amount": "money", "item_count": "number",
 }  # fmt: skip
 ITEM_FIELDS: dict[str, str] = {
@@ -498,10 +501,66 @@ def _plain(number: Decimal) -> str:
     return text
 
 
-def _header_values(invoice: Invoice) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class _SheetLine:
+    """A row of the lines table: an invoice line (its date or date range) or a PO's subtotal."""
+
+    date: dt.date | None
+    dates: str
+    description: str
+    po_number: str
+    quantity: Decimal | None
+    unit_price: Decimal | None
+    amount: Decimal
+    item_count: int | None
+
+
+def sheet_lines(invoice: Invoice) -> list[_SheetLine]:
+    """The invoice's lines in date order; on an invoice with several POs, grouped by PO with a subtotal each."""
+    lines = sorted(invoice.lines, key=line_order)
+    rows: list[_SheetLine] = []
+
+    def row(line: InvoiceLine) -> _SheetLine:
+        return _SheetLine(line.date, date_text(line), line.description, line.po_number, line.quantity,
+                          line.unit_price, line.amount, line.item_count)  # fmt: skip
+
+    if len({line.po_number for line in lines}) < 2:
+        return [row(line) for line in lines]
+    order = {po: i for i, po in enumerate(invoice.po_numbers)}
+    for po in sorted(
+        {line.po_number for line in lines}, key=lambda p: (order.get(p, len(order)), p == "", p)
+    ):
+        group = [line for line in lines if line.po_number == po]
+        rows += [row(line) for line in group]
+        subtotal = sum((line.amount for line in group), Decimal(0))
+        label = f"Subtotal PO {po}" if po else "Subtotal without PO"
+        rows.append(_SheetLine(None, "", label, po, None, None, subtotal, None))
+    return rows
+
+
+def _vat_texts(invoice: Invoice) -> tuple[str, str]:
+    """``VAT S 21 %`` and, for a 0 % category, its exemption wording."""
+    category = invoice.customer.vat_category or ("S" if invoice.tax_rate > 0 else "")
+    label = f"VAT {category} {_plain(invoice.tax_rate)} %".replace("  ", " ")
+    if invoice.tax_rate != 0 or not category:
+        return label, ""
+    text, code = DEFAULT_EXEMPTION.get(category, ("", ""))
+    own = invoice.customer.vat_exemption_reason
+    wording = own or text
+    return label, (
+        f"VAT {category} 0 %: {wording}" + (f" ({code})" if code and not own else "")
+    ) if wording else ""
+
+
+def _header_values(invoice: Invoice, draft: bool = False) -> dict[str, Any]:
     customer, entity = invoice.customer, invoice.billing_entity
+    days = terms_days(invoice.payment_terms)
+    vat_label, vat_exemption = _vat_texts(invoice)
     values: dict[str, Any] = {
-        "title": invoice.title, "invoice_number": invoice.invoice_number,
+        "title": f"DRAFT {invoice.title}" if draft else invoice.title, "invoice_number": invoice.invoice_number,
+        "due_date": None if days is None or invoice.is_credit_note else invoice.invoice_date + dt.timedelta(days=days),
+        "vat_label": vat_label, "vat_exemption": vat_exemption,
+        "draft_mark": "DRAFT - not a valid invoice" if draft else "",
         "invoice_date": invoice.invoice_date,
         "period": invoice.period, "customer_id": invoice.customer_id, "customer_name": customer.name,
         "customer_address": ", ".join(customer.address_lines), "customer_tax_id": customer.tax_id,
@@ -750,6 +809,7 @@ def _write_sheet(
     prefix: str,
     fields: Mapping[str, str],
     formats: _Formats,
+    draft: bool = False,
 ) -> None:
     ws = wb.add_worksheet(sheet.name)
     line_row = sheet.line_row
@@ -834,7 +894,10 @@ def _write_sheet(
     if sheet.autofilter is not None:
         r1, c1, r2, c2 = sheet.autofilter
         ws.autofilter(r1, c1, moved(r2) if r2 > line_row else max(r2, line_row + n - 1), c2)
-    _apply_page(ws, dict(sheet.page), header, formats.digits)
+    page = dict(sheet.page)
+    if draft:  # every printed page of a draft says so, whatever the template's header
+        page["header"] = '&C&"-,Bold"&14&KC00000DRAFT - not a valid invoice'
+    _apply_page(ws, page, header, formats.digits)
 
 
 def _footer_text(text: str, header: Mapping[str, Any], digits: int) -> str:
@@ -889,7 +952,7 @@ def _text_safe_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
     return xlsxwriter.Workbook(buffer, options)
 
 
-def _workbook_bytes(invoice: Invoice, template: Template) -> bytes:
+def _workbook_bytes(invoice: Invoice, template: Template, draft: bool = False) -> bytes:
     buffer = io.BytesIO()
     wb = _text_safe_workbook(buffer)
     created = dt.datetime.combine(invoice.invoice_date, dt.time())
@@ -901,9 +964,9 @@ def _workbook_bytes(invoice: Invoice, template: Template) -> bytes:
         }
     )
     formats = _Formats(wb, invoice.currency)
-    header = _header_values(invoice)
-    _write_sheet(wb, template.invoice, header, invoice.lines, "line", LINE_FIELDS, formats)
-    _write_sheet(wb, template.detail, header, invoice.items, "item", ITEM_FIELDS, formats)
+    header = _header_values(invoice, draft)
+    _write_sheet(wb, template.invoice, header, sheet_lines(invoice), "line", LINE_FIELDS, formats, draft)
+    _write_sheet(wb, template.detail, header, invoice.items, "item", ITEM_FIELDS, formats, draft)
     wb.close()
     return buffer.getvalue()
 
@@ -929,7 +992,9 @@ def _template(template: Path | Template | None) -> Template:
     return template if isinstance(template, Template) else load_template(template)
 
 
-def write_invoice_workbook(invoice: Invoice, path: Path, template: Path | None = None) -> None:
+def write_invoice_workbook(
+    invoice: Invoice, path: Path, template: Path | None = None, *, draft: bool = False
+) -> None:
     """Write one invoice (sheets ``Invoice`` and ``Detail``) to ``path`` in the template's look.
 
     The file appears complete or not at all. ``OutputError`` if ``path`` resolves (say through a
@@ -937,7 +1002,7 @@ def write_invoice_workbook(invoice: Invoice, path: Path, template: Path | None =
     """
     path = Path(path)
     check_contained(path, path.parent)
-    _write_atomically(path, _workbook_bytes(invoice, _template(template)))
+    _write_atomically(path, _workbook_bytes(invoice, _template(template), draft))
 
 
 # --- writing a run's invoices ---------------------------------------------------------------------
@@ -959,11 +1024,13 @@ def invoice_paths(folder: Path, invoice_numbers: Iterable[str]) -> list[Path]:
     return paths
 
 
-def _write_chunk(part: InvoiceSet, template: Template, paths: Mapping[str, Path]) -> dict[str, str]:
+def _write_chunk(
+    part: InvoiceSet, template: Template, paths: Mapping[str, Path], draft: bool = False
+) -> dict[str, str]:
     """Write the part's workbooks; each invoice's document as the register keeps it (``snapshot``)."""
     documents = {}
     for record in part.records():
-        _write_atomically(paths[record.invoice_number], _workbook_bytes(record, template))
+        _write_atomically(paths[record.invoice_number], _workbook_bytes(record, template, draft))
         documents[record.invoice_number] = to_json(record)
     return documents
 
@@ -1007,6 +1074,7 @@ def _write_parallel(
     workers: int,
     bar: Any,
     documents: dict[str, str],
+    draft: bool = False,
 ) -> set[int]:
     """Write the parts in worker processes; the indexes of the parts written (all, unless the pool broke)."""
     done: set[int] = set()
@@ -1014,7 +1082,7 @@ def _write_parallel(
     try:
         futures = {
             pool.submit(
-                _write_chunk, part, template, {n: paths[n] for n in part.invoices["invoice_number"]}
+                _write_chunk, part, template, {n: paths[n] for n in part.invoices["invoice_number"]}, draft
             ): i
             for i, part in enumerate(parts)
         }
@@ -1038,6 +1106,7 @@ def write_invoices(
     workers: int = 2,
     progress: bool = False,
     documents: dict[str, str] | None = None,
+    draft: bool = False,
 ) -> list[Path]:
     """Write ``folder/<safe invoice number>.xlsx`` for every invoice of the set; the paths in the set's order.
     ``documents``, when given, receives each invoice's document as the register keeps it.
@@ -1064,13 +1133,13 @@ def write_invoices(
     try:
         parts = _chunks(invoice_set, target) if numbers else []
         done = (
-            _write_parallel(parts, tpl, by_number, workers, bar, documents)
+            _write_parallel(parts, tpl, by_number, workers, bar, documents, draft)
             if parallel and len(parts) > 1
             else set()
         )
         for i, part in enumerate(parts):
             if i not in done:
-                written = _write_chunk(part, tpl, by_number)
+                written = _write_chunk(part, tpl, by_number, draft)
                 documents.update(written)
                 bar.update(len(written))
     except BaseException:
@@ -1318,6 +1387,7 @@ def build_default_template() -> Any:
         ("{title} date", "{invoice_date}", "d mmmm yyyy", False),
         ("Period", "{period}", None, False),
         ("Customer number", "{customer_id}", None, False),
+        ("Due date", "{due_date}", "d mmmm yyyy", True),
         ("Currency", "{currency}", None, False),
         ("Payment terms", "{payment_terms}", None, False),
     )
@@ -1339,7 +1409,7 @@ def build_default_template() -> Any:
     ws.row_dimensions[18].height = 20
     line_border = Border(bottom=Side("thin", color=rule))
     for col, field, fmt, align in (
-        ("A", "{line.date}", "dd-mm-yyyy", "left"),
+        ("A", "{line.dates}", None, "left"),
         ("B", "{line.description}", None, "left"),
         ("C", "{line.po_number}", None, "left"),
         ("D", "{line.quantity}", "#,##0.00##", "right"),
@@ -1349,7 +1419,7 @@ def build_default_template() -> Any:
         put(f"{col}19", field, font(10), align, fmt, wrap=col == "B", border=line_border, top=True)
     totals = (
         ("Net amount", "{net}", False),
-        ("Tax {tax_rate} %", "{tax}", False),
+        ("{vat_label}", "{tax}", False),
         ("Total", "{total}", True),
     )
     for i, (text, field, strong) in enumerate(totals):
@@ -1371,6 +1441,8 @@ def build_default_template() -> Any:
             money_total,
             border=border,
         )
+    put("A25", "{vat_exemption}", font(9, italic=True))
+    ws.merge_cells("A25:F25")
     put(
         "A26",
         "Payment terms: {payment_terms}. Please quote {invoice_number} with your payment or any question.",

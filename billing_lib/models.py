@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Literal
 
 from .money import Currency
+from .parties import Parties
 
 Action = Literal["held", "flagged"]
 
@@ -36,6 +37,7 @@ ENCODING = "encoding"
 SUMMARY_ROW = "summary_row"
 TIMESHEET_EXCLUDED = "not_in_timesheet_run"
 COPY_OF_ANOTHER_FILE = "copy_of_another_file"
+EINVOICE_INCOMPLETE = "einvoice_incomplete"  # a customer's invoices get a PDF but no e-invoice
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,12 @@ class InvoiceLine:
     unit_price: Decimal | None
     amount: Decimal
     item_count: int
+    date_from: dt.date | None = None  # the first item's date when the line merges items of several days
+    kind: str = ""  # labour or charge: hours or pieces
+
+    @property
+    def first_date(self) -> dt.date:
+        return self.date_from or self.date
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +135,8 @@ class Party:
     name: str
     address_lines: tuple[str, ...] = ()
     tax_id: str = ""
+    vat_category: str = ""  # a customer's EN 16931 VAT category (S, Z, E, AE, K, G, O), when it has one
+    vat_exemption_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +160,8 @@ class Invoice:
     tax: Decimal
     total: Decimal
     credits: str = ""  # on a credit note issued by voiding: the number of the invoice it cancels
+    # seller and buyer as the PDF and the e-invoice need them (addresses, VAT and Peppol ids, bank)
+    parties: Parties | None = None
 
     @property
     def is_credit_note(self) -> bool:

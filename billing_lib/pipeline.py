@@ -26,6 +26,7 @@ from . import burndown as bdmod
 from . import config, faults, outfolder
 from .checklist import Checklist, build_checklist
 from .consolidate import InvoiceSet, check_default_method, consolidate
+from .customer_documents import customer_einvoice_issues, einvoice_issues
 from .errors import BillingError, OutputError, UsageError
 from .inputs import load_inputs
 from .models import Invoice, Issue
@@ -64,6 +65,9 @@ class RunOptions:
     number_format: str = config.DEFAULT_NUMBER_FORMAT
     template: Path | None = None
     excel: bool = True
+    documents: bool = True  # invoices/<number>.pdf and .xml (SPEC section 5)
+    paper: str = "A4"  # the PDFs' page size: A4 or letter
+    pdf_template: Path | None = None  # a folder with invoice.html and invoice.css
     charts: bool = True
     progress: bool = False
     workers: int = 2
@@ -107,10 +111,11 @@ class Analysis:
     exposure: pd.DataFrame
     checklist: Checklist
     timings: dict[str, float] = field(default_factory=dict)
+    einvoice_issues: list[Issue] = field(default_factory=list)
 
     @property
     def issues(self) -> list[Issue]:
-        return self.prep.issues + self.invoice_set.issues
+        return self.prep.issues + self.invoice_set.issues + self.einvoice_issues
 
     @property
     def held(self) -> pd.DataFrame:
@@ -212,9 +217,12 @@ def _finish_analysis(
     series = bdmod.burn_series(invoice_set.items, ref, previously, period=period, table=bd)
     held = pd.concat([prep.held, invoice_set.excluded], ignore_index=True)
     exposure = bdmod.exposure(invoice_set.items, held)
-    checklist = build_checklist(prep, bd, exposure)
+    einvoice = einvoice_issues(invoice_set) if options.documents else []
+    checklist = build_checklist(prep, bd, exposure, einvoice)
     timings["burndown"] = time.perf_counter() - start
-    return Analysis(options, prep, ref, previously, invoice_set, bd, series, exposure, checklist, timings)
+    return Analysis(
+        options, prep, ref, previously, invoice_set, bd, series, exposure, checklist, timings, einvoice
+    )
 
 
 # --- writing ---------------------------------------------------------------------------------------
@@ -348,6 +356,7 @@ def write_outputs(
             workers=opts.workers,
             progress=opts.progress,
             documents=documents,
+            draft=opts.draft,
         )
         sheets = {
             # every source item is in invoice_items.csv; the workbook keeps to what a person filters
@@ -362,6 +371,17 @@ def write_outputs(
         write_summary(
             folder / "summary.xlsx", {name: for_spreadsheet(f) for name, f in sheets.items()}, images[:1]
         )
+    if opts.documents:
+        from .customer_documents import DocumentOptions, write_documents
+
+        say("writing invoice PDFs and e-invoices")
+        written = write_documents(
+            invoice_set,
+            folder / "invoices",
+            DocumentOptions(draft=opts.draft, paper=opts.paper, template_dir=opts.pdf_template),
+            workers=opts.workers,
+        )
+        say(f"{written['pdf']} PDFs, {written['xml']} e-invoices ({len(written['without_xml'])} incomplete)")
     manifest = _manifest(analysis, totals, started)
     manifest["run_id"] = run_id
     manifest["outputs"] = sorted(
@@ -379,17 +399,23 @@ def _new_run_id(started: dt.datetime) -> str:
 
 
 def write_documents(records: list[Invoice], folder: Path, template: Path | None = None) -> list[Path]:
-    """Each invoice's or credit note's documents (the workbook) in ``folder``, as the run wrote them."""
+    """Each invoice's or credit note's documents in ``folder``, as the run wrote them: the workbook, and
+    for a record that carries its parties the PDF and (where it can be valid) the UBL e-invoice."""
+    from .customer_documents import write_invoice_documents
     from .excel import write_invoice_workbook
     from .paths import output_path
 
     with outfolder.os_errors("create the invoice folder", folder):
         folder.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths: list[Path] = []
     for record in records:
-        path = output_path(folder, record.invoice_number)
-        write_invoice_workbook(record, path, template)
-        paths.append(path)
+        if record.parties is None:  # issued before records kept their parties: the workbook alone
+            path = output_path(folder, record.invoice_number)
+            write_invoice_workbook(record, path, template)
+            paths.append(path)
+            continue
+        written = write_invoice_documents(record, record.parties, folder, workbook_template=template)
+        paths += [p for p in written.values() if p is not None]
     return paths
 
 
@@ -659,7 +685,12 @@ def check(options: RunOptions) -> Checklist:
     options = options.checked()
     prep, ref, previously = prepare(options)
     bd = bdmod.burndown(prep.items, ref, Period.parse(options.period), previously)
-    return build_checklist(prep, bd, bdmod.exposure(prep.items, prep.held))
+    einvoice = (
+        customer_einvoice_issues(prep.items, prep.companies, prep.inputs.table("billing_entities"))
+        if options.documents
+        else []
+    )
+    return build_checklist(prep, bd, bdmod.exposure(prep.items, prep.held), einvoice)
 
 
 __all__ = [

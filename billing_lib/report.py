@@ -109,6 +109,7 @@ def options_from_parameters(
     template: str | Path = "",
     excel: bool = True,
     invoice_date: str = "",
+    documents: bool = True,
 ) -> RunOptions:
     """The ``RunOptions`` a notebook's parameters stand for (empty ``out``: ``outputs/<period>/``)."""
     root = config.notebook_outputs_root()
@@ -125,6 +126,7 @@ def options_from_parameters(
         number_format=number_format,
         template=notebook_path(template) if str(template) else None,
         excel=bool(excel),
+        documents=bool(excel) and bool(documents),
         invoice_date=_date(invoice_date),
     ).checked()
 

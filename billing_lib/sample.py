@@ -245,21 +245,21 @@ _FIXED_CUSTOMERS = (
     # id, name, country, city, postal code, address, currency, tax %, requires_po, method, group,
     # billing contact, buyer reference, payment terms
     (101, "Northwind Logistics BV", "NL", "Amsterdam", "1043 BW", "Kabelweg 57", "EUR", 21, "no", "", "",
-     "Accounts Payable", "", "30 days"),
+     "Accounts Payable", "NW-AP-2026", "30 days"),
     (102, "Müller & Söhne GmbH / IT", "DE", "Düsseldorf", "40210", "Graf-Adolf-Straße 12", "EUR", 19, "yes",
      "", "", "Frau K. Müller", "MS-IT-2026", "14 days"),
     (103, "Harbour Retail Ltd", "GB", "Bristol", "BS1 4DJ", "12 Quay Street", "GBP", 20, "no", "", "",
      "Finance Team", "", "30 days"),
     (104, "Contoso Facilities NV", "BE", "Antwerpen", "2000", "Meir 24", "EUR", 21, "no", "contract", "",
-     "Boekhouding", "", "30 days"),
+     "Boekhouding", "CF-BOEKH", "30 days"),
     (105, "Fabrikam Engineering BV", "NL", "Eindhoven", "5611 AZ", "Vestdijk 9", "EUR", 21, "no", "project",
-     "", "Crediteurenadministratie", "", "45 days"),
+     "", "Crediteurenadministratie", "FE-CRED", "45 days"),
     (106, "Zorggroep Oost", "NL", "Enschede", "7511 JM", "Oldenzaalsestraat 3", "EUR", 21, "no", "",
      "ZORG-NL", "Financiële administratie", "ZG-OOST", "30 days"),
     (107, "Zorggroep West", "NL", "Leiden", "2311 EZ", "Breestraat 100", "EUR", 21, "no", "", "ZORG-NL",
      "Financiële administratie", "ZG-WEST", "30 days"),
     (108, "Alpine Data AG", "CH", "Zürich", "8001", "Bahnhofstrasse 20", "EUR", 0, "no", "", "",
-     "Kreditoren", "", "30 days"),
+     "Kreditoren", "ADA-KRED", "30 days"),
 )  # fmt: skip
 _FIXED_POS = (
     # number (reference spelling), owner, target share used, validity, with authorised hours, description
@@ -339,7 +339,20 @@ _BASE_RESOURCE = 29_684_001
 COMPANY_COLUMNS = ("id", "companyName", "companyNumber", "currency", "tax_rate", "requires_po",
                    "consolidation_method", "billing_group", "billing_entity", "billing_contact",
                    "buyer_reference", "address", "city", "postal_code", "country",
-                   "payment_terms")  # fmt: skip
+                   "payment_terms", "taxID", "peppol_id", "vat_category", "vat_exemption_reason",
+                   "email")  # fmt: skip
+ENTITY_COLUMNS = ("id", "legal_name", "address", "city", "postal_code", "country", "tax_id",
+                  "legal_id", "peppol_id", "iban", "bic", "email", "payment_terms")  # fmt: skip
+# the sellers: a Belgian company for EUR customers, a UK one for GBP (what their e-invoices need)
+_ENTITIES = (
+    {"id": ENTITY_EUR, "legal_name": ENTITY_EUR, "address": "Meir 1", "city": "Antwerpen",
+     "postal_code": "2000", "country": "BE", "tax_id": "BE0{n}", "legal_id": "0{n}", "peppol_id": "0208:0{n}",
+     "iban": "BE71096123456769", "bic": "GKCCBEBB", "email": "billing@acme-it.example", "payment_terms": "30"},
+    {"id": ENTITY_GBP, "legal_name": ENTITY_GBP, "address": "1 Temple Way", "city": "Bristol",
+     "postal_code": "BS2 0BY", "country": "GB", "tax_id": "GB123456789", "legal_id": "08123456",
+     "peppol_id": "9932:GB123456789", "iban": "GB33BUKB20201555555555", "bic": "BUKBGB22",
+     "email": "billing@acme-it.example", "payment_terms": "30"},
+)  # fmt: skip
 CONTRACT_COLUMNS = ("id", "contractName", "contractNumber", "companyID", "contractType", "startDate",
                     "endDate", "purchaseOrderNumber")  # fmt: skip
 PROJECT_COLUMNS = ("id", "projectName", "projectNumber", "companyID", "contractID", "purchaseOrderNumber")
@@ -524,8 +537,50 @@ def _customer_row(
         "postal_code": postal,
         "country": country,
         "payment_terms": terms,
+        **_einvoice_fields(cid, country, tax),
         "_weight": weight,
     }
+
+
+def _entity_row(entity: Row) -> Row:
+    number = _be_enterprise_number(1)
+    return {k: v.format(n=number) if isinstance(v, str) else v for k, v in entity.items()}
+
+
+def _be_enterprise_number(seed: int) -> str:
+    """A Belgian enterprise number (9 digits after the leading 0) with its mod-97 check digits."""
+    base = 4_000_000 + seed % 5_000_000  # 7 digits
+    return f"{base:07d}{97 - base % 97:02d}"
+
+
+def _gln(seed: int) -> str:
+    """A 13-digit GLN (GS1 check digit) for a Peppol 0088 address."""
+    body = f"76{seed:010d}"[:12]
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+def _einvoice_fields(cid: int, country: str, tax: int) -> Row:
+    """VAT id, Peppol id and VAT category of a customer: what its e-invoices need (SPEC section 2).
+
+    Harbour Retail (103) has neither VAT id nor Peppol id: its invoices show ``einvoice_incomplete``.
+    Alpine Data (108, Switzerland, 0 %) is outside the scope of EU VAT: category O with its wording.
+    """
+    email = f"ap{cid}@customer.example"
+    if cid == 103:
+        return {"taxID": "", "peppol_id": "", "vat_category": "", "vat_exemption_reason": "", "email": email}
+    if country == "CH":
+        return {"taxID": f"CHE{cid:09d}", "peppol_id": f"0088:{_gln(cid)}", "vat_category": "O",
+                "vat_exemption_reason": "Services to a customer outside the EU: not subject to VAT",
+                "email": email}  # fmt: skip
+    vat = {"BE": f"BE0{_be_enterprise_number(cid)}", "NL": f"NL{cid:09d}B01", "DE": f"DE{cid:09d}"}.get(
+        country, f"{country}{cid:09d}"
+    )
+    peppol = {"BE": f"0208:0{_be_enterprise_number(cid)}", "NL": f"9944:{vat}", "DE": f"9930:{vat}"}.get(
+        country, f"0088:{_gln(cid)}"
+    )
+    return {"taxID": vat, "peppol_id": peppol, "vat_category": "S" if tax else "",
+            "vat_exemption_reason": "", "email": email}  # fmt: skip
 
 
 def _contract_row(
@@ -630,7 +685,7 @@ def _bulk_customer(m: _Master, rng: np.random.Generator, cid: int, name: tuple[i
         f"{rng.choice(streets)} {rng.integers(1, 200)}", "EUR", tax,
         "yes" if rng.random() < 0.10 else "no",
         str(rng.choice(_BULK_METHODS)) if rng.random() < 0.05 else "", "", contact,
-        f"BR-{cid}" if rng.random() < 0.1 else "", "30 days" if rng.random() < 0.8 else "14 days",
+        f"BR-{cid}" if rng.random() < 0.1 else f"AP-{cid}", "30 days" if rng.random() < 0.8 else "14 days",
         weight=float(rng.lognormal(0.0, 0.9)),
     )  # fmt: skip
     m.add("customers", row)
@@ -1473,6 +1528,7 @@ def _tables(m: _Master, rng: np.random.Generator, scale: int) -> list[_Table]:
     ]
     return [
         _table("Companies", COMPANY_COLUMNS, m.customers),
+        _table("BillingEntities", ENTITY_COLUMNS, [_entity_row(e) for e in _ENTITIES]),
         _table("Contracts", CONTRACT_COLUMNS, m.contracts, dates=frozenset({"startDate", "endDate"})),
         _table("Projects", PROJECT_COLUMNS, m.projects),
         _table("Tickets", TICKET_COLUMNS, m.tickets),

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from .models import Invoice, InvoiceLine, Party, SourceItem
+from .parties import Parties
 
 FORMAT = 2  # lines and items as rows under their field names (compact: a month's documents are many)
 
@@ -102,6 +103,7 @@ def from_json(text: str) -> Invoice:
             "billing_entity": lambda d: _record(Party, d),
             "lines": lambda table: _records(InvoiceLine, table),
             "items": lambda table: _records(SourceItem, table),
+            "parties": lambda d: Parties.from_dict(d) if d else None,
         },
     )
     return invoice

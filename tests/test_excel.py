@@ -8,6 +8,7 @@ invoice date blanked; ``UPDATE_GOLDEN=1 pytest tests/test_excel.py`` rewrites th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -27,6 +28,7 @@ from python_calamine import CalamineWorkbook
 
 from billing_lib import excel, paths
 from billing_lib.consolidate import InvoiceSet, consolidate
+from billing_lib.documents import date_text, line_order
 from billing_lib.errors import OutputError
 from billing_lib.inputs import load_inputs
 from billing_lib.models import Invoice
@@ -127,19 +129,36 @@ def test_header_lines_and_totals_are_typed_and_equal_the_invoice(
     assert "Hafenstraße 12" in texts and "Accounts Payable" in " ".join(texts)
     dates = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, dt.datetime)]
     assert dt.datetime.combine(INVOICE_DATE, dt.time()) in dates
-    net, tax, total = (ws.cell(row_of(ws, label), 6).value for label in ("Net amount", "Tax 19 %", "Total"))
+    net, tax, total = (ws.cell(row_of(ws, label), 6).value for label in ("Net amount", "VAT S 19 %", "Total"))
     assert (as_decimal(net), as_decimal(tax), as_decimal(total)) == (invoice.net, invoice.tax, invoice.total)
     assert ws.cell(row_of(ws, "Total"), 6).number_format.startswith('#,##0.00 "EUR"')
     head = row_of(ws, "Date")
-    lines = list(ws.iter_rows(min_row=head + 1, max_row=head + len(invoice.lines), values_only=True))
-    for line, cells in zip(invoice.lines, lines, strict=True):
+    rows = excel.sheet_lines(invoice)  # two POs: each PO's lines in date order, then its subtotal
+    assert len(rows) == len(invoice.lines) + 2
+    lines = list(ws.iter_rows(min_row=head + 1, max_row=head + len(rows), values_only=True))
+    by_po = {
+        po: sorted((x for x in invoice.lines if x.po_number == po), key=line_order)
+        for po in invoice.po_numbers
+    }
+    expected = [row for po in invoice.po_numbers for row in [*by_po[po], po]]
+    for line, cells in zip(expected, lines, strict=True):
         day, description, po, quantity, unit_price, amount = cells
-        assert day == dt.datetime.combine(line.date, dt.time())
+        if isinstance(line, str):  # the PO's subtotal
+            assert (day, description, po, quantity, unit_price) == (
+                None,
+                f"Subtotal PO {line}",
+                line,
+                None,
+                None,
+            )
+            assert as_decimal(amount) == sum(x.amount for x in by_po[line])
+            continue
+        assert day == date_text(line)  # the day, or the first and last day of a merged line
         assert (description, po) == (line.description, line.po_number)
         assert isinstance(quantity, int | float) and Decimal(repr(quantity)) == line.quantity
         assert as_decimal(unit_price) == line.unit_price and as_decimal(amount) == line.amount
-    assert sum(as_decimal(c[5]) for c in lines) == invoice.net
-    assert ws.cell(head + len(invoice.lines) + 1, 1).value is None  # nothing after the last line
+    assert sum(as_decimal(c[5]) for c in lines if c[0] is not None) == invoice.net
+    assert ws.cell(head + len(rows) + 1, 1).value is None  # nothing after the last line
 
 
 def test_detail_sheet_lists_every_source_item(written: dict[str, tuple[Invoice, Path]]) -> None:
@@ -235,8 +254,11 @@ def test_several_pos_in_the_header_and_on_each_line(written: dict[str, tuple[Inv
     ws = openpyxl.load_workbook(path)["Invoice"]
     assert "Purchase order(s): PO-1001; PO/2002" in [c.value for row in ws.iter_rows() for c in row]
     head = row_of(ws, "PO number")
-    shown = [ws.cell(head + 1 + i, 3).value for i in range(len(invoice.lines))]
-    assert shown == [line.po_number for line in invoice.lines] and set(shown) == {"PO-1001", "PO/2002"}
+    rows = excel.sheet_lines(invoice)
+    shown = [ws.cell(head + 1 + i, 3).value for i in range(len(rows))]
+    assert shown == [row.po_number for row in rows] and set(shown) == {"PO-1001", "PO/2002"}
+    subtotals = [ws.cell(head + 1 + i, 2).value for i, row in enumerate(rows) if row.date is None]
+    assert subtotals == ["Subtotal PO PO-1001", "Subtotal PO PO/2002"]
 
 
 def test_money_formats_follow_the_currency_minor_unit(written: dict[str, tuple[Invoice, Path]]) -> None:
@@ -459,11 +481,11 @@ def test_a_failure_leaves_no_files_of_the_run(
     real = excel._workbook_bytes
     calls = []
 
-    def failing(invoice: Invoice, template: excel.Template) -> bytes:
+    def failing(invoice: Invoice, template: excel.Template, draft: bool = False) -> bytes:
         calls.append(invoice.invoice_number)
         if len(calls) == 3:
             raise OSError("disk full")
-        return real(invoice, template)
+        return real(invoice, template, draft)
 
     monkeypatch.setattr(excel, "_workbook_bytes", failing)
     with pytest.raises(OSError, match="disk full"):
@@ -558,3 +580,31 @@ def test_libreoffice_converts_an_invoice_to_pdf(
     pdf = tmp_path / "pdf" / (path.stem + ".pdf")
     assert result.returncode == 0, result.stderr
     assert pdf.exists() and pdf.stat().st_size > 1000 and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_drafts_say_draft_on_every_page_of_both_sheets(month: InvoiceSet, tmp_path: Path) -> None:
+    record = month.records()[0]
+    excel.write_invoice_workbook(record, tmp_path / "draft.xlsx", draft=True)
+    excel.write_invoice_workbook(record, tmp_path / "issued.xlsx")
+    draft, issued = (openpyxl.load_workbook(tmp_path / n) for n in ("draft.xlsx", "issued.xlsx"))
+    assert draft["Invoice"]["D1"].value == "DRAFT Invoice" and issued["Invoice"]["D1"].value == "Invoice"
+    for name in ("Invoice", "Detail"):
+        assert "DRAFT - not a valid invoice" in (draft[name].oddHeader.center.text or "")
+        assert "DRAFT" not in (issued[name].oddHeader.center.text or "")
+
+
+def test_zero_rate_category_prints_its_exemption_wording(tmp_path: Path) -> None:
+    from billing_lib.models import Party
+
+    record = invoice_set(tmp_path / "inputs").records()[0]
+    reverse = dataclasses.replace(
+        record, customer=dataclasses.replace(record.customer, vat_category="AE"), tax_rate=Decimal(0),
+        tax=Decimal("0.00"), total=record.net,
+    )  # fmt: skip
+    assert isinstance(reverse.customer, Party)
+    excel.write_invoice_workbook(reverse, tmp_path / "ae.xlsx")
+    texts = [
+        c.value for row in openpyxl.load_workbook(tmp_path / "ae.xlsx")["Invoice"].iter_rows() for c in row
+    ]
+    assert "VAT AE 0 %" in texts
+    assert "VAT AE 0 %: Reverse charge: VAT to be accounted for by the customer (VATEX-EU-AE)" in texts

@@ -112,7 +112,8 @@ def test_finals_drafts_and_finals_again_never_lose_an_issued_invoice(
     period = tmp_path / "out" / "2026-10"
     first = run_invoice(options(sample_month, tmp_path))
     files = {p.name: p.read_bytes() for p in (period / "invoices").iterdir()}
-    assert len(files) == len(first.invoice_numbers) > 0
+    workbooks = [name for name in files if name.endswith(".xlsx")]
+    assert len(workbooks) == len(first.invoice_numbers) > 0  # each with its PDF (and XML where complete)
     for _ in range(2):
         run_invoice(options(sample_month, tmp_path))
     draft = run_invoice(
@@ -218,11 +219,16 @@ def test_reprint_writes_the_same_workbook_again(sample_month: Path, tmp_path: Pa
     first = run_invoice(options(sample_month, tmp_path))
     number = first.invoice_numbers[0]
     original = first.out_dir / "invoices" / f"{number}.xlsx"
-    [copy] = reprint(number, tmp_path / "register.sqlite", tmp_path / "reprints")
-    assert copy.read_bytes() == original.read_bytes()
+    copies = reprint(number, tmp_path / "register.sqlite", tmp_path / "reprints")
+    # the workbook, the PDF and the e-invoice, each identical to the first print
+    assert sorted(p.suffix for p in copies) == [".pdf", ".xlsx", ".xml"]
+    for copy in copies:
+        assert copy.read_bytes() == original.with_suffix(copy.suffix).read_bytes()
     credit, folder = void_invoice(number, "test", tmp_path / "register.sqlite")
-    [cn] = reprint(credit.invoice_number, tmp_path / "register.sqlite", tmp_path / "reprints")
-    assert cn.read_bytes() == (folder / cn.name).read_bytes()
+    notes = reprint(credit.invoice_number, tmp_path / "register.sqlite", tmp_path / "reprints")
+    assert sorted(p.suffix for p in notes) == [".pdf", ".xlsx", ".xml"]
+    for cn in notes:
+        assert cn.read_bytes() == (folder / cn.name).read_bytes()
     with pytest.raises(RegisterError, match="no invoice 'INV-1'"):
         reprint("INV-1", tmp_path / "register.sqlite", tmp_path / "reprints")
 

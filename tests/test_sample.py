@@ -155,8 +155,11 @@ def test_ids_are_unique_per_file_and_posted_time_is_not_raw_time(month: dict[str
     for name, rows in month.items():
         if name == "po_reference":
             continue
-        ids = [ident(r["id"]) for r in rows]
+        # billing entities are named (customers' billing_entity names one); every other id is a number
+        ids = [str(r["id"]) if name == "BillingEntities" else ident(r["id"]) for r in rows]
         assert "" not in ids and len(set(ids)) == len(ids), name
+    entities = {r["id"] for r in month["BillingEntities"]}
+    assert {r["billing_entity"] for r in month["Companies"]} <= entities
     posted = {ident(r["timeEntryID"]) for r in month["BillingItems"]} - {""}
     assert posted and not posted & {ident(r["id"]) for r in month["TimeEntries"]}
     assert all(
