@@ -253,6 +253,17 @@ class App:
         bd = appdata.filter_burndown(wb.analysis.burndown, wb.customer, wb.po)
         wb.w_burndown.value = report.status_counts_html(bd) + report.burndown_html(bd, names=self.names)
 
+    def _show_selected(self) -> None:
+        """Say which exception the analyst picked, so they see what a decision will apply to."""
+        row = self.selected_exception()
+        self.w_selected.value = (
+            "No exception selected."
+            if row is None
+            else html.escape(
+                f"Selected: item {row['Item']} ({row['Customer']}, {row['Amount']}): {row['Reason']}"
+            )
+        )
+
     def selected_exception(self) -> pd.Series | None:
         rows = list(self.w_exceptions.selected_rows) if self.interactive else []
         shown = self.shown_exceptions.head(EXCEPTION_ROWS)
@@ -516,6 +527,8 @@ class App:
         self.w_record.add_class("billing-record")
         self.w_adjustments = w.HTML()
         self.w_adjustments.add_class("billing-adjustments")
+        self.w_selected = w.HTML("No exception selected.")
+        self.w_selected.add_class("billing-selected")
 
         self.w_checklist = w.HTML()
         self.w_checklist.add_class("billing-checklist-summary")
@@ -574,6 +587,7 @@ class App:
             names="value",
         )
         self.w_record.on_click(lambda _b: self._guarded(self._record_clicked))
+        self.w_exceptions.observe(lambda _c: self._guarded(self._show_selected), names="selected_rows")
         self.w_issue.on_click(lambda _b: self._guarded(self._issue_clicked))
         self.w_cancel.on_click(lambda _b: self._cancel_clicked())
         self.w_confirm.on_click(lambda _b: self._guarded(self._confirm_clicked))
@@ -611,6 +625,7 @@ class App:
             [
                 self.w_exception_count,
                 self.w_exceptions,
+                self.w_selected,
                 w.HBox(
                     [self.w_action, self.w_value, self.w_note, self.w_record],
                     layout=w.Layout(flex_flow="row wrap", align_items="center"),

@@ -185,6 +185,10 @@ def test_the_analysts_month_in_the_browser(
             )
             item = table.locator("tbody tr").first.locator("td").nth(2).inner_text()
             table.locator("tbody tr").first.click()
+            # the selection reaches the kernel asynchronously: the app says which item it now applies to
+            expect(page.locator(".billing-selected")).to_contain_text(
+                f"Selected: item {item}", timeout=60_000
+            )
             page.locator(".billing-value input").fill("4500012345")
             page.locator(".billing-note-text input").fill("PO from the buyer's e-mail")
             page.locator("button.billing-record").click()
