@@ -405,7 +405,8 @@ def _interim_void_credit_notes(
         day = _date(voided_at) or dt.date.today()
         lines = tuple(
             LedgerLine(f"Credit: {ln.description}", ln.kind, ln.billing_code_id, ln.billing_code, ln.po_number,
-                       ln.quantity, ln.unit_price, -ln.amount_minor, ln.service_date)
+                       ln.quantity, None if ln.unit_price is None else -ln.unit_price, -ln.amount_minor,
+                       ln.service_date)
             for ln in original.lines
         )  # fmt: skip
         credit = LedgerDocument(

@@ -430,6 +430,8 @@ def test_each_document_is_exported_once_across_runs_voids_and_again(tmp_path: Pa
     xero = read_xero(tmp_path / "a2")
     issued = invoices_csv(tmp_path / "run1")[voided]
     assert xero[credit_note][:3] == (issued[0], -issued[1], -issued[2])
+    _, rows = read_rows(tmp_path / "a2" / "xero_invoices.csv")  # the invoice's quantities at negated prices
+    assert {r["*Quantity"] for r in rows} > {"2"} and all(r["*UnitAmount"].startswith("-") for r in rows)
     assert (
         main(
             ["accounting", "--period", "2026-10", "--register", str(register), "--out", str(tmp_path / "a3")]
