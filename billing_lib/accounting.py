@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import OutputError
 from .money import format_minor, to_minor
 from .outputs import csv_safe
 
@@ -162,7 +164,7 @@ def line_tax(document: LedgerDocument) -> list[int]:
     if document.net_minor == 0:
         return [document.tax_minor] + [0] * (len(amounts) - 1)
     exact = [Fraction(document.tax_minor * a, document.net_minor) for a in amounts]
-    floors = [int(x.__floor__()) for x in exact]
+    floors = [math.floor(x) for x in exact]
     missing = document.tax_minor - sum(floors)
     order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
     for i in order[:missing]:
@@ -547,6 +549,9 @@ def write_files(
 ) -> list[ExportFile]:
     """Write the documents' import files into ``folder`` (created): QuickBooks invoices and credit notes,
     one currency a file, and Xero's template; the documents of one file in number order."""
+    for document in documents:  # a bug, never user data: the ledger would get another total than the invoice
+        if not document.lines or sum(ln.amount_minor for ln in document.lines) != document.net_minor:
+            raise OutputError(f"internal check failed: the lines of {document.number} do not add up to its net")
     folder.mkdir(parents=True, exist_ok=True)
     ordered = sorted(documents, key=lambda d: (d.currency, d.issue_date, d.number))
     out: list[ExportFile] = []

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import re
 import sqlite3
 import textwrap
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -532,3 +533,49 @@ def test_a_map_is_read_alone_from_a_folder_or_file(tmp_path: Path) -> None:
     amap = read_map(inputs)
     assert amap.given and amap.settings == {"date_format": "YYYY-MM-DD"}
     assert read_map(inputs / "accounting_map.csv").customers == amap.customers
+
+
+def test_a_final_month_of_250_invoices_splits_its_quickbooks_files(tmp_path: Path) -> None:
+    companies = ["id,companyName,taxRate,currency"] + [
+        f"{900 + i},Customer {i:03d},21,EUR" for i in range(250)
+    ]
+    items = ["id,itemDate,companyID,description,quantity,rate,extendedPrice"] + [
+        f"X{i},2026-10-{1 + i % 28:02d},{900 + i},Support,1,{100 + i},{100 + i}" for i in range(250)
+    ]
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "Companies.csv").write_text("\n".join(companies) + "\n", encoding="utf-8")
+    (inputs / "BillingItems.csv").write_text("\n".join(items) + "\n", encoding="utf-8")
+    final(inputs, tmp_path / "out", tmp_path / "register.sqlite")
+    folder = tmp_path / "out" / "accounting"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "quickbooks_invoices.csv", "quickbooks_invoices_2.csv", "quickbooks_invoices_3.csv", "xero_invoices.csv",
+    ]  # fmt: skip
+    quickbooks = read_quickbooks(folder)
+    assert sorted(Counter(v[3] for v in quickbooks.values()).values()) == [50, 100, 100]
+    issued = invoices_csv(tmp_path / "out")
+    assert len(issued) == 250
+    assert {k: v[:3] for k, v in quickbooks.items()} == issued
+    assert {k: v[:3] for k, v in read_xero(folder).items()} == issued
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert "accounting/quickbooks_invoices_3.csv" in manifest["outputs"]
+
+
+def test_again_repeats_the_files_as_issued_or_with_a_corrected_map(tmp_path: Path) -> None:
+    inputs = write_inputs(tmp_path / "inputs")
+    register = tmp_path / "register.sqlite"
+    final(inputs, tmp_path / "run1", register)
+    args = ["accounting", "--period", "2026-10", "--register", str(register), "--again"]
+    assert main([*args, "--out", str(tmp_path / "same")]) == 0
+    for name in ("xero_invoices.csv", "quickbooks_invoices.csv", "quickbooks_credit_notes.csv"):
+        assert read_rows(tmp_path / "same" / name) == read_rows(tmp_path / "run1" / "accounting" / name)
+
+    corrected = tmp_path / "corrected"
+    write_inputs(corrected, amap=ACCOUNTING_MAP + "    customer,103,Globex Corporation,,,\n")
+    assert (
+        main([*args, "--inputs", str(corrected / "accounting_map.csv"), "--out", str(tmp_path / "fixed")])
+        == 0
+    )
+    _, rows = read_rows(tmp_path / "fixed" / "quickbooks_credit_notes.csv")
+    assert {r["*Customer"] for r in rows} == {"Globex Corporation"}
+    assert main([*args, "--inputs", str(tmp_path / "nowhere")]) == 2
