@@ -551,7 +551,9 @@ def write_files(
     one currency a file, and Xero's template; the documents of one file in number order."""
     for document in documents:  # a bug, never user data: the ledger would get another total than the invoice
         if not document.lines or sum(ln.amount_minor for ln in document.lines) != document.net_minor:
-            raise OutputError(f"internal check failed: the lines of {document.number} do not add up to its net")
+            raise OutputError(
+                f"internal check failed: the lines of {document.number} do not add up to its net"
+            )
     folder.mkdir(parents=True, exist_ok=True)
     ordered = sorted(documents, key=lambda d: (d.currency, d.issue_date, d.number))
     out: list[ExportFile] = []

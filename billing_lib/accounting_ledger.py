@@ -12,9 +12,11 @@ keep what the import files need and the register does not (due date, terms, VAT 
 contact details, the invoice lines, the ``accounting_map`` used), so a period can be exported again
 exactly as it was issued.
 
-Voids: until the register issues a credit note of its own for a void, a voided invoice's credit note is
-exported as ``<invoice number>-CN``, dated the day of the void, with the invoice's lines negated
-(``_interim_void_credit_notes``).
+Voids: the register issues a credit note of its own number for a void (a row of ``invoices`` that
+``credits`` the invoice); it is exported with the lines of the invoice it cancels, negated (the invoice's
+quantities at negated prices). ``billing void`` exports it at once; otherwise the next final run of the
+period or ``billing accounting`` does. A void recorded before the register issued credit notes (a
+version 1 register) is exported as ``<invoice number>-CN``, dated the day of the void.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -341,32 +343,69 @@ def _item_lines(db: sqlite3.Connection, number: str) -> list[LedgerLine]:
 
 
 _PERIOD_QUERY = """
-    SELECT inv.invoice_number, inv.period, inv.invoice_date, inv.customer_id, inv.customer_name, inv.currency,
-           inv.net_minor, inv.tax_minor, inv.po_number,
+    SELECT inv.invoice_number, inv.doc_type, inv.credits, inv.period, inv.invoice_date, inv.customer_id,
+           inv.customer_name, inv.currency, inv.net_minor, inv.tax_minor, inv.po_number,
            d.due_date, d.terms_days, d.tax_rate, d.vat_category, d.email, d.address, d.city, d.postal_code,
-           d.country, d.map_id
-    FROM invoices AS inv LEFT JOIN accounting_documents AS d USING (invoice_number)
+           d.country, d.map_id, v.reason
+    FROM invoices AS inv
+    LEFT JOIN accounting_documents AS d USING (invoice_number)
+    LEFT JOIN voids AS v ON v.credit_note = inv.invoice_number
     WHERE inv.period = ?
-    ORDER BY inv.invoice_number
+    ORDER BY inv.rowid
 """
 
 
+def _negated(lines: Sequence[LedgerLine]) -> tuple[LedgerLine, ...]:
+    """A credit note's lines: the invoice's quantities at negated prices (the ledgers' credit lines)."""
+    return tuple(
+        replace(
+            ln, unit_price=None if ln.unit_price is None else -ln.unit_price, amount_minor=-ln.amount_minor
+        )
+        for ln in lines
+    )
+
+
+def _credit_note_of(
+    original: LedgerDocument, number: str, day: dt.date, net: int, tax: int, why: str
+) -> LedgerDocument:
+    """The credit note that cancels ``original``: its lines negated, dated ``day``, due at once."""
+    return replace(
+        original,
+        number=number,
+        source_invoice=original.number,
+        issue_date=day,
+        due_date=day,
+        terms_days=0,
+        net_minor=net,
+        tax_minor=tax,
+        lines=_negated(original.lines),
+        memo=f"Credit note for {original.number}" + (f" (voided: {why})" if why else ""),
+    )
+
+
 def _issued_documents(db: sqlite3.Connection, period: str) -> list[tuple[LedgerDocument, int | None]]:
-    """Every document issued for the period (voided invoices included: they were issued), with its map."""
-    out = []
+    """Every invoice and credit note issued for the period (voided invoices too: they were issued), with the
+    id of the map it was issued under. A void's credit note has the lines of the invoice it cancels, negated."""
+    out: list[tuple[LedgerDocument, int | None]] = []
+    invoices: dict[str, tuple[LedgerDocument, int | None]] = {}
     for row in db.execute(_PERIOD_QUERY, (period,)).fetchall():
-        (number, period_, issued, cid, name, currency, net, tax, po, due, days, rate, category, email, address,
-         city, postal, country, map_id) = row  # fmt: skip
+        (number, doc_type, credits, period_, issued, cid, name, currency, net, tax, po, due, days, rate, category,
+         email, address, city, postal, country, map_id, reason) = row  # fmt: skip
         issue_date = _date(issued) or dt.date.today()
-        if rate is None:  # issued before the accounting tables: the rate follows from the amounts
-            rate = str((Decimal(tax) * 100 / Decimal(net)).quantize(Decimal("0.01"))) if net else "0"
+        if doc_type == "credit_note" and credits in invoices:
+            original, original_map = invoices[credits]
+            credit = _credit_note_of(original, number, issue_date, int(net), int(tax), reason or "")
+            out.append((credit, original_map))
+            continue
+        if rate is None:  # not issued by a final run of this version: the rate follows from the amounts
+            rate = (Decimal(tax) * 100 / Decimal(net)).quantize(Decimal("0.01")) if net else Decimal(0)
         lines = _stored_lines(db, number) or _item_lines(db, number)
-        if sum(ln.amount_minor for ln in lines) != int(net):  # no items recorded (e.g. a credit note row)
+        if sum(ln.amount_minor for ln in lines) != int(net):  # nothing that adds up recorded: one line
             lines = [LedgerLine(f"Invoice {number}", "", "", "", "", Decimal(1), None, int(net), issue_date)]
         days = int(days) if days is not None else DEFAULT_TERMS_DAYS
         document = LedgerDocument(
             number=number,
-            source_invoice=number,
+            source_invoice=str(credits or number),
             period=period_,
             customer_id=cid,
             customer_name=name,
@@ -382,6 +421,7 @@ def _issued_documents(db: sqlite3.Connection, period: str) -> list[tuple[LedgerD
             lines=tuple(lines),
             contact=Contact(email or "", address or "", city or "", postal or "", country or ""),
         )
+        invoices[number] = (document, map_id)
         out.append((document, map_id))
     return out
 
@@ -389,44 +429,20 @@ def _issued_documents(db: sqlite3.Connection, period: str) -> list[tuple[LedgerD
 def _interim_void_credit_notes(
     db: sqlite3.Connection, issued: Sequence[tuple[LedgerDocument, int | None]]
 ) -> list[tuple[LedgerDocument, int | None]]:
-    """The credit note of each voided invoice among ``issued``, until the register issues its own.
-
-    Hook for the register's own credit notes: once voiding records a credit note with its own number as
-    an issued document of the period, ``_issued_documents`` finds it (a negative total is a credit note)
-    and this function returns nothing for the invoices it credits.
-    """
+    """The credit note of each invoice among ``issued`` voided before the register issued credit notes
+    (version 1 registers): exported as ``<invoice number>-CN``, dated the day of the void, the invoice negated."""
     by_number = {d.number: (d, m) for d, m in issued}
-    voids = db.execute("SELECT invoice_number, voided_at, reason FROM voids ORDER BY voided_at").fetchall()
+    voids = db.execute(
+        "SELECT invoice_number, voided_at, reason FROM voids WHERE credit_note IS NULL ORDER BY voided_at"
+    ).fetchall()
     out = []
     for number, voided_at, reason in voids:
         if number not in by_number:
             continue
         original, map_id = by_number[number]
         day = _date(voided_at) or dt.date.today()
-        lines = tuple(
-            LedgerLine(f"Credit: {ln.description}", ln.kind, ln.billing_code_id, ln.billing_code, ln.po_number,
-                       ln.quantity, None if ln.unit_price is None else -ln.unit_price, -ln.amount_minor,
-                       ln.service_date)
-            for ln in original.lines
-        )  # fmt: skip
-        credit = LedgerDocument(
-            number=f"{number}-CN",
-            source_invoice=number,
-            period=original.period,
-            customer_id=original.customer_id,
-            customer_name=original.customer_name,
-            issue_date=day,
-            due_date=day,
-            terms_days=0,
-            currency=original.currency,
-            po_numbers=original.po_numbers,
-            tax_rate=original.tax_rate,
-            vat_category=original.vat_category,
-            net_minor=-original.net_minor,
-            tax_minor=-original.tax_minor,
-            lines=lines,
-            contact=original.contact,
-            memo=f"Credit note for {number} (voided: {reason})",
+        credit = _credit_note_of(
+            original, f"{number}-CN", day, -original.net_minor, -original.tax_minor, reason
         )
         out.append((credit, map_id))
     return out

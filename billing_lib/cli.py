@@ -255,6 +255,16 @@ def cmd_void(args: argparse.Namespace) -> int:
         f"{args.invoice_number} voided by credit note {credit.invoice_number} ({credit.currency} "
         f"{credit.total}) in {folder}; its items can be invoiced again"
     )
+    return _export_after_void(args, credit.period)
+
+
+def _export_after_void(args: argparse.Namespace, period: str) -> int:
+    """The credit note to the ledgers: the period's documents not exported yet, in their import files."""
+    from .accounting_ledger import export_period
+
+    result = export_period(_register_path(args), period)
+    if result.files:
+        print(f"its QuickBooks and Xero import files: {result.folder} ({', '.join(result.names)})")
     return 0
 
 
@@ -282,9 +292,8 @@ def cmd_register(args: argparse.Namespace) -> int:
 def cmd_accounting(args: argparse.Namespace) -> int:
     from .accounting_ledger import export_period, read_map
 
-    path = args.register or config.default_register()
     amap = read_map(args.inputs) if args.inputs else None
-    result = export_period(Path(path), args.period, args.out, again=args.again, amap=amap)
+    result = export_period(_register_path(args), args.period, args.out, again=args.again, amap=amap)
     if not result.files:
         print(
             f"nothing to export for {args.period}: every invoice and credit note is already in an export file"

@@ -37,6 +37,7 @@ from billing_lib.accounting import (
 )
 from billing_lib.accounting_ledger import export_period, read_map
 from billing_lib.cli import main
+from billing_lib.pipeline import void_invoice
 from billing_lib.register import Register
 
 COMPANIES = """
@@ -324,6 +325,13 @@ def final(inputs: Path, out: Path, register: Path, *extra: str) -> None:
     assert main([*args, "--register", str(register), "--no-excel", *extra]) == 0
 
 
+def credit_note_of(register: Path, invoice: str) -> str:
+    with sqlite3.connect(register) as db:
+        return str(
+            db.execute("SELECT credit_note FROM voids WHERE invoice_number = ?", (invoice,)).fetchone()[0]
+        )
+
+
 def ledger_rows(register: Path) -> list[tuple[str, str, int]]:
     with sqlite3.connect(register) as db:
         return db.execute(
@@ -417,22 +425,22 @@ def test_each_document_is_exported_once_across_runs_voids_and_again(tmp_path: Pa
     assert set(read_quickbooks(tmp_path / "run2" / "accounting")) == second
     assert set(read_xero(tmp_path / "run2" / "accounting")) == second
 
-    # a void: its credit note (until the register issues one: the invoice negated) is exported once
+    # a void issues a credit note of its own number, and exports it at once (the invoice's lines negated)
     voided = sorted(first)[0]
+    capsys.readouterr()
     assert main(["void", voided, "--reason", "wrong PO", "--register", str(register)]) == 0
-    assert (
-        main(
-            ["accounting", "--period", "2026-10", "--register", str(register), "--out", str(tmp_path / "a2")]
-        )
-        == 0
-    )
-    credit_note = f"{voided}-CN"
-    assert set(read_quickbooks(tmp_path / "a2")) == {credit_note}
-    xero = read_xero(tmp_path / "a2")
+    said = capsys.readouterr().out
+    credit_note = credit_note_of(register, voided)
+    folder = Path(re.search(r"import files: (\S+) \(", said).group(1))  # type: ignore[union-attr]
+    assert set(read_quickbooks(folder)) == {credit_note}
+    xero = read_xero(folder)
     issued = invoices_csv(tmp_path / "run1")[voided]
     assert xero[credit_note][:3] == (issued[0], -issued[1], -issued[2])
-    _, rows = read_rows(tmp_path / "a2" / "xero_invoices.csv")  # the invoice's quantities at negated prices
+    _, rows = read_rows(folder / "xero_invoices.csv")  # the invoice's quantities at negated prices
     assert {r["*Quantity"] for r in rows} > {"2"} and all(r["*UnitAmount"].startswith("-") for r in rows)
+    assert {r["Reference"] for r in rows} == {"PO-7"}
+    _, rows = read_rows(folder / "quickbooks_credit_notes.csv")
+    assert {r["Memo"] for r in rows} == {f"Credit note for {voided} (voided: wrong PO); PO PO-7"}
     assert (
         main(
             ["accounting", "--period", "2026-10", "--register", str(register), "--out", str(tmp_path / "a3")]
@@ -471,15 +479,30 @@ def test_each_document_is_exported_once_across_runs_voids_and_again(tmp_path: Pa
     assert "not empty" in capsys.readouterr().err
 
 
-def test_the_next_final_run_carries_a_void_s_credit_note(tmp_path: Path) -> None:
+def test_the_next_final_run_carries_a_credit_note_not_exported_yet(tmp_path: Path) -> None:
     inputs = write_inputs(tmp_path / "inputs")
     register = tmp_path / "register.sqlite"
     final(inputs, tmp_path / "run1", register)
     voided = sorted(invoices_csv(tmp_path / "run1"))[0]
-    assert main(["void", voided, "--reason", "re-invoice", "--register", str(register)]) == 0
+    void_invoice(voided, "re-invoice", register)  # as the app voids: no export of its own
     final(inputs, tmp_path / "run2", register)  # re-invoices the released items
     new = set(invoices_csv(tmp_path / "run2"))
-    assert set(read_xero(tmp_path / "run2" / "accounting")) == new | {f"{voided}-CN"}
+    assert set(read_xero(tmp_path / "run2" / "accounting")) == new | {credit_note_of(register, voided)}
+
+
+def test_a_void_recorded_before_credit_notes_is_exported_as_the_invoice_negated(tmp_path: Path) -> None:
+    inputs = write_inputs(tmp_path / "inputs")
+    register = tmp_path / "register.sqlite"
+    final(inputs, tmp_path / "run1", register)
+    voided = sorted(invoices_csv(tmp_path / "run1"))[0]
+    with sqlite3.connect(register) as db:  # as a version 1 register's void, migrated: no credit note
+        db.execute("INSERT INTO voids VALUES (?, '2026-11-02T10:00:00+00:00', 'legacy', NULL)", (voided,))
+    result = export_period(register, "2026-10", tmp_path / "legacy")
+    assert [d.number for f in result.files for d in f.documents if f.ledger == "xero"] == [f"{voided}-CN"]
+    issued = invoices_csv(tmp_path / "run1")[voided]
+    assert read_xero(tmp_path / "legacy")[f"{voided}-CN"][:3] == (issued[0], -issued[1], -issued[2])
+    _, rows = read_rows(tmp_path / "legacy" / "quickbooks_credit_notes.csv")
+    assert {r["*CreditNoteDate"] for r in rows} == {"2026-11-02"}
 
 
 def test_a_register_from_before_the_hand_off_gains_its_tables(tmp_path: Path) -> None:
@@ -508,7 +531,7 @@ def test_a_failing_export_issues_nothing(tmp_path: Path, monkeypatch: pytest.Mon
     args = ["invoice", "--inputs", str(inputs), "--period", "2026-10", "--out", str(tmp_path / "out")]
     assert main([*args, "--register", str(register), "--no-excel"]) == 1
     assert "disk full" in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [".billing-folder"]  # no file of the run
     with Register(register) as reg:
         assert reg.invoices().empty
 
