@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -553,6 +554,12 @@ def _immediate(db: sqlite3.Connection, path: Path) -> Iterator[sqlite3.Connectio
     db.execute("COMMIT")
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def default_folder(period: str) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
     return config.outputs_root() / "accounting" / period / f"export-{stamp}"
@@ -605,6 +612,9 @@ def export_period(
                     _record_files(db, files, folder, period, again)
                     if folder.exists():
                         folder.rmdir()  # empty (checked above)
+                    tmp.chmod(
+                        0o777 & ~_umask()
+                    )  # mkdtemp's folder is the owner's alone; the group reads it too
                     tmp.rename(folder)
                     moved = True
                 finally:

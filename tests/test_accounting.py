@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import re
 import sqlite3
 import textwrap
@@ -433,6 +434,9 @@ def test_each_document_is_exported_once_across_runs_voids_and_again(tmp_path: Pa
     credit_note = credit_note_of(register, voided)
     folder = Path(re.search(r"import files: (\S+) \(", said).group(1))  # type: ignore[union-attr]
     assert set(read_quickbooks(folder)) == {credit_note}
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~mask  # the user's umask, not mkdtemp's 0700
     xero = read_xero(folder)
     issued = invoices_csv(tmp_path / "run1")[voided]
     assert xero[credit_note][:3] == (issued[0], -issued[1], -issued[2])
