@@ -259,35 +259,24 @@ class AccountingMap:
         return cls.from_rows(rows)
 
     def _add(self, row: dict[str, str]) -> None:
-        where = f"accounting_map {row.get('_file', '')} row {row.get('_row', '')}".replace("  ", " ")
+        file, line = row.get("_file", ""), row.get("_row", "")
+        where = f"accounting_map ({file}, row {line})" if file else "accounting_map"
         self.rows.append({k: v for k, v in row.items() if not k.startswith("_")})
         kind = _TYPES.get(re.sub(r"[\s_\-/]+", "", row.get("map_type", "")).casefold())
         source = row.get("autotask", "")
         if kind is None:
             self.problems.append(
-                f"{where}: type {row.get('map_type', '')!r} is not customer, billing_code, tax or setting; row ignored"
+                f"{where}: type {row.get('map_type', '')!r} is not customer, billing_code, tax or setting; ignored"
             )
-            return
-        if not source:
-            self.problems.append(f"{where}: no Autotask value to map; row ignored")
-            return
+        elif not source:
+            self.problems.append(f"{where}: no Autotask value to map; ignored")
+        elif kind == "setting":
+            self._add_setting(where, source, row)
+        else:
+            self._add_target(where, kind, source, row)
+
+    def _add_target(self, where: str, kind: str, source: str, row: dict[str, str]) -> None:
         both = row.get("ledger_name", "")
-        if kind == "setting":
-            name = _key(source).replace(" ", "_")
-            if name not in _SETTINGS:
-                self.problems.append(
-                    f"{where}: unknown setting {source!r} (known: {', '.join(_SETTINGS)}); ignored"
-                )
-                return
-            value = row.get("quickbooks") or row.get("xero") or both or row.get("account_code", "")
-            if name == "date_format" and value.upper() not in DATE_FORMATS:
-                self.problems.append(
-                    f"{where}: date_format {value!r} is not one of {', '.join(DATE_FORMATS)}; "
-                    f"{DEFAULT_DATE_FORMAT} is used"
-                )
-                return
-            self.settings[name] = value.upper() if name == "date_format" else value
-            return
         target = Target(
             row.get("quickbooks") or both,
             # a Xero item code must exist in Xero: only the xero column names one, never the shared name
@@ -300,11 +289,28 @@ class AccountingMap:
             self.problems.append(
                 f"{where}: {source!r} is not a VAT category and/or rate (e.g. S 21, 21, Z); ignored"
             )
-            return
-        if key in table and table[key] != target:
+        elif target == Target():
+            self.problems.append(f"{where}: {source!r} is mapped to nothing (no ledger value); ignored")
+        elif key in table and table[key] != target:
             self.problems.append(f"{where}: {source!r} is mapped twice, differently; the first row is used")
-            return
-        table.setdefault(key, target)
+        else:
+            table.setdefault(key, target)
+
+    def _add_setting(self, where: str, source: str, row: dict[str, str]) -> None:
+        name = _key(source).replace(" ", "_")
+        value = (
+            row.get("ledger_name") or row.get("quickbooks") or row.get("xero") or row.get("account_code", "")
+        )
+        if name not in _SETTINGS:
+            self.problems.append(
+                f"{where}: unknown setting {source!r} (known: {', '.join(_SETTINGS)}); ignored"
+            )
+        elif name == "date_format" and value.upper() not in DATE_FORMATS:
+            self.problems.append(
+                f"{where}: date_format {value!r} is not one of {', '.join(DATE_FORMATS)}; {DEFAULT_DATE_FORMAT} is used"
+            )
+        else:
+            self.settings[name] = value.upper() if name == "date_format" else value
 
     # lookups ------------------------------------------------------------------------------------------
 
