@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -53,6 +54,10 @@ from .accounting import (
 )
 from .errors import RegisterError, UsageError
 from .period import Period
+
+if TYPE_CHECKING:  # the pipeline's types, imported lazily at run time
+    from .consolidate import InvoiceSet
+    from .inputs import Inputs
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounting_maps (
@@ -196,12 +201,9 @@ def _lookup(table: pd.DataFrame, key_col: str) -> dict[str, dict[str, object]]:
 
 
 def run_documents(
-    invoice_set: object, companies: pd.DataFrame, entities: pd.DataFrame
+    invoice_set: InvoiceSet, companies: pd.DataFrame, entities: pd.DataFrame
 ) -> list[LedgerDocument]:
     """The documents of a final run's (renumbered) ``InvoiceSet``."""
-    from .consolidate import InvoiceSet
-
-    assert isinstance(invoice_set, InvoiceSet)
     customers = _lookup(companies, "customer_id")
     sellers = _lookup(entities, "billing_entity")
     only_seller = next(iter(sellers.values())) if len(sellers) == 1 else {}
@@ -499,8 +501,8 @@ def _record_files(
 
 def write_final(
     db: sqlite3.Connection,
-    invoice_set: object,
-    inputs: object,
+    invoice_set: InvoiceSet,
+    inputs: Inputs,
     folder: Path,
     recorded_folder: Path,
     *,
@@ -513,9 +515,21 @@ def write_final(
     the files go to ``folder`` (the run's temporary folder) and are recorded as in ``recorded_folder``
     (where the run moves them); if anything fails, the transaction rolls back and nothing is recorded.
     """
-    from .inputs import Inputs
+    try:
+        return _write_final(db, invoice_set, inputs, folder, recorded_folder, quickbooks_limit, xero_limit)
+    except sqlite3.Error as exc:
+        raise RegisterError(f"the invoice register could not record the accounting files ({exc})") from exc
 
-    assert isinstance(inputs, Inputs)
+
+def _write_final(
+    db: sqlite3.Connection,
+    invoice_set: InvoiceSet,
+    inputs: Inputs,
+    folder: Path,
+    recorded_folder: Path,
+    quickbooks_limit: int,
+    xero_limit: int,
+) -> list[ExportFile]:
     ensure_tables(db)
     amap = AccountingMap.from_frame(inputs.table("accounting_map"))
     documents = run_documents(invoice_set, inputs.table("companies"), inputs.table("billing_entities"))
