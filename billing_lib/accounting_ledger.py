@@ -59,6 +59,8 @@ if TYPE_CHECKING:  # the pipeline's types, imported lazily at run time
     from .consolidate import InvoiceSet
     from .inputs import Inputs
 
+# foreign keys to ``invoices`` are checked at COMMIT: a final run writes (and records) its accounting files
+# inside ``Register.finalise``'s ``write``, before the register inserts the invoices themselves
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounting_maps (
     map_id     INTEGER PRIMARY KEY,
@@ -66,7 +68,7 @@ CREATE TABLE IF NOT EXISTS accounting_maps (
     rows_json  TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS accounting_documents (
-    invoice_number TEXT PRIMARY KEY REFERENCES invoices (invoice_number),
+    invoice_number TEXT PRIMARY KEY REFERENCES invoices (invoice_number) DEFERRABLE INITIALLY DEFERRED,
     due_date       TEXT NOT NULL,      -- YYYY-MM-DD
     terms_days     INTEGER NOT NULL,
     tax_rate       TEXT NOT NULL,      -- exact decimal text, percent
@@ -79,7 +81,7 @@ CREATE TABLE IF NOT EXISTS accounting_documents (
     map_id         INTEGER REFERENCES accounting_maps (map_id)
 );
 CREATE TABLE IF NOT EXISTS accounting_lines (
-    invoice_number  TEXT NOT NULL REFERENCES invoices (invoice_number),
+    invoice_number  TEXT NOT NULL REFERENCES invoices (invoice_number) DEFERRABLE INITIALLY DEFERRED,
     line_no         INTEGER NOT NULL,
     description     TEXT NOT NULL,
     kind            TEXT NOT NULL,
