@@ -109,6 +109,7 @@ class LedgerLine:
 class Contact:
     email: str = ""
     address: str = ""
+    address2: str = ""
     city: str = ""
     postal_code: str = ""
     country: str = ""
@@ -482,6 +483,7 @@ def xero_rows(document: LedgerDocument, amap: AccountingMap) -> list[dict[str, s
                 "*ContactName": _customer(document, amap, XERO),
                 "EmailAddress": contact.email,
                 "POAddressLine1": contact.address,
+                "POAddressLine2": contact.address2,
                 "POCity": contact.city,
                 "POPostalCode": contact.postal_code,
                 "POCountry": contact.country,

@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS accounting_documents (
     vat_category   TEXT NOT NULL,
     email          TEXT NOT NULL,
     address        TEXT NOT NULL,
+    address2       TEXT NOT NULL,
     city           TEXT NOT NULL,
     postal_code    TEXT NOT NULL,
     country        TEXT NOT NULL,
@@ -238,7 +239,10 @@ def run_documents(
                 tax_minor=int(head["tax_minor"]),
                 lines=tuple(lines.get(number, ())),
                 contact=Contact(
-                    *(_text(customer.get(c)) for c in ("email", "address", "city", "postal_code", "country"))
+                    *(
+                        _text(customer.get(c))
+                        for c in ("email", "address", "address2", "city", "postal_code", "country")
+                    )
                 ),
             )
         )
@@ -260,12 +264,13 @@ def _record_documents(
     db.executemany(
         """
         INSERT INTO accounting_documents (invoice_number, due_date, terms_days, tax_rate, vat_category, email,
-                                          address, city, postal_code, country, map_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          address, address2, city, postal_code, country, map_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         (
             (d.number, d.due_date.isoformat(), d.terms_days, str(d.tax_rate), d.vat_category, d.contact.email,
-             d.contact.address, d.contact.city, d.contact.postal_code, d.contact.country, map_id)
+             d.contact.address, d.contact.address2, d.contact.city, d.contact.postal_code, d.contact.country,
+             map_id)
             for d in documents
         ),
     )  # fmt: skip
@@ -350,7 +355,7 @@ def _item_lines(db: sqlite3.Connection, number: str) -> list[LedgerLine]:
 _PERIOD_QUERY = """
     SELECT inv.invoice_number, inv.doc_type, inv.credits, inv.period, inv.invoice_date, inv.customer_id,
            inv.customer_name, inv.currency, inv.net_minor, inv.tax_minor, inv.po_number,
-           d.due_date, d.terms_days, d.tax_rate, d.vat_category, d.email, d.address, d.city, d.postal_code,
+           d.due_date, d.terms_days, d.tax_rate, d.vat_category, d.email, d.address, d.address2, d.city, d.postal_code,
            d.country, d.map_id, v.reason
     FROM invoices AS inv
     LEFT JOIN accounting_documents AS d USING (invoice_number)
@@ -395,7 +400,7 @@ def _issued_documents(db: sqlite3.Connection, period: str) -> list[tuple[LedgerD
     invoices: dict[str, tuple[LedgerDocument, int | None]] = {}
     for row in db.execute(_PERIOD_QUERY, (period,)).fetchall():
         (number, doc_type, credits, period_, issued, cid, name, currency, net, tax, po, due, days, rate, category,
-         email, address, city, postal, country, map_id, reason) = row  # fmt: skip
+         email, address, address2, city, postal, country, map_id, reason) = row  # fmt: skip
         issue_date = _date(issued) or dt.date.today()
         if doc_type == "credit_note" and credits in invoices:
             original, original_map = invoices[credits]
@@ -424,7 +429,7 @@ def _issued_documents(db: sqlite3.Connection, period: str) -> list[tuple[LedgerD
             net_minor=int(net),
             tax_minor=int(tax),
             lines=tuple(lines),
-            contact=Contact(email or "", address or "", city or "", postal or "", country or ""),
+            contact=Contact(*(v or "" for v in (email, address, address2, city, postal, country))),
         )
         invoices[number] = (document, map_id)
         out.append((document, map_id))

@@ -42,10 +42,10 @@ from billing_lib.pipeline import void_invoice
 from billing_lib.register import Register
 
 COMPANIES = """
-    id,companyName,taxRate,currency,address,city,postalCode,country,paymentTerms
-    101,"=HYPERLINK(""http://evil.example""),Acme",21,EUR,Kerkstraat 1,Amsterdam,1017 GA,NL,30 days
-    102,"Smith, Jones & ""Partners"" Ltd",20,GBP,1 High St,London,EC1A 1BB,GB,14 days
-    103,Globex,0,USD,,,,US,
+    id,companyName,taxRate,currency,address,city,postalCode,country,paymentTerms,address2,email
+    101,"=HYPERLINK(""http://evil.example""),Acme",21,EUR,Kerkstraat 1,Amsterdam,1017 GA,NL,30 days,Floor 2,ap@acme.example
+    102,"Smith, Jones & ""Partners"" Ltd",20,GBP,1 High St,London,EC1A 1BB,GB,14 days,,
+    103,Globex,0,USD,,,,US,,,
 """
 CONTRACTS = '''
     id,purchaseOrderNumber,contractName,companyID
@@ -364,6 +364,7 @@ def test_a_final_run_writes_the_accounting_files_mapped_and_neutralised(tmp_path
     assert {r["*InvoiceDate"] for r in acme} == {dt.date.today().isoformat()}  # the map's date_format
     assert acme[0]["*DueDate"] == (dt.date.today() + dt.timedelta(days=30)).isoformat()
     assert acme[0]["Reference"] == "PO-7" and acme[0]["POCity"] == "Amsterdam"
+    assert (acme[0]["POAddressLine2"], acme[0]["EmailAddress"]) == ("Floor 2", "ap@acme.example")
     remote = [r for r in acme if r["*Description"] == "Remote support"]
     assert [
         (r["*Quantity"], r["*UnitAmount"], r["InventoryItemCode"], r["*AccountCode"]) for r in remote
