@@ -124,6 +124,8 @@ class Checklist:
     problems: tuple[str, ...]  # every issue message: held first, then by file and row
     blocking: bool
     blocking_reasons: tuple[str, ...]
+    # the accounting hand-off: what the ledgers get by default because the accounting_map does not say
+    accounting: tuple[str, ...] = ()
 
     def as_dict(self, max_problems: int = 50) -> dict[str, object]:
         """For ``manifest.json``: counts and POs in full, the first ``max_problems`` messages."""
@@ -132,7 +134,15 @@ class Checklist:
             out[key] = dict(out[key])
         out["problems_total"] = len(self.problems)
         out["problems"] = list(self.problems[:max_problems])
-        for key in ("over_budget", "near_budget", "expired", "unknown", "exposure", "blocking_reasons"):
+        for key in (
+            "over_budget",
+            "near_budget",
+            "expired",
+            "unknown",
+            "exposure",
+            "blocking_reasons",
+            "accounting",
+        ):
             out[key] = list(out[key])
         return out
 
@@ -238,7 +248,15 @@ def build_checklist(
         problems=tuple(i.message for i in sorted(all_issues, key=_problem_order)),
         blocking=bool(reasons),
         blocking_reasons=tuple(reasons),
+        accounting=_accounting_notes(prep),
     )
+
+
+def _accounting_notes(prep: Prepared) -> tuple[str, ...]:
+    from .accounting import AccountingMap, checklist_notes
+
+    amap = AccountingMap.from_frame(prep.inputs.table("accounting_map"))
+    return checklist_notes(prep.items, prep.companies, amap)
 
 
 # --- text ------------------------------------------------------------------------------------------
@@ -352,6 +370,12 @@ def render_text(checklist: Checklist, limit: int = 50, ascii_only: bool = False)
         )
     else:
         out.append(f"  {m['ok']} every billable item carries a PO")
+
+    out += ["", "Accounting hand-off (QuickBooks and Xero import files of a final run)"]
+    if c.accounting:
+        out += _capped([f"  {m['note']} {note}" for note in c.accounting], limit, f"  {m['more']}")
+    else:
+        out.append(f"  {m['ok']} every customer, billing code and VAT rate is in the accounting_map")
 
     out += ["", f"Problems ({len(c.problems):,})"]
     if c.problems:

@@ -110,6 +110,27 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "--culture", choices=("en-US", "de-DE"), default="en-US", help="PowerShell's culture (dates, numbers)"
     )
+    accounting = sub.add_parser(
+        "accounting",
+        help="write a period's QuickBooks and Xero import files (the invoices and credit notes not exported yet)",
+    )
+    accounting.add_argument("--period", required=True, help="billing period YYYY-MM")
+    accounting.add_argument(
+        "--again",
+        action="store_true",
+        help="export every document of the period again, already exported or not",
+    )
+    accounting.add_argument(
+        "--inputs",
+        type=Path,
+        help="a folder or file with an accounting_map table to use instead of the recorded one",
+    )
+    accounting.add_argument(
+        "--register", type=Path, help="invoice register (default outputs/register.sqlite)"
+    )
+    accounting.add_argument(
+        "--out", type=Path, help="new folder (default outputs/accounting/<period>/export-<time>/)"
+    )
     void = sub.add_parser(
         "void", help="void an issued invoice: issue its credit note and release its items for re-invoicing"
     )
@@ -234,6 +255,16 @@ def cmd_void(args: argparse.Namespace) -> int:
         f"{args.invoice_number} voided by credit note {credit.invoice_number} ({credit.currency} "
         f"{credit.total}) in {folder}; its items can be invoiced again"
     )
+    return _export_after_void(args, credit.period)
+
+
+def _export_after_void(args: argparse.Namespace, period: str) -> int:
+    """The credit note to the ledgers: the period's documents not exported yet, in their import files."""
+    from .accounting_ledger import export_period
+
+    result = export_period(_register_path(args), period)
+    if result.files:
+        print(f"its QuickBooks and Xero import files: {result.folder} ({', '.join(result.names)})")
     return 0
 
 
@@ -258,6 +289,23 @@ def cmd_register(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accounting(args: argparse.Namespace) -> int:
+    from .accounting_ledger import export_period, read_map
+
+    amap = read_map(args.inputs) if args.inputs else None
+    result = export_period(_register_path(args), args.period, args.out, again=args.again, amap=amap)
+    if not result.files:
+        print(
+            f"nothing to export for {args.period}: every invoice and credit note is already in an export file"
+        )
+        return 0
+    kind = "again" if args.again else "not exported before"
+    print(f"{result.documents} invoices and credit notes of {args.period} ({kind}) in {result.folder}:")
+    for export in result.files:
+        print(f"  {export.name}: {len(export.documents)} documents, {export.rows} lines")
+    return 0
+
+
 def _usage(message: str) -> int:
     print(f"billing: error: {message}", file=sys.stderr)
     return 2
@@ -268,6 +316,7 @@ COMMANDS = {
     "invoice": cmd_invoice,
     "batch": cmd_batch,
     "sample": cmd_sample,
+    "accounting": cmd_accounting,
     "void": cmd_void,
     "reprint": cmd_reprint,
     "register": cmd_register,

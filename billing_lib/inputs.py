@@ -161,7 +161,9 @@ def read_csv(path: Path) -> RawSheet:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    rows: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+    # the sniffer sometimes misses that a quote inside a quoted field is doubled ("Smith ""Partners"" Ltd"),
+    # the only way spreadsheets and exports write one: read it so whatever the sniffer says
+    rows: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text), dialect, doublequote=True)]
     return RawSheet(path, "", rows, first_row, note, dialect.delimiter == ";")
 
 

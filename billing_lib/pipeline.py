@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import secrets
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -538,6 +539,7 @@ def run_invoice(
         )
         manifest: dict[str, object] = {}
         recorded = False
+        ledger: sqlite3.Connection | None = None  # a final run's register, for the accounting hand-off
 
         def write(invoice_set: InvoiceSet) -> dict[str, str] | None:
             """Every file of the run into the stage; the documents the workbook writer made on the way."""
@@ -550,6 +552,18 @@ def run_invoice(
             start = time.perf_counter()
             documents: dict[str, str] = {}
             with outfolder.os_errors("write the run's files in", stage.path):
+                if ledger is not None and ledger.in_transaction:
+                    # inside the transaction that issues the invoices: recorded with them or not at all
+                    from .accounting_ledger import write_final
+
+                    say("writing the accounting hand-off")
+                    write_final(
+                        ledger,
+                        invoice_set,
+                        analysis.prep.inputs,
+                        stage.path / "accounting",
+                        out / "accounting",
+                    )
                 manifest = write_outputs(analysis, stage.path, started, say, run_id, documents)
                 stage.set_state(phase="staged")
             analysis.timings["write"] = time.perf_counter() - start
@@ -566,6 +580,7 @@ def run_invoice(
                     options.register_path.parent.mkdir(parents=True, exist_ok=True)
                 # a final run waits its turn behind another one writing the same register
                 with Register(options.register_path, timeout=REGISTER_WAIT_SECONDS) as register:
+                    ledger = register.connection
                     register.finalise(
                         analysis.invoice_set, options.number_format, write, run_id=run_id, out_dir=out
                     )

@@ -339,6 +339,11 @@ class Register:
     def close(self) -> None:
         self._db.close()
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection, for modules that keep tables of their own in the register (``accounting_ledger``)."""
+        return self._db
+
     def __enter__(self) -> Register:
         return self
 

@@ -566,9 +566,36 @@ COUNTRIES = TableSpec(
     ),
 )
 
+# The accounting hand-off (SPEC section 5, billing_lib/accounting.py): one row maps one Autotask value to
+# the ledger's. ``map_type`` is customer, billing_code, tax or setting; ``autotask`` the company id or name,
+# billing code id or name, VAT category and/or rate (``S 21``, ``21``, ``Z``) or setting name.
+ACCOUNTING_MAP = TableSpec(
+    "accounting_map",
+    ("accounting_map", "AccountingMap", "ledger_map", "accounting_mapping", "accounting_maps"),
+    (
+        C("map_type", "text", "type", "kind", "map", "what", required=True),
+        C(
+            "autotask",
+            "id",
+            "autotask_value",
+            "autotask_name",
+            "autotask_id",
+            "source",
+            "from",
+            "key",
+            required=True,
+        ),
+        C("quickbooks", "text", "qbo", "quickbooks_name", "quickbooks_online", "quickbooks_value"),
+        C("xero", "text", "xero_name", "xero_value", "xero_code"),
+        C("ledger_name", "text", "ledger", "ledger_value", "both", "to", "value"),
+        C("account_code", "text", "AccountCode", "account", "sales_account", "income_account", "gl_account"),
+    ),
+)
+
 TABLES: tuple[TableSpec, ...] = (
     BILLING_ITEMS, TIME_ENTRIES, CHARGES, CONTRACTS, PROJECTS, TICKETS, TASKS, COMPANIES, RESOURCES,
     BILLING_CODES, PO_BUDGETS, BILLING_GROUPS, BILLING_ENTITIES, ROLES, CONTRACT_RATES, CURRENCIES, COUNTRIES,
+    ACCOUNTING_MAP,
 )  # fmt: skip
 BILLABLE_TABLES = ("billing_items", "time_entries", "charges")
 SPECS: dict[str, TableSpec] = {t.name: t for t in TABLES}
