@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from billing_lib import alerts, charts, coverage, drilldown, po_report
+from billing_lib import alerts, charts, drilldown, po_report
 from billing_lib.checklist import render_text
 from billing_lib.errors import UsageError
 from billing_lib.pipeline import Analysis, RunOptions, analyse, check, prepare
