@@ -11,6 +11,7 @@ is what earlier invoices in the register took, one row per item: ``po_key``, ``p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
@@ -367,7 +368,7 @@ def _hours(usage: pd.DataFrame) -> dict[str, Decimal]:
     return hours
 
 
-def _objects(values: list[object]) -> pd.Series:
+def _objects(values: Sequence[object]) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
@@ -395,10 +396,10 @@ def _month_columns(out: pd.DataFrame, month_used: pd.Series, month_now: pd.Serie
     """This month against a monthly budget (POs with ``monthly_amount`` in the reference table)."""
     has = out["monthly_minor"].notna()
     used = out["po_key"].map(month_used).fillna(0).astype("int64")
-    out["month_consumed_minor"] = used.astype("Int64").where(has, pd.NA)
+    out["month_consumed_minor"] = used.astype("Int64").mask(~has)
     now = out["po_key"].map(month_now).fillna(0).astype("int64")
-    out["month_this_period_minor"] = now.astype("Int64").where(has, pd.NA)
-    out["month_remaining_minor"] = (out["monthly_minor"] - used).astype("Int64").where(has, pd.NA)
+    out["month_this_period_minor"] = now.astype("Int64").mask(~has)
+    out["month_remaining_minor"] = (out["monthly_minor"] - used).astype("Int64").mask(~has)
     monthly = out["monthly_minor"].tolist()
     pairs = list(zip(used.tolist(), monthly, has.tolist(), strict=True))
     out["month_percent_used"] = _objects(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -249,8 +250,8 @@ def po_fields(prep: Prepared, records: pd.DataFrame) -> pd.DataFrame:
             }
         )
     out = pd.DataFrame(rows)
-    out["percent"] = out["percent"].astype(object)
-    out["internal_po"] = out["internal_po"].astype(object).where(out["internal_po"].notna(), None)
+    for col in ("percent", "internal_po"):  # Decimals and ints kept as they are, None where none
+        out[col] = pd.Series([r[col] for r in rows], index=out.index, dtype=object)
     return out
 
 
@@ -280,6 +281,7 @@ def recommendations(
     ref_customers = _text(ref["customer_id"]).value_counts() if len(ref) else pd.Series(dtype="int64")
     rows = by_customer[by_customer["without_po"] > 0]
     out: list[dict[str, object]] = []
+    r: Any
     for r in rows.itertuples(index=False):
         cid = str(r.customer_id)
         on_record = int(ref_customers.get(cid, 0))

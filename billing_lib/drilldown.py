@@ -144,7 +144,7 @@ def totals(rows: pd.DataFrame) -> Totals:
     billed = rows[rows["held_reason"] == ""]
     amounts = billed.groupby(["when", "currency"], sort=False)["amount_minor"].sum()
     ordered = sorted(
-        ((str(w), str(c), int(v)) for (w, c), v in amounts.items()),
+        ((str(k[0]), str(k[1]), int(v)) for k, v in amounts.items()),  # type: ignore[index]
         key=lambda t: (t[0] != EARLIER, t[1]),
     )
     hours = sum((h for h in billed["hours"] if isinstance(h, Decimal)), Decimal(0))

@@ -71,6 +71,11 @@ def build(
     return PoReport(analysis, levels, cov, alertmod.alerts(analysis.burndown, levels))
 
 
+def _count(value: object) -> str:
+    """A count as ``1,234``; '' for a missing one (None or NaN)."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else ""
+
+
 def _pct(value: object) -> str:
     return f"{value} %" if isinstance(value, Decimal) else "—"
 
@@ -147,7 +152,7 @@ def fields_html(report: PoReport) -> str:
             f"{r.records:,}",
             f"{r.with_po:,}",
             _pct(r.percent),
-            "" if r.internal_po is None else f"{int(r.internal_po):,}",
+            _count(r.internal_po),
             f"{r.records_using:,}",
         ]
         for r in report.coverage.fields.itertuples(index=False)
@@ -220,7 +225,7 @@ def alerts_html(report: PoReport, limit: int = MAX_ROWS) -> str:
             "new" if r.crossed_this_period else "",
             esc(r.po_number),
             esc(r.customer_id),
-            esc(labels.get(r.measure, r.measure)),
+            esc(labels.get(str(r.measure), str(r.measure))),
             f"{esc(r.used)} {esc(r.unit)}",
             f"{esc(r.authorised)} {esc(r.unit)}",
             f"{esc(r.remaining)} {esc(r.unit)}",
