@@ -71,6 +71,7 @@ def burndown_parameters(
         "register": str(register or options.register_path.resolve()), "out": str(report_dir),
         "method": options.method,
         "force_method": options.force_method, "over_budget_policy": options.over_budget_policy, "save": True,
+        "draft": options.draft, "number_format": options.number_format,
     }  # fmt: skip
 
 
@@ -211,6 +212,27 @@ def report_disagreements(out: Path) -> list[str]:
         ]
         if differ:
             problems.append(f"PO {po}: " + ", ".join(differ))
+    return problems + _invoice_disagreements(out)
+
+
+def _invoice_disagreements(out: Path) -> list[str]:
+    """This period's items in the report's ``po_items.csv`` on another invoice than in ``invoice_items.csv``."""
+    items_csv, report_csv = out / "invoice_items.csv", out / "po-report" / "po_items.csv"
+    if not items_csv.exists() or not report_csv.exists():
+        return []
+    with items_csv.open(encoding="utf-8", newline="") as handle:
+        issued = {(r["source_table"], r["item_id"]): r["invoice_number"] for r in csv.DictReader(handle)}
+    problems = []
+    with report_csv.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["when"] != "this period" or not row["invoice_number"]:
+                continue
+            number = issued.get((row["source_table"], row["item_id"]), "")
+            if number != row["invoice_number"]:
+                problems.append(
+                    f"item {row['source_table']} {row['item_id']} of PO {row['po_number']}: invoice "
+                    f"{row['invoice_number']!r} in the report, {number!r} in the run"
+                )
     return problems
 
 

@@ -23,6 +23,7 @@ the month as the workbook invoices it ("this period"); a report run later counts
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -34,8 +35,10 @@ from . import config, drilldown
 from . import coverage as covmod
 from .burndown import to_csv_frame
 from .charts import at_risk_first, plot_amounts_hours, plot_coverage, write_charts
+from .consolidate import format_number, renumber
 from .money import format_minor
 from .outputs import csv_safe, write_csv
+from .period import Period
 from .pipeline import Analysis
 from .report import (
     Html,
@@ -65,8 +68,14 @@ class PoReport:
 def build(
     analysis: Analysis, thresholds: str | tuple[Decimal, ...] = alertmod.DEFAULT_THRESHOLDS_TEXT
 ) -> PoReport:
-    """The report's figures: coverage of the run's records and alerts at ``thresholds`` (``"50, 75, 90, 100"``)."""
+    """The report's figures: coverage of the run's records and alerts at ``thresholds`` (``"50, 75, 90, 100"``).
+
+    For a final run (``analysis.options.draft`` False) this period's invoices carry the numbers the
+    register gives them when the run issues them (``final_numbers``), not ``DRAFT-`` numbers.
+    """
     levels = alertmod.parse_thresholds(thresholds) if isinstance(thresholds, str) else tuple(thresholds)
+    if not analysis.options.draft:
+        analysis = final_numbers(analysis)
     cov = covmod.coverage_report(analysis.prep, analysis.ref, analysis.invoice_set.items, analysis.held)
     return PoReport(analysis, levels, cov, alertmod.alerts(analysis.burndown, levels))
 
@@ -74,6 +83,34 @@ def build(
 def _count(value: object) -> str:
     """A count as ``1,234``; '' for a missing one (None or NaN)."""
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else ""
+
+
+def final_numbers(analysis: Analysis) -> Analysis:
+    """The analysis with its invoices numbered as a final run issues them: after the highest number of
+    the format's scope in ``analysis.options.register_path`` (``Register.finalise``'s rule), in order.
+
+    In ``billing batch`` the register is the copy taken when the batch started, so these are the
+    numbers the workbook's run gives; the batch checks ``po_items.csv`` against its invoice items.
+    """
+    invoice_set = analysis.invoice_set
+    if invoice_set.invoices.empty:
+        return analysis
+    fmt, period = analysis.options.number_format, invoice_set.period
+    last = 0
+    path = analysis.options.register_path
+    if path.exists():
+        from .register import Register, number_scope
+
+        scope = number_scope(fmt, period)
+        with Register(path) as register:
+            issued = register.invoices()
+        for number_format, label, seq in zip(
+            issued["number_format"], issued["period"], issued["seq"], strict=True
+        ):
+            if number_scope(str(number_format), Period.parse(str(label))) == scope:
+                last = max(last, int(seq))
+    numbers = [format_number(fmt, period, last + 1 + i) for i in range(len(invoice_set.invoices))]
+    return dataclasses.replace(analysis, invoice_set=renumber(invoice_set, numbers))
 
 
 def _pct(value: object) -> str:

@@ -186,7 +186,9 @@ def test_po_fields_across_the_four_objects(tracking):
         "Projects": ("projects", 3, 1, Decimal("33.33"), 1),  # p1
         "Tasks and tickets": ("tasks; tickets", 4, 1, Decimal("25.00"), 1),  # t1
     }
-    assert fields.loc["Items and charges", "internal_po"] == 1 and isinstance(fields.loc["Items and charges", "internal_po"], int)
+    assert fields.loc["Items and charges", "internal_po"] == 1 and isinstance(
+        fields.loc["Items and charges", "internal_po"], int
+    )
     assert fields.loc["Contracts", "internal_po"] is None
 
 
