@@ -9,6 +9,7 @@ category, PO numbers across four objects, charges against one PO, and recommenda
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from decimal import Decimal
 from pathlib import Path
@@ -413,3 +414,31 @@ def test_saved_report_files(tracking, tmp_path):
     assert (folder / "charts" / "po_amounts_hours.png").stat().st_size > 1000
     page = (folder / "po_report.html").read_text(encoding="utf-8")
     assert "PO coverage" in page and "61.54 %" in page and "Mark requires-PO" in page and "Cobalt BV" in page
+
+
+def test_a_final_report_numbers_this_period_as_the_register_will(tmp_path):
+    """Numbers continue after the register's highest in the format's scope, like ``Register.finalise``."""
+    from billing_lib.pipeline import run_invoice
+
+    folder = write_month(tmp_path / "in")
+    register = tmp_path / "register.sqlite"
+    first = RunOptions(inputs=folder, period="2026-10", out=tmp_path / "out1", register=register, excel=False)
+    issued = run_invoice(first).invoice_numbers
+    assert issued and issued[0] == "INV-202610-0001"
+    with (folder / "BillingItems.csv").open("a", encoding="utf-8") as handle:  # two late additions
+        handle.write(
+            "q1,2026-10-21,101,,1,30.00,PO-A,,Hardware,,,,\nq2,2026-10-22,103,,1,20.00,,,Hardware,,,,\n"
+        )
+    second = RunOptions(
+        inputs=folder, period="2026-10", out=tmp_path / "out2", register=register, excel=False
+    )
+    tracking = po_report.build(analyse(second))
+    predicted = list(tracking.analysis.invoice_set.invoices["invoice_number"])
+    assert predicted == [f"INV-202610-{len(issued) + i + 1:04d}" for i in range(len(predicted))]
+    assert run_invoice(second).invoice_numbers == predicted
+    rows = drilldown.po_items_of(tracking.analysis, "PO-A")
+    assert set(rows.loc[rows["item_id"] == "q1", "invoice_number"]) <= set(predicted)
+    assert set(rows.loc[rows["when"] == "earlier", "invoice_number"]) <= set(issued)
+    # a draft report keeps DRAFT- numbers
+    draft = po_report.build(analyse(dataclasses.replace(second, draft=True)))
+    assert draft.analysis.invoice_set.invoices["invoice_number"].str.startswith("DRAFT-").all()
