@@ -183,10 +183,16 @@ def test_the_batch_report_shows_the_month_as_the_run_invoiced_it_and_a_later_rep
     now = items[(items["when"] == "this period") & (items["invoice_number"] != "")]
     issued_items = pd.read_csv(out / "invoice_items.csv", dtype=str)
     numbers = dict(
-        zip(zip(issued_items["source_table"], issued_items["item_id"]), issued_items["invoice_number"])
+        zip(
+            zip(issued_items["source_table"], issued_items["item_id"], strict=False),
+            issued_items["invoice_number"],
+            strict=False,
+        )
     )
     assert len(now) > 10 and now["invoice_number"].str.startswith("INV-202610-").all()
-    assert [numbers[k] for k in zip(now["source_table"], now["item_id"])] == list(now["invoice_number"])
+    assert [numbers[k] for k in zip(now["source_table"], now["item_id"], strict=False)] == list(
+        now["invoice_number"]
+    )
     assert not list(out.parent.glob(".*")) and not (out / "po-report" / batch.REGISTER_SNAPSHOT).exists()
 
     # the same month reported afterwards: the register now holds this month's invoices, as earlier ones
