@@ -184,13 +184,13 @@ def test_the_batch_report_shows_the_month_as_the_run_invoiced_it_and_a_later_rep
     issued_items = pd.read_csv(out / "invoice_items.csv", dtype=str)
     numbers = dict(
         zip(
-            zip(issued_items["source_table"], issued_items["item_id"], strict=False),
+            zip(issued_items["source_table"], issued_items["item_id"], strict=True),
             issued_items["invoice_number"],
-            strict=False,
+            strict=True,
         )
     )
     assert len(now) > 10 and now["invoice_number"].str.startswith("INV-202610-").all()
-    assert [numbers[k] for k in zip(now["source_table"], now["item_id"], strict=False)] == list(
+    assert [numbers[k] for k in zip(now["source_table"], now["item_id"], strict=True)] == list(
         now["invoice_number"]
     )
     assert not list(out.parent.glob(".*")) and not (out / "po-report" / batch.REGISTER_SNAPSHOT).exists()
