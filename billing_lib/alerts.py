@@ -32,9 +32,12 @@ ALERT_COLUMNS = (
 )  # fmt: skip
 
 
-def parse_thresholds(value: str | Iterable[object]) -> tuple[Decimal, ...]:
-    """Percentages from ``"50, 75, 90, 100"`` (or a list), ascending; ``UsageError`` for anything else."""
-    parts = str(value).replace(";", ",").split(",") if isinstance(value, str) else list(value)
+def parse_thresholds(value: str | int | float | Decimal | Iterable[object]) -> tuple[Decimal, ...]:
+    """Percentages from ``"50, 75, 90, 100"`` (or one number, or a list: ``billing batch -p thresholds=90``
+    passes a number), ascending; ``UsageError`` for anything else."""
+    if isinstance(value, int | float | Decimal):
+        value = str(value)
+    parts = value.replace(";", ",").split(",") if isinstance(value, str) else list(value)
     out: set[Decimal] = set()
     for part in parts:
         text = str(part).strip().rstrip("%").strip()

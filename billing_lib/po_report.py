@@ -65,15 +65,13 @@ class PoReport:
     alerts: pd.DataFrame
 
 
-def build(
-    analysis: Analysis, thresholds: str | tuple[Decimal, ...] = alertmod.DEFAULT_THRESHOLDS_TEXT
-) -> PoReport:
+def build(analysis: Analysis, thresholds: object = alertmod.DEFAULT_THRESHOLDS_TEXT) -> PoReport:
     """The report's figures: coverage of the run's records and alerts at ``thresholds`` (``"50, 75, 90, 100"``).
 
     For a final run (``analysis.options.draft`` False) this period's invoices carry the numbers the
     register gives them when the run issues them (``final_numbers``), not ``DRAFT-`` numbers.
     """
-    levels = alertmod.parse_thresholds(thresholds) if isinstance(thresholds, str) else tuple(thresholds)
+    levels = alertmod.parse_thresholds(thresholds)  # type: ignore[arg-type]  # a parameter: checked there
     if not analysis.options.draft:
         analysis = final_numbers(analysis)
     cov = covmod.coverage_report(analysis.prep, analysis.ref, analysis.invoice_set.items, analysis.held)
