@@ -78,6 +78,15 @@ def build(analysis: Analysis, thresholds: object = alertmod.DEFAULT_THRESHOLDS_T
     return PoReport(analysis, levels, cov, alertmod.alerts(analysis.burndown, levels))
 
 
+def _figure(text: object, unit: object) -> str:
+    """An alert's amount or hours (plain decimal text) as ``1,234.50 EUR`` / ``18.675 h``."""
+    try:
+        number = f"{Decimal(str(text)):,}"
+    except ArithmeticError:
+        number = str(text)
+    return f"{esc(number)} {esc(unit)}" if str(text) else ""
+
+
 def _count(value: object) -> str:
     """A count as ``1,234``; '' for a missing one (None or NaN)."""
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else ""
@@ -126,7 +135,11 @@ def coverage_summary_html(report: PoReport) -> str:
     amount_cov = "; ".join(f"{_pct(a.percent)} of the {a.currency} amount" for a in c.amounts)
     cards = "".join(
         [
-            card("Charge records", f"{c.records:,}", "the month's billable items, to invoice and held"),
+            card(
+                "Charge records",
+                f"{c.records:,}",
+                "this run's billable items, to invoice and held (earlier runs' invoices not counted)",
+            ),
             card("Records with a PO", f"{c.with_po:,}", f"{c.without_po:,} without", tone),
             card("PO coverage", _pct(c.percent), amount_cov, tone),
             card("Distinct POs", f"{c.pos:,}", "PO numbers on the month's records"),
@@ -261,9 +274,9 @@ def alerts_html(report: PoReport, limit: int = MAX_ROWS) -> str:
             esc(r.po_number),
             esc(r.customer_id),
             esc(labels.get(str(r.measure), str(r.measure))),
-            f"{esc(r.used)} {esc(r.unit)}",
-            f"{esc(r.authorised)} {esc(r.unit)}",
-            f"{esc(r.remaining)} {esc(r.unit)}",
+            _figure(r.used, r.unit),
+            _figure(r.authorised, r.unit),
+            _figure(r.remaining, r.unit),
             _pct(r.percent_used),
         ]
         for r in frame.head(limit).itertuples(index=False)
