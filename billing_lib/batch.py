@@ -324,7 +324,11 @@ def run_batch(
     shutil.rmtree(staging, ignore_errors=True)
     runs = plan(options, staging, parameters, notebooks_dir)
     (staging / "notebooks").mkdir(parents=True)
-    snapshot_register(options.register_path, staging / REGISTER_SNAPSHOT)
+    try:
+        snapshot_register(options.register_path, staging / REGISTER_SNAPSHOT)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     # plan order: the PO report (it only reads) and last the workbook (it exports). On two cores the
     # report runs beside the workbook in a child process instead of before it.
     *reports, (workbook, workbook_params) = runs

@@ -221,3 +221,17 @@ def test_a_report_that_disagrees_with_the_run_is_named(tmp_path: Path) -> None:
         "PO PO-1: previously_invoiced '100.00' in the report, '0.00' in the run, "
         "this_period '0.00' in the report, '100.00' in the run"
     ]
+
+
+def test_an_unreadable_register_stops_the_batch_before_anything_runs(
+    sample_month: Path, tmp_path: Path
+) -> None:
+    register = tmp_path / "register.sqlite"
+    register.write_bytes(b"this is not a database" * 100)
+    out = tmp_path / "outputs" / "2026-10"
+    options = RunOptions(inputs=sample_month, period="2026-10", out=out, register=register, excel=False)
+    with pytest.raises(
+        BillingError, match=r"cannot read the invoice register .*register.sqlite for the PO report"
+    ):
+        batch.run_batch(options, timeout=300)
+    assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == []  # no staging folder left
