@@ -45,25 +45,18 @@ def _decimal(value: object) -> Decimal | None:
     return value if isinstance(value, Decimal) else parse_decimal(value)
 
 
-def po_items(
-    po: str,
-    records: pd.DataFrame,
-    previously: pd.DataFrame | None = None,
-    period: str = "",
-    names: dict[str, str] | None = None,
-) -> pd.DataFrame:
-    """Every item on PO ``po`` (matched trimmed and case-folded), ``ITEM_COLUMNS``.
+def _prev_keys(previously: pd.DataFrame) -> pd.Series:
+    if "po_key" in previously:
+        return _text(previously["po_key"])
+    return previously["po_number"].map(po_key)
 
-    ``records``: this period's charge records (to invoice and held; ``held_reason`` says why one
-    is held); ``previously``: the register's earlier invoicing (``Register.previously_invoiced``);
-    ``names``: customer id -> name for the earlier rows. ``hours`` is the quantity of labour (None
-    for charges). Earlier invoices first, then this period; by date, invoice and item within each.
-    """
-    key = po_key(po)
-    names = names or {}
-    now = records[records["po_key"] == key]
+
+def _rows(now: pd.DataFrame, before: pd.DataFrame | None, period: str, names: dict[str, str]) -> pd.DataFrame:
+    """The drill-down rows of ``now`` (charge records) and ``before`` (earlier invoicing), unsorted,
+    with ``po_key``; ``ITEM_COLUMNS`` otherwise."""
     this = pd.DataFrame(
         {
+            "po_key": now["po_key"],
             "when": THIS_PERIOD,
             "invoice_number": now["invoice_number"],
             "period": period,
@@ -82,39 +75,35 @@ def po_items(
         }
     )
     parts = [this]
-    if previously is not None and len(previously):
-        prev_keys = (
-            _text(previously["po_key"]) if "po_key" in previously else previously["po_number"].map(po_key)
+    if before is not None and len(before):
+
+        def column(name: str) -> pd.Series:
+            return _text(before[name]) if name in before else pd.Series("", index=before.index)
+
+        customers = column("customer_id")
+        parts.insert(
+            0,
+            pd.DataFrame(
+                {
+                    "po_key": _prev_keys(before),
+                    "when": EARLIER,
+                    "invoice_number": column("invoice_number"),
+                    "period": column("period"),
+                    "item_date": pd.to_datetime(before["item_date"], errors="coerce"),
+                    "source_table": column("source_table"),
+                    "item_id": column("item_id"),
+                    "kind": column("kind"),
+                    "customer_id": customers,
+                    "customer_name": customers.map(lambda c: names.get(c, "")),
+                    "billing_code": column("billing_code"),
+                    "description": column("description"),
+                    "quantity": before["quantity"].map(_decimal),
+                    "amount_minor": pd.to_numeric(before["amount_minor"]).fillna(0).astype("int64"),
+                    "currency": column("currency").str.upper(),
+                    "held_reason": "",
+                }
+            ),
         )
-        before = previously[prev_keys == key]
-        if len(before):
-
-            def column(name: str) -> pd.Series:
-                return _text(before[name]) if name in before else pd.Series("", index=before.index)
-
-            customers = column("customer_id")
-            parts.insert(
-                0,
-                pd.DataFrame(
-                    {
-                        "when": EARLIER,
-                        "invoice_number": column("invoice_number"),
-                        "period": column("period"),
-                        "item_date": pd.to_datetime(before["item_date"], errors="coerce"),
-                        "source_table": column("source_table"),
-                        "item_id": column("item_id"),
-                        "kind": column("kind"),
-                        "customer_id": customers,
-                        "customer_name": customers.map(lambda c: names.get(c, "")),
-                        "billing_code": column("billing_code"),
-                        "description": column("description"),
-                        "quantity": before["quantity"].map(_decimal),
-                        "amount_minor": pd.to_numeric(before["amount_minor"]).fillna(0).astype("int64"),
-                        "currency": column("currency").str.upper(),
-                        "held_reason": "",
-                    }
-                ),
-            )
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else this.reset_index(drop=True)
     rows["hours"] = pd.Series(
         [q if k == "labour" else None for q, k in zip(rows["quantity"], rows["kind"], strict=True)],
@@ -122,9 +111,32 @@ def po_items(
         dtype=object,
     )
     rows["item_date"] = rows["item_date"].astype("datetime64[ns]")
-    order = rows.assign(_w=rows["when"] == THIS_PERIOD).sort_values(
-        ["_w", "item_date", "invoice_number", "source_table", "item_id"], kind="stable", na_position="last"
-    )
+    return rows
+
+
+_ORDER = ["_w", "item_date", "invoice_number", "source_table", "item_id"]
+
+
+def po_items(
+    po: str,
+    records: pd.DataFrame,
+    previously: pd.DataFrame | None = None,
+    period: str = "",
+    names: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Every item on PO ``po`` (matched trimmed and case-folded), ``ITEM_COLUMNS``.
+
+    ``records``: this period's charge records (to invoice and held; ``held_reason`` says why one
+    is held); ``previously``: the register's earlier invoicing (``Register.previously_invoiced``);
+    ``names``: customer id -> name for the earlier rows. ``hours`` is the quantity of labour (None
+    for charges). Earlier invoices first, then this period; by date, invoice and item within each.
+    """
+    key = po_key(po)
+    before = None
+    if previously is not None and len(previously):
+        before = previously[_prev_keys(previously) == key]
+    rows = _rows(records[records["po_key"] == key], before, period, names or {})
+    order = rows.assign(_w=rows["when"] == THIS_PERIOD).sort_values(_ORDER, kind="stable", na_position="last")
     return order[list(ITEM_COLUMNS)].reset_index(drop=True)
 
 
@@ -152,9 +164,8 @@ def totals(rows: pd.DataFrame) -> Totals:
     return Totals(len(billed), len(rows) - len(billed), invoices, hours, tuple(ordered))
 
 
-def po_items_of(analysis: Analysis, po: str) -> pd.DataFrame:
-    """``po_items`` of a computed month: this run's items and held ones, and the register's earlier ones."""
-    records = charge_records(analysis.invoice_set.items, analysis.held)
+def _names(analysis: Analysis, records: pd.DataFrame) -> dict[str, str]:
+    """Customer id -> name, from this run's records and the companies table."""
     names = dict(zip(records["customer_id"], records["customer_name"], strict=True))
     companies = analysis.prep.companies
     if not companies.empty and "customer_name" in companies:
@@ -165,18 +176,38 @@ def po_items_of(analysis: Analysis, po: str) -> pd.DataFrame:
                 if v
             }
         )
-    return po_items(po, records, analysis.previously, analysis.options.period, names)
+    return names
+
+
+def po_items_of(analysis: Analysis, po: str, records: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``po_items`` of a computed month: this run's items and held ones, and the register's earlier ones.
+
+    ``records``: ``charge_records`` of the analysis, when the caller has them (the widget keeps them).
+    """
+    records = charge_records(analysis.invoice_set.items, analysis.held) if records is None else records
+    return po_items(po, records, analysis.previously, analysis.options.period, _names(analysis, records))
 
 
 def all_po_items(analysis: Analysis) -> pd.DataFrame:
-    """Every PO's drill-down in one frame (``po_number`` first), in the burn-down's order: ``po_items.csv``."""
-    frames = [
-        po_items_of(analysis, str(po)).assign(po_number=str(po)) for po in analysis.burndown["po_number"]
-    ]
-    columns = ["po_number", *ITEM_COLUMNS]
-    if not frames:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    return pd.concat(frames, ignore_index=True)[columns]
+    """Every PO's drill-down in one frame (``po_number`` first): POs in the burn-down's order (any other
+    PO seen only on held items after them), each as ``po_items`` orders it. ``po_items.csv``."""
+    records = charge_records(analysis.invoice_set.items, analysis.held)
+    previously = analysis.previously
+    before = previously[_prev_keys(previously) != ""] if len(previously) else None
+    rows = _rows(records[records["po_key"] != ""], before, analysis.options.period, _names(analysis, records))
+    bd = analysis.burndown
+    rank = {str(k): i for i, k in enumerate(bd["po_key"])}
+    spelled = dict(zip(bd["po_key"].astype("str"), bd["po_number"].astype("str"), strict=True))
+    spelled.update(
+        {k: n for k, n in zip(records["po_key"], records["po_number"], strict=True) if k and k not in spelled}
+    )
+    rows["po_number"] = rows["po_key"].map(spelled).fillna(rows["po_key"])
+    order = rows.assign(
+        _p=rows["po_key"].map(rank).fillna(len(rank)),
+        _n=rows["po_number"].str.casefold(),
+        _w=rows["when"] == THIS_PERIOD,
+    ).sort_values(["_p", "_n", *_ORDER], kind="stable", na_position="last")
+    return order[["po_number", *ITEM_COLUMNS]].reset_index(drop=True)
 
 
 def csv_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -247,6 +278,7 @@ def drilldown_widget(analysis: Analysis, po: str = "") -> Any:
     from .report import CSS
 
     options = choices(analysis)
+    records = charge_records(analysis.invoice_set.items, analysis.held)
     picker = w.Dropdown(
         options=options,
         value=po if po in {v for _, v in options} else (options[0][1] if options else None),
@@ -258,7 +290,7 @@ def drilldown_widget(analysis: Analysis, po: str = "") -> Any:
     def show(*_: object) -> None:
         chosen = picker.value
         pane.value = (
-            f'{CSS}<div class="billing-app">{drilldown_html(po_items_of(analysis, chosen), chosen)}</div>'
+            f'{CSS}<div class="billing-app">{drilldown_html(po_items_of(analysis, chosen, records), chosen)}</div>'
             if chosen
             else "<p>No PO in this month or the register.</p>"
         )

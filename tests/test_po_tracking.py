@@ -325,6 +325,12 @@ def test_all_po_items_has_every_po_s_rows(month):
     frame = drilldown.all_po_items(month)
     counts = frame.groupby("po_number").size().to_dict()
     assert counts == {"PO-A": 4, "PO-B": 1, "PO-C": 3, "PO-P": 2, "PO-T": 2}
+    assert list(dict.fromkeys(frame["po_number"])) == list(
+        month.burndown["po_number"][month.burndown["po_number"] != "PO-X"]
+    )
+    for po, rows in frame.groupby("po_number", sort=False):  # each PO as its own drill-down lists it
+        one = drilldown.po_items_of(month, str(po))
+        assert rows.drop(columns="po_number").reset_index(drop=True).equals(one), po
     text = drilldown.csv_frame(frame)
     assert set(text.loc[text["po_number"] == "PO-C", "amount"]) == {"100.00", "300.00", "250.00"}
 
