@@ -415,34 +415,38 @@ def amounts_hours_figure(bd: pd.DataFrame, max_rows: int = PER_PO_MAX_ROWS) -> F
     fig = _new_figure(12.0, 1.8 + 0.34 * n, left=0.25 + 0.068 * longest, top=0.5, bottom=0.95)
     amount_ax, hours_ax = fig.subplots(1, 2, sharey=True)
     positions = list(range(len(rows)))
+    keys = [str(k) for k in rows["po_key"]]
+    currencies = [str(c) for c in rows["currency"]]
+    earlier = [_major(int(m), c) for m, c in zip(rows["previously_invoiced_minor"], currencies, strict=True)]
+    this = [_major(int(m), c) for m, c in zip(rows["this_period_minor"], currencies, strict=True)]
+    h_earlier = [_hours_float(h) for h in rows["hours_previously"]]
+    h_this = [_hours_float(h) for h in rows["hours_this_period"]]
+    drawn = (
+        (amount_ax, earlier, None, EARLIER_COLOUR, "amount_earlier"),
+        (amount_ax, this, earlier, THIS_PERIOD_COLOUR, "amount_this"),
+        (hours_ax, h_earlier, None, EARLIER_COLOUR, "hours_earlier"),
+        (hours_ax, h_this, h_earlier, THIS_PERIOD_COLOUR, "hours_this"),
+    )
+    for ax, widths, lefts, colour, name in drawn:  # one call per series: bars per PO are many artists
+        bars = ax.barh(positions, widths, left=lefts, color=colour, height=0.65, zorder=2)
+        for bar, key in zip(bars, keys, strict=True):
+            bar.set_gid(f"{name}:{key}")
     for i, (_, row) in enumerate(rows.iterrows()):
-        key, cur = str(row["po_key"]), str(row["currency"])
-        earlier, this = (
-            _major(int(row["previously_invoiced_minor"]), cur),
-            _major(int(row["this_period_minor"]), cur),
-        )
-        amount_ax.barh(i, earlier, color=EARLIER_COLOUR, height=0.65, gid=f"amount_earlier:{key}", zorder=2)
-        amount_ax.barh(
-            i, this, left=earlier, color=THIS_PERIOD_COLOUR, height=0.65, gid=f"amount_this:{key}", zorder=2
-        )
+        key, cur = keys[i], currencies[i]
         if not pd.isna(row["authorised_minor"]):
             budget = _major(int(row["authorised_minor"]), cur)
             amount_ax.plot(
                 [budget, budget], [i - 0.42, i + 0.42], color="black", lw=2, gid=f"authorised:{key}", zorder=3
             )
         amount_ax.text(
-            max(earlier + this, 0),
+            max(earlier[i] + this[i], 0),
             i,
             f" {_money(int(row['consumed_minor']), cur)}",
             va="center",
             fontsize=7,
             zorder=4,
         )
-        h_before, h_now = _hours_float(row["hours_previously"]), _hours_float(row["hours_this_period"])
-        hours_ax.barh(i, h_before, color=EARLIER_COLOUR, height=0.65, gid=f"hours_earlier:{key}", zorder=2)
-        hours_ax.barh(
-            i, h_now, left=h_before, color=THIS_PERIOD_COLOUR, height=0.65, gid=f"hours_this:{key}", zorder=2
-        )
+        h_before, h_now = h_earlier[i], h_this[i]
         if isinstance(row["authorised_hours"], Decimal):
             budget_h = float(row["authorised_hours"])
             hours_ax.plot(
