@@ -7,6 +7,13 @@ executed notebooks and the PO report move into the output folder (``<out>/notebo
 ``<out>/po-report/``). When a notebook fails nothing has been invoiced, and the executed notebooks
 (with the error in them) go to ``<out parent>/<out name>-failed-notebooks/``, which the error names.
 
+The PO report runs beside the workbook, which records its invoices in the register as it finishes:
+the report reads a copy of the register taken when the batch starts (``REGISTER_SNAPSHOT`` in the
+staging folder, never kept), so it shows the month as the workbook invoices it (this period), not as
+earlier invoicing. A report run after the batch reads the register itself and counts the month as
+earlier. When both notebooks succeed the report's figures are compared with the run's
+``po_burndown.csv``; a PO on which they disagree is an error naming it.
+
 Parameters are checked against each notebook's parameters cell (``papermill.inspect_notebook``)
 before anything runs: a parameter a notebook does not declare is a ``UsageError``.
 """
@@ -14,6 +21,7 @@ before anything runs: a parameter a notebook does not declare is a ``UsageError`
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import multiprocessing
 import os
@@ -30,6 +38,9 @@ from .pipeline import RunOptions
 WORKBOOK = "billing_workbook.ipynb"
 BURNDOWN = "po_burndown.ipynb"
 KERNEL = "python3"
+REGISTER_SNAPSHOT = "register-at-start.sqlite"
+# the columns of po_burndown.csv that the batch's PO report must show exactly as the run
+AGREEING_COLUMNS = ("previously_invoiced", "this_period", "consumed", "remaining", "percent_used", "status")
 
 Progress = Callable[[str], None]
 
@@ -48,12 +59,19 @@ def workbook_parameters(options: RunOptions) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def burndown_parameters(options: RunOptions, report_dir: Path) -> dict[str, Any]:
-    """``po_burndown.ipynb``'s parameters: the same month, its report saved to ``report_dir``."""
+def burndown_parameters(
+    options: RunOptions, report_dir: Path, register: Path | None = None
+) -> dict[str, Any]:
+    """``po_burndown.ipynb``'s parameters: the same month, its report saved to ``report_dir``.
+
+    ``register``: the register to read (the batch's copy taken at its start); default the run's.
+    """
     return {
         "inputs": str(Path(options.inputs).resolve()), "period": options.period,
-        "register": str(options.register_path.resolve()), "out": str(report_dir), "method": options.method,
+        "register": str(register or options.register_path.resolve()), "out": str(report_dir),
+        "method": options.method,
         "force_method": options.force_method, "over_budget_policy": options.over_budget_policy, "save": True,
+        "draft": options.draft, "number_format": options.number_format,
     }  # fmt: skip
 
 
@@ -88,7 +106,10 @@ def plan(
     Raises ``UsageError`` for a parameter a notebook does not declare, before anything runs.
     """
     runs = [
-        (notebooks_dir / BURNDOWN, burndown_parameters(options, staging / "po-report")),
+        (
+            notebooks_dir / BURNDOWN,
+            burndown_parameters(options, staging / "po-report", staging / REGISTER_SNAPSHOT),
+        ),
         (notebooks_dir / WORKBOOK, workbook_parameters(options)),
     ]
     extra = dict(extra or {})
@@ -147,8 +168,77 @@ def _remove_dead_stagings(out: Path) -> None:
             continue
 
 
+def snapshot_register(register: Path, target: Path) -> None:
+    """A consistent copy of ``register`` at ``target`` (SQLite's online backup: it waits for a writer
+    to commit); nothing when the register does not exist yet (the report then finds no earlier invoicing)."""
+    import sqlite3
+
+    target.unlink(missing_ok=True)
+    if not register.exists():
+        return
+    try:
+        source = sqlite3.connect(f"file:{register.resolve()}?mode=ro", uri=True, timeout=600)
+        try:
+            copy = sqlite3.connect(target)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+        finally:
+            source.close()
+    except sqlite3.Error as exc:
+        target.unlink(missing_ok=True)
+        raise BillingError(f"cannot read the invoice register {register} for the PO report: {exc}") from None
+
+
+def _rows_by_po(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row["po_number"]: row for row in csv.DictReader(handle)}
+
+
+def report_disagreements(out: Path) -> list[str]:
+    """Where the PO report (``po-report/po_at_risk.csv``) shows a PO otherwise than the run's
+    ``po_burndown.csv``: one sentence per PO; empty when they agree (or either file is missing)."""
+    run_csv, report_csv = out / "po_burndown.csv", out / "po-report" / "po_at_risk.csv"
+    if not run_csv.exists() or not report_csv.exists():
+        return []
+    run, shown = _rows_by_po(run_csv), _rows_by_po(report_csv)
+    problems = [f"PO {po} is missing from one of them" for po in sorted(set(run) ^ set(shown))]
+    for po in sorted(set(run) & set(shown)):
+        differ = [
+            f"{c} {shown[po].get(c, '')!r} in the report, {run[po].get(c, '')!r} in the run"
+            for c in AGREEING_COLUMNS
+            if run[po].get(c, "") != shown[po].get(c, "")
+        ]
+        if differ:
+            problems.append(f"PO {po}: " + ", ".join(differ))
+    return problems + _invoice_disagreements(out)
+
+
+def _invoice_disagreements(out: Path) -> list[str]:
+    """This period's items in the report's ``po_items.csv`` on another invoice than in ``invoice_items.csv``."""
+    items_csv, report_csv = out / "invoice_items.csv", out / "po-report" / "po_items.csv"
+    if not items_csv.exists() or not report_csv.exists():
+        return []
+    with items_csv.open(encoding="utf-8", newline="") as handle:
+        issued = {(r["source_table"], r["item_id"]): r["invoice_number"] for r in csv.DictReader(handle)}
+    problems = []
+    with report_csv.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["when"] != "this period" or not row["invoice_number"]:
+                continue
+            number = issued.get((row["source_table"], row["item_id"]), "")
+            if number != row["invoice_number"]:
+                problems.append(
+                    f"item {row['source_table']} {row['item_id']} of PO {row['po_number']}: invoice "
+                    f"{row['invoice_number']!r} in the report, {number!r} in the run"
+                )
+    return problems
+
+
 def _keep_failed(staging: Path, out: Path) -> Path:
     """Move the executed notebooks of a failed batch beside (never into) the output folder."""
+    (staging / REGISTER_SNAPSHOT).unlink(missing_ok=True)
     failed = out.parent / f"{out.name}-failed-notebooks"
     shutil.rmtree(failed, ignore_errors=True)
     staging.rename(failed)
@@ -234,6 +324,11 @@ def run_batch(
     shutil.rmtree(staging, ignore_errors=True)
     runs = plan(options, staging, parameters, notebooks_dir)
     (staging / "notebooks").mkdir(parents=True)
+    try:
+        snapshot_register(options.register_path, staging / REGISTER_SNAPSHOT)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     # plan order: the PO report (it only reads) and last the workbook (it exports). On two cores the
     # report runs beside the workbook in a child process instead of before it.
     *reports, (workbook, workbook_params) = runs
@@ -284,6 +379,15 @@ def run_batch(
         details = "; ".join(f"{exc} (open {failed / 'notebooks' / nb.name})" for nb, exc in failures)
         raise BillingError(f"{details}. Nothing was invoiced; the notebooks show the cell and its traceback")
     _install(staging, out)
+    if not failures:
+        disagree = report_disagreements(out)
+        if disagree:
+            raise BillingError(
+                f"the PO report in {out / 'po-report'} disagrees with the run's po_burndown.csv: "
+                + "; ".join(disagree[:5])
+                + (f"; and {len(disagree) - 5} more" if len(disagree) > 5 else "")
+                + ". The invoices were written; the report should not be sent"
+            )
     if failures:  # the invoices are complete; a report beside them is not
         details = "; ".join(f"{exc} (open {out / 'notebooks' / nb.name})" for nb, exc in failures)
         raise BillingError(f"{details}. The invoices were written to {out}; only the report above failed")

@@ -11,6 +11,7 @@ is what earlier invoices in the register took, one row per item: ``po_key``, ``p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import numpy as np
@@ -35,13 +36,20 @@ BURNDOWN_COLUMNS = (
     "po_key", "po_number", "customer_id", "currency", "authorised_minor", "previously_invoiced_minor",
     "this_period_minor", "consumed_minor", "remaining_minor", "percent_used", "status", "authorised_hours",
     "hours_consumed", "projected_exhaustion_date", "valid_from", "valid_to", "as_of",
+    # authorised hours burned like amounts (None / "" where the PO authorises no hours)
+    "hours_previously", "hours_this_period", "hours_remaining", "hours_percent_used", "hours_status",
+    # the monthly budget of a PO that authorises an amount per month (<NA> / "" for the others): what
+    # is invoiced on it dated in the period, earlier runs of the period and this one together
+    "monthly_minor", "month_consumed_minor", "month_this_period_minor", "month_remaining_minor",
+    "month_percent_used", "month_status",
 )  # fmt: skip
 SERIES_COLUMNS = ("po_key", "po_number", "date", "amount_minor", "consumed_minor")
 # po_burndown.csv (SPEC section 5), then the hours
 CSV_COLUMNS = (
     "po_number", "customer_id", "currency", "authorised_amount", "previously_invoiced", "this_period",
     "consumed", "remaining", "percent_used", "status", "projected_exhaustion_date", "authorised_hours",
-    "hours_consumed",
+    "hours_consumed", "hours_previously", "hours_this_period", "hours_remaining", "hours_percent_used",
+    "hours_status", "monthly_amount", "month_consumed", "month_remaining", "month_percent_used", "month_status",
 )  # fmt: skip
 EXPOSURE_CSV_COLUMNS = (
     "customer_id", "customer_name", "billing_code", "items", "amount", "currency", "held_items",
@@ -134,6 +142,7 @@ def _po_table(current: pd.DataFrame, previous: pd.DataFrame, ref: pd.DataFrame) 
             # the reference table counted a budget without a currency in the default currency's places
             authorised = to_minor(Decimal(authorised).scaleb(-minor_digits(DEFAULT_CURRENCY)), currency)
         hours = po["authorised_hours"]
+        monthly = po.get("monthly_amount")
         rows.append(
             {
                 "po_key": key,
@@ -142,6 +151,7 @@ def _po_table(current: pd.DataFrame, previous: pd.DataFrame, ref: pd.DataFrame) 
                 "currency": currency,
                 "authorised_minor": authorised,
                 "authorised_hours": hours if isinstance(hours, Decimal) else None,
+                "monthly_minor": to_minor(monthly, currency) if isinstance(monthly, Decimal) else pd.NA,
                 "valid_from": po["valid_from"],
                 "valid_to": po["valid_to"],
             }
@@ -155,11 +165,13 @@ def _po_table(current: pd.DataFrame, previous: pd.DataFrame, ref: pd.DataFrame) 
             "currency",
             "authorised_minor",
             "authorised_hours",
+            "monthly_minor",
             "valid_from",
             "valid_to",
         ],
     )
     table["authorised_minor"] = table["authorised_minor"].astype("Int64")
+    table["monthly_minor"] = table["monthly_minor"].astype("Int64")
     table["authorised_hours"] = (
         table["authorised_hours"].astype(object).where(table["authorised_hours"].notna(), None)
     )
@@ -239,6 +251,24 @@ def percent_of(consumed: int, authorised: int) -> Decimal | None:
         )
 
 
+def hours_percent_of(used: Decimal, authorised: Decimal) -> Decimal | None:
+    """Hours used ÷ authorised × 100, two places half up; None when no hours are authorised."""
+    if authorised <= 0:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return (used * 100 / authorised).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def budget_status(used: Decimal | int, authorised: Decimal | int) -> str:
+    """A budget's own status (hours, a month): exceeded over 100 %, warning from 80 %, else ok."""
+    if used > authorised:
+        return EXCEEDED
+    if authorised > 0 and used * 100 >= WARNING_PERCENT * authorised:
+        return WARNING
+    return OK
+
+
 def status_of(
     known: bool, consumed: int, authorised: int, valid_to: pd.Timestamp | None, period_end: dt.date
 ) -> str:
@@ -290,11 +320,12 @@ def burndown(
     earlier = previous.groupby("po_key")["amount_minor"].sum()
     in_window = series[(series["date"] > end - pd.Timedelta(days=BURN_WINDOW_DAYS)) & (series["date"] <= end)]
     window_burn = in_window.groupby("po_key")["amount_minor"].sum()
-    labour = pd.concat([current, previous], ignore_index=True)
-    labour = labour[labour["kind"] == "labour"]
-    hours: dict[str, Decimal] = {}
-    for key, qty in zip(labour["po_key"], labour["quantity"], strict=True):
-        hours[key] = hours.get(key, Decimal(0)) + (qty if isinstance(qty, Decimal) else Decimal(0))
+    hours_now, hours_before = _hours(current), _hours(previous)
+    start = pd.Timestamp(period.start)
+    now_in_month = current[(current["item_date"] >= start) & (current["item_date"] <= end)]
+    before_in_month = previous[(previous["item_date"] >= start) & (previous["item_date"] <= end)]
+    month_now = now_in_month.groupby("po_key")["amount_minor"].sum()
+    month_used = pd.concat([now_in_month, before_in_month]).groupby("po_key")["amount_minor"].sum()
     by_po = dict(tuple(series.groupby("po_key", sort=False))) if len(series) else {}
 
     out = pos.reset_index()
@@ -318,15 +349,65 @@ def burndown(
         exhaustion.append(_exhaustion_date(points, authorised, consumed, burn, end) if projected else None)
     out["percent_used"] = pd.Series(percents, index=out.index, dtype=object)
     out["status"] = pd.Series(statuses, index=out.index, dtype="str")
-    out["hours_consumed"] = pd.Series(
-        [hours.get(k, Decimal(0)) for k in out["po_key"]], index=out.index, dtype=object
-    )
+    _hours_columns(out, hours_before, hours_now)
+    _month_columns(out, month_used, month_now)
     out["projected_exhaustion_date"] = pd.to_datetime(pd.Series(exhaustion, index=out.index, dtype=object))
     out["projected_exhaustion_date"] = out["projected_exhaustion_date"].astype("datetime64[ns]")
     out["as_of"] = end
     out["as_of"] = out["as_of"].astype("datetime64[ns]")
     out = out.sort_values("po_number", key=lambda s: s.str.casefold(), kind="stable").reset_index(drop=True)
     return out[list(BURNDOWN_COLUMNS)]
+
+
+def _hours(usage: pd.DataFrame) -> dict[str, Decimal]:
+    """Exact labour hours per PO key."""
+    labour = usage[usage["kind"] == "labour"]
+    hours: dict[str, Decimal] = {}
+    for key, qty in zip(labour["po_key"], labour["quantity"], strict=True):
+        hours[key] = hours.get(key, Decimal(0)) + (qty if isinstance(qty, Decimal) else Decimal(0))
+    return hours
+
+
+def _objects(values: Sequence[object]) -> pd.Series:
+    return pd.Series(values, dtype=object)
+
+
+def _hours_columns(out: pd.DataFrame, before: dict[str, Decimal], now: dict[str, Decimal]) -> None:
+    """Hours earlier, this period, consumed, remaining, percent and status: authorised hours burned like amounts."""
+    keys = out["po_key"].tolist()
+    earlier = [before.get(k, Decimal(0)) for k in keys]
+    this = [now.get(k, Decimal(0)) for k in keys]
+    used = [a + b for a, b in zip(earlier, this, strict=True)]
+    authorised = [h if isinstance(h, Decimal) else None for h in out["authorised_hours"].tolist()]
+    pairs = list(zip(used, authorised, strict=True))
+    out["hours_previously"] = _objects(earlier).set_axis(out.index)
+    out["hours_this_period"] = _objects(this).set_axis(out.index)
+    out["hours_consumed"] = _objects(used).set_axis(out.index)
+    out["hours_remaining"] = _objects([None if a is None else a - u for u, a in pairs]).set_axis(out.index)
+    out["hours_percent_used"] = _objects(
+        [None if a is None else hours_percent_of(u, a) for u, a in pairs]
+    ).set_axis(out.index)
+    out["hours_status"] = pd.Series(
+        ["" if a is None else budget_status(u, a) for u, a in pairs], index=out.index, dtype="str"
+    )
+
+
+def _month_columns(out: pd.DataFrame, month_used: pd.Series, month_now: pd.Series) -> None:
+    """This month against a monthly budget (POs with ``monthly_amount`` in the reference table)."""
+    has = out["monthly_minor"].notna()
+    used = out["po_key"].map(month_used).fillna(0).astype("int64")
+    out["month_consumed_minor"] = used.astype("Int64").mask(~has)
+    now = out["po_key"].map(month_now).fillna(0).astype("int64")
+    out["month_this_period_minor"] = now.astype("Int64").mask(~has)
+    out["month_remaining_minor"] = (out["monthly_minor"] - used).astype("Int64").mask(~has)
+    monthly = out["monthly_minor"].tolist()
+    pairs = list(zip(used.tolist(), monthly, has.tolist(), strict=True))
+    out["month_percent_used"] = _objects(
+        [percent_of(int(u), int(m)) if h else None for u, m, h in pairs]
+    ).set_axis(out.index)
+    out["month_status"] = pd.Series(
+        [budget_status(int(u), int(m)) if h else "" for u, m, h in pairs], index=out.index, dtype="str"
+    )
 
 
 # --- CSV frames ------------------------------------------------------------------------------------
@@ -371,6 +452,16 @@ def to_csv_frame(bd: pd.DataFrame) -> pd.DataFrame:
             "projected_exhaustion_date": _date_text(bd["projected_exhaustion_date"]),
             "authorised_hours": _plain(bd["authorised_hours"]),
             "hours_consumed": _plain(bd["hours_consumed"]),
+            "hours_previously": _plain(bd["hours_previously"]),
+            "hours_this_period": _plain(bd["hours_this_period"]),
+            "hours_remaining": _plain(bd["hours_remaining"]),
+            "hours_percent_used": _plain(bd["hours_percent_used"]),
+            "hours_status": bd["hours_status"],
+            "monthly_amount": _money_text(bd["monthly_minor"], cur),
+            "month_consumed": _money_text(bd["month_consumed_minor"], cur),
+            "month_remaining": _money_text(bd["month_remaining_minor"], cur),
+            "month_percent_used": _plain(bd["month_percent_used"]),
+            "month_status": bd["month_status"],
         },
         index=bd.index,
     )[list(CSV_COLUMNS)].astype("str")

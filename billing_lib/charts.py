@@ -319,3 +319,180 @@ def write_charts(
         used.add(stem.casefold())
         written.append(plot_po_burndown(points, row, folder / f"{stem}.png"))
     return written
+
+
+# --- PO coverage by customer ------------------------------------------------------------------------
+
+COVERED, UNCOVERED = "#2e7d32", "#c62828"
+COVERAGE_MAX_ROWS = 30
+
+
+def coverage_figure(by_customer: pd.DataFrame, max_rows: int = COVERAGE_MAX_ROWS) -> Figure:
+    """Per customer (``coverage.coverage_by(records, CUSTOMER)``), the share of its billable amount that
+    carries a PO (green) and the share without (red), largest uncovered amount at the top.
+
+    Bars have ``gid`` ``with:<customer_id>:<currency>`` and ``without:<customer_id>:<currency>``; their
+    widths are the percentages (they add up to 100); the label gives the amount billed without a PO.
+    """
+    rows = by_customer.head(max_rows)
+    n = max(len(rows), 1)
+    labels = [
+        _label(str(name) or str(cid), str(cid))
+        for name, cid in zip(rows["customer_name"], rows["customer_id"], strict=True)
+    ]
+    longest = max((len(label) for label in labels), default=8)
+    fig = _new_figure(10.5, 1.7 + 0.34 * n, left=0.25 + 0.068 * longest, top=0.5, bottom=0.95)
+    ax = fig.add_subplot()
+    positions = list(range(len(rows)))
+    covered = [float(p) if isinstance(p, Decimal) else 0.0 for p in rows["amount_percent"]]
+    keys = [f"{cid}:{cur}" for cid, cur in zip(rows["customer_id"], rows["currency"], strict=True)]
+    with_bars = ax.barh(positions, covered, color=COVERED, height=0.65, zorder=2)
+    without_bars = ax.barh(
+        positions, [100.0 - c for c in covered], left=covered, color=UNCOVERED, height=0.65, zorder=2
+    )
+    for bar, key in zip(with_bars, keys, strict=True):
+        bar.set_gid(f"with:{key}")
+    for bar, key, (_, row) in zip(without_bars, keys, rows.iterrows(), strict=True):
+        bar.set_gid(f"without:{key}")
+        cur = str(row["currency"])
+        ax.text(
+            101.5,
+            bar.get_y() + bar.get_height() / 2,
+            f"{_percent_text(row['amount_percent'])} covered  ·  {_money(int(row['without_po_minor']), cur)} "
+            f"without a PO ({int(row['without_po']):,} of {int(row['records']):,} records)",
+            va="center",
+            fontsize=8,
+            zorder=3,
+        )
+    ax.set_yticks(positions, labels, fontsize=9)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlim(0, 190)
+    ax.set_xticks(range(0, 101, 25))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.0f} %"))
+    ax.set_xlabel("share of the billable amount")
+    shown = f" (the {len(rows)} largest gaps of {len(by_customer)})" if len(by_customer) > len(rows) else ""
+    ax.set_title(f"PO coverage by customer{shown}", loc="left", fontsize=12)
+    fig.legend(
+        handles=[Patch(color=COVERED, label="with a PO"), Patch(color=UNCOVERED, label="without a PO")],
+        loc="lower center",
+        fontsize=8,
+        ncols=2,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.0),
+    )
+    ax.grid(axis="x", alpha=0.25)
+    if rows.empty:
+        ax.text(0.5, 0.5, "no billable records", transform=ax.transAxes, ha="center", va="center")
+    return fig
+
+
+# --- amounts and hours per PO ------------------------------------------------------------------------
+
+EARLIER_COLOUR, THIS_PERIOD_COLOUR = "#9fb3c8", "#1f4e79"
+PER_PO_MAX_ROWS = 40
+
+
+def _hours_float(value: object) -> float:
+    return float(value) if isinstance(value, Decimal) else 0.0  # drawing only
+
+
+def amounts_hours_figure(bd: pd.DataFrame, max_rows: int = PER_PO_MAX_ROWS) -> Figure:
+    """Two panels per PO with something consumed, most at risk first: the amount (left, in the PO's
+    currency) and the labour hours (right), each as earlier + this period, with the authorised
+    amount / hours as a black mark.
+
+    Bars: ``gid`` ``amount_earlier:<po_key>``, ``amount_this:<po_key>``, ``hours_earlier:<po_key>``,
+    ``hours_this:<po_key>``; marks: lines ``authorised:<po_key>`` and ``authorised_hours:<po_key>``
+    whose x is the budget.
+    """
+    used = bd[
+        (bd["consumed_minor"] != 0) | bd["hours_consumed"].map(lambda h: isinstance(h, Decimal) and h != 0)
+    ]
+    rows = at_risk_first(used).head(max_rows)
+    n = max(len(rows), 1)
+    labels = [_label(str(po), str(c)) for po, c in zip(rows["po_number"], rows["customer_id"], strict=True)]
+    longest = max((len(label) for label in labels), default=8)
+    fig = _new_figure(12.0, 1.8 + 0.34 * n, left=0.25 + 0.068 * longest, top=0.5, bottom=0.95)
+    amount_ax, hours_ax = fig.subplots(1, 2, sharey=True)
+    positions = list(range(len(rows)))
+    keys = [str(k) for k in rows["po_key"]]
+    currencies = [str(c) for c in rows["currency"]]
+    earlier = [_major(int(m), c) for m, c in zip(rows["previously_invoiced_minor"], currencies, strict=True)]
+    this = [_major(int(m), c) for m, c in zip(rows["this_period_minor"], currencies, strict=True)]
+    h_earlier = [_hours_float(h) for h in rows["hours_previously"]]
+    h_this = [_hours_float(h) for h in rows["hours_this_period"]]
+    drawn = (
+        (amount_ax, earlier, None, EARLIER_COLOUR, "amount_earlier"),
+        (amount_ax, this, earlier, THIS_PERIOD_COLOUR, "amount_this"),
+        (hours_ax, h_earlier, None, EARLIER_COLOUR, "hours_earlier"),
+        (hours_ax, h_this, h_earlier, THIS_PERIOD_COLOUR, "hours_this"),
+    )
+    for ax, widths, lefts, colour, name in drawn:  # one call per series: bars per PO are many artists
+        bars = ax.barh(positions, widths, left=lefts, color=colour, height=0.65, zorder=2)
+        for bar, key in zip(bars, keys, strict=True):
+            bar.set_gid(f"{name}:{key}")
+    for i, (_, row) in enumerate(rows.iterrows()):
+        key, cur = keys[i], currencies[i]
+        if not pd.isna(row["authorised_minor"]):
+            budget = _major(int(row["authorised_minor"]), cur)
+            amount_ax.plot(
+                [budget, budget], [i - 0.42, i + 0.42], color="black", lw=2, gid=f"authorised:{key}", zorder=3
+            )
+        amount_ax.text(
+            max(earlier[i] + this[i], 0),
+            i,
+            f" {_money(int(row['consumed_minor']), cur)}",
+            va="center",
+            fontsize=7,
+            zorder=4,
+        )
+        h_before, h_now = h_earlier[i], h_this[i]
+        if isinstance(row["authorised_hours"], Decimal):
+            budget_h = float(row["authorised_hours"])
+            hours_ax.plot(
+                [budget_h, budget_h],
+                [i - 0.42, i + 0.42],
+                color="black",
+                lw=2,
+                gid=f"authorised_hours:{key}",
+                zorder=3,
+            )
+        if h_before + h_now:
+            hours_ax.text(
+                h_before + h_now, i, f" {row['hours_consumed']} h", va="center", fontsize=7, zorder=4
+            )
+    amount_ax.set_yticks(positions, labels, fontsize=9)
+    amount_ax.set_ylim(n - 0.5, -0.5)
+    amount_ax.set_xlabel("amount invoiced (PO currency); black mark: authorised")
+    hours_ax.set_xlabel("labour hours; black mark: authorised hours")
+    for ax in (amount_ax, hours_ax):
+        ax.grid(axis="x", alpha=0.25)
+        ax.margins(x=0.25)
+        ax.set_xlim(left=0)
+    amount_ax.set_title("Amounts and hours per PO", loc="left", fontsize=12)
+    fig.legend(
+        handles=[
+            Patch(color=EARLIER_COLOUR, label="earlier invoices"),
+            Patch(color=THIS_PERIOD_COLOUR, label="this period"),
+        ],
+        loc="lower center",
+        fontsize=8,
+        ncols=2,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.0),
+    )
+    if rows.empty:
+        amount_ax.text(
+            0.5, 0.5, "nothing consumed on any PO", transform=amount_ax.transAxes, ha="center", va="center"
+        )
+    return fig
+
+
+def plot_coverage(by_customer: pd.DataFrame, path: Path, max_rows: int = COVERAGE_MAX_ROWS) -> Path:
+    """Write ``coverage_figure`` to ``path`` (PNG)."""
+    return _save(coverage_figure(by_customer, max_rows), path)
+
+
+def plot_amounts_hours(bd: pd.DataFrame, path: Path, max_rows: int = PER_PO_MAX_ROWS) -> Path:
+    """Write ``amounts_hours_figure`` to ``path`` (PNG)."""
+    return _save(amounts_hours_figure(bd, max_rows), path)

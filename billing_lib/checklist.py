@@ -15,6 +15,8 @@ from decimal import Decimal
 import pandas as pd
 
 from .burndown import EXPIRED, OK, UNKNOWN, WARNING, WARNING_PERCENT
+from .coverage import Coverage, charge_records
+from .coverage import summary as coverage_summary
 from .models import (
     AMBIGUOUS_DATE,
     AMBIGUOUS_NUMBER,
@@ -126,6 +128,8 @@ class Checklist:
     blocking_reasons: tuple[str, ...]
     # the accounting hand-off: what the ledgers get by default because the accounting_map does not say
     accounting: tuple[str, ...] = ()
+    # PO coverage of the month's charge records (to invoice and held): informs, never blocks
+    coverage: Coverage | None = None
 
     def as_dict(self, max_problems: int = 50) -> dict[str, object]:
         """For ``manifest.json``: counts and POs in full, the first ``max_problems`` messages."""
@@ -144,6 +148,7 @@ class Checklist:
             "accounting",
         ):
             out[key] = list(out[key])
+        out["coverage"] = self.coverage.as_dict() if self.coverage is not None else None
         return out
 
 
@@ -249,6 +254,7 @@ def build_checklist(
         blocking=bool(reasons),
         blocking_reasons=tuple(reasons),
         accounting=_accounting_notes(prep),
+        coverage=coverage_summary(charge_records(items, prep.held)),
     )
 
 
@@ -289,6 +295,25 @@ def _po_line(po: PoAlert) -> str:
     if po.status == EXPIRED:
         tail += f", expired {po.valid_to}"
     return f"{po.po_number}{customer}: {used}{tail}"
+
+
+def _coverage_lines(cov: Coverage, m: dict[str, str]) -> list[str]:
+    if not cov.records:
+        return [f"  {m['ok']} no charge records"]
+    mark = m["ok"] if cov.with_po == cov.records else m["note"]
+    percent = f" ({cov.percent} %)" if cov.percent is not None else ""
+    lines = [
+        f"  {mark} {cov.with_po:,} of {_plural(cov.records, 'charge record')} carry a PO{percent}, "
+        f"{_plural(cov.pos, 'distinct PO')}"
+    ]
+    for a in cov.amounts:
+        share = f" ({a.percent} % of the amount)" if a.percent is not None else ""
+        lines.append(
+            f"      {a.currency}: {from_minor(a.with_po_minor, a.currency):,} of "
+            f"{from_minor(a.billable_minor, a.currency):,} billable carries a PO{share}; "
+            f"{from_minor(a.without_po_minor, a.currency):,} without"
+        )
+    return lines
 
 
 def _capped(lines: list[str], limit: int, mark: str) -> list[str]:
@@ -354,6 +379,10 @@ def render_text(checklist: Checklist, limit: int = 50, ascii_only: bool = False)
         out.append(f"  {m['note']} POs not in the reference table: {_plural(len(c.unknown), 'PO')}")
         out += _capped([f"      {_po_line(po)}" for po in c.unknown], limit, f"      {m['more']}")
     out.append(f"  {m['ok']} {c.pos_ok:,} of {_plural(c.pos_total, 'PO')} within budget and valid")
+
+    if c.coverage is not None:
+        out += ["", "PO coverage (the month's charge records, to invoice and held)"]
+        out += _coverage_lines(c.coverage, m)
 
     out += ["", "Billing exposure (billable items without a PO)"]
     if c.exposure:

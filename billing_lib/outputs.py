@@ -173,6 +173,14 @@ _MONEY_COLUMNS = (
     "hours",
     "authorised_hours",
     "hours_consumed",
+    "hours_previously",
+    "hours_this_period",
+    "hours_remaining",
+    "hours_percent_used",
+    "monthly_amount",
+    "month_consumed",
+    "month_remaining",
+    "month_percent_used",
     "tax_rate",
 )
 _DATE_COLUMNS = ("item_date", "date", "projected_exhaustion_date")

@@ -25,7 +25,7 @@ from .rules import Prepared, po_key
 OVER_BUDGET_POLICIES = ("flag", "hold")
 REF_COLUMNS = (
     "po_number", "customer_id", "currency", "authorised_amount", "authorised_minor", "authorised_hours",
-    "valid_from", "valid_to", "description",
+    "valid_from", "valid_to", "description", "monthly_amount",
 )  # fmt: skip
 
 

@@ -23,13 +23,12 @@ from pathlib import Path
 import pandas as pd
 
 from . import config
-from .burndown import EXCEEDED, EXPIRED, OK, UNKNOWN, WARNING, to_csv_frame
-from .charts import STATUS_COLOURS, at_risk_first, overview_figure, po_figure, write_charts
+from .burndown import EXCEEDED, EXPIRED, OK, UNKNOWN, WARNING
+from .charts import STATUS_COLOURS, at_risk_first, overview_figure, po_figure
 from .consolidate import LABELS, Comparison, normalise_method
 from .errors import UsageError
 from .models import Invoice, Issue
 from .money import from_minor
-from .outputs import write_csv
 from .pipeline import Analysis, RunOptions, analyse
 
 NOTEBOOK_INPUTS = "../data/sample"  # the notebooks' default ``inputs``; BILLING_INPUTS replaces it when set
@@ -574,26 +573,3 @@ def po_charts(analysis: Analysis, limit: int = 12) -> Png:
 
 def exposure(analysis: Analysis) -> Html:
     return Html(exposure_html(analysis.exposure))
-
-
-def save_po_report(analysis: Analysis, folder: str | Path, save: bool = True) -> Html | None:
-    """When ``save``: the charts, ``po_at_risk.csv`` and ``po_report.html`` in ``folder``.
-
-    An empty ``folder`` is ``outputs/<period>-po-report/``: beside, not inside, the folder a run replaces.
-    """
-    if not save:
-        return None
-    period = analysis.options.period
-    target = notebook_path(folder) if str(folder) else config.notebook_outputs_root() / f"{period}-po-report"
-    target.mkdir(parents=True, exist_ok=True)
-    images = write_charts(analysis.burndown, analysis.series, target / "charts")
-    write_csv(to_csv_frame(at_risk_first(analysis.burndown)), target / "po_at_risk.csv")
-    page = po_report(analysis)._repr_html_() + Png([(p.stem, p.read_bytes()) for p in images])._repr_html_()
-    (target / "po_report.html").write_text(
-        f"<!doctype html><meta charset='utf-8'><title>PO burn-down {esc(period)}</title>{page}",
-        encoding="utf-8",
-    )
-    return Html(
-        f"<p>PO report saved in <code>{esc(target)}</code>: po_report.html, po_at_risk.csv and "
-        f"{len(images)} charts.</p>"
-    )

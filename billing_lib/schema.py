@@ -481,6 +481,16 @@ PO_BUDGETS = TableSpec(
             required=True,
         ),
         C("authorised_hours", "decimal", "authorized_hours", "Authorised Hours", "hours"),
+        # a PO that authorises an amount per month (a monthly managed-services PO): its monthly budget
+        C(
+            "monthly_amount",
+            "decimal",
+            "monthly_authorised_amount",
+            "monthly_authorized_amount",
+            "monthly_budget",
+            "Monthly Amount",
+            "Monthly Budget",
+        ),
         C("currency", "text", "currencyCode"),
         C("valid_from", "date", "validFrom", "start_date", "Valid From"),
         C("valid_to", "date", "validTo", "end_date", "expiry_date", "Valid To", "expires"),

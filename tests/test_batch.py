@@ -154,3 +154,84 @@ def test_a_parameter_the_options_set_is_refused_on_the_command_line(
     assert "'method': set by the command's own options" in capsys.readouterr().err
     assert cli.main([*args, "-p", "max_charts"]) == 2
     assert not out.exists()
+
+
+def test_the_batch_report_shows_the_month_as_the_run_invoiced_it_and_a_later_report_as_earlier(
+    sample_month: Path, tmp_path: Path
+) -> None:
+    """A final batch: the PO report beside the workbook must not count the month it invoices as earlier
+    (it read the register after the workbook recorded it); a report run afterwards does."""
+    from billing_lib import drilldown, po_report, report
+
+    register = tmp_path / "register.sqlite"
+    out = tmp_path / "outputs" / "2026-10"
+    options = RunOptions(inputs=sample_month, period="2026-10", out=out, register=register, excel=False)
+    batch.run_batch(options, timeout=600, parameters={"max_charts": 1})
+    assert register.exists()
+
+    def by_po(path: Path) -> pd.DataFrame:
+        return pd.read_csv(path, dtype=str, keep_default_na=False).set_index("po_number").sort_index()
+
+    run = by_po(out / "po_burndown.csv")
+    shown = by_po(out / "po-report" / "po_at_risk.csv")
+    assert (run["this_period"].map(float) > 0).sum() >= 3 and set(run["previously_invoiced"]) == {"0.00"}
+    for column in ("previously_invoiced", "this_period", "consumed", "remaining", "percent_used", "status"):
+        assert list(shown[column]) == list(run[column]), column
+    assert batch.report_disagreements(out) == []
+    # this period's items carry the invoice numbers the run issued, not DRAFT- numbers
+    items = pd.read_csv(out / "po-report" / "po_items.csv", dtype=str, keep_default_na=False)
+    now = items[(items["when"] == "this period") & (items["invoice_number"] != "")]
+    issued_items = pd.read_csv(out / "invoice_items.csv", dtype=str)
+    numbers = dict(
+        zip(
+            zip(issued_items["source_table"], issued_items["item_id"], strict=True),
+            issued_items["invoice_number"],
+            strict=True,
+        )
+    )
+    assert len(now) > 10 and now["invoice_number"].str.startswith("INV-202610-").all()
+    assert [numbers[k] for k in zip(now["source_table"], now["item_id"], strict=True)] == list(
+        now["invoice_number"]
+    )
+    assert not list(out.parent.glob(".*")) and not (out / "po-report" / batch.REGISTER_SNAPSHOT).exists()
+
+    # the same month reported afterwards: the register now holds this month's invoices, as earlier ones
+    later = report.load(report.options_from_parameters(inputs=str(sample_month), register=str(register)))
+    tracking = po_report.build(later)
+    po_report.save(tracking, tmp_path / "later", True)
+    after = by_po(tmp_path / "later" / "po_at_risk.csv")
+    assert list(after["previously_invoiced"]) == list(run["this_period"])
+    assert set(after["this_period"]) == {"0.00"}
+    assert list(after["consumed"]) == list(run["consumed"])
+    # the drill-down now lists the issued invoice numbers as earlier
+    po = str(run.index[run["this_period"].map(float) > 0][0])
+    rows = drilldown.po_items_of(later, po)
+    assert set(rows["when"]) == {"earlier"} and rows["invoice_number"].str.startswith("INV-").all()
+    issued = pd.read_csv(out / "invoice_items.csv", dtype=str)
+    assert set(rows["invoice_number"]) <= set(issued["invoice_number"])
+
+
+def test_a_report_that_disagrees_with_the_run_is_named(tmp_path: Path) -> None:
+    out = tmp_path / "2026-10"
+    (out / "po-report").mkdir(parents=True)
+    header = "po_number,previously_invoiced,this_period,consumed,remaining,percent_used,status\n"
+    (out / "po_burndown.csv").write_text(header + "PO-1,0.00,100.00,100.00,900.00,10.00,ok\n")
+    (out / "po-report" / "po_at_risk.csv").write_text(header + "PO-1,100.00,0.00,100.00,900.00,10.00,ok\n")
+    assert batch.report_disagreements(out) == [
+        "PO PO-1: previously_invoiced '100.00' in the report, '0.00' in the run, "
+        "this_period '0.00' in the report, '100.00' in the run"
+    ]
+
+
+def test_an_unreadable_register_stops_the_batch_before_anything_runs(
+    sample_month: Path, tmp_path: Path
+) -> None:
+    register = tmp_path / "register.sqlite"
+    register.write_bytes(b"this is not a database" * 100)
+    out = tmp_path / "outputs" / "2026-10"
+    options = RunOptions(inputs=sample_month, period="2026-10", out=out, register=register, excel=False)
+    with pytest.raises(
+        BillingError, match=r"cannot read the invoice register .*register.sqlite for the PO report"
+    ):
+        batch.run_batch(options, timeout=300)
+    assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == []  # no staging folder left
