@@ -25,7 +25,8 @@ import ipywidgets as w
 import pandas as pd
 
 from . import adjustments as adj
-from . import appdata, config, report
+from . import appdata, config, drilldown, report
+from .accounting_ledger import export_period
 from .errors import BillingError
 from .pipeline import RunOptions, RunResult, reprint, run_invoice, void_invoice
 from .widgets import ALL, Workbook
@@ -216,6 +217,7 @@ class App:
         if self.interactive:
             self._show_checklist()
             self._show_adjustments()
+            self.w_po_drilldown.children = (drilldown.drilldown_widget(wb.analysis),)
             self.w_issue_result.value = ""
             self.w_confirm_box.layout.display = "none"
             self.w_download.value = ""
@@ -390,10 +392,17 @@ class App:
         except BillingError as exc:
             self._say(str(exc), ok=False)
             return False
+        ledgers = ""
+        try:  # the credit note to the ledgers at once, as `billing void` does
+            exported = export_period(self.options.register_path, credit.period)
+            if exported.files:
+                ledgers = f" Its QuickBooks and Xero import files are in {exported.folder}."
+        except BillingError as exc:
+            ledgers = f" Its ledger import files were not written ({exc}); `billing accounting` writes them."
         self.load()
         self._say(
             f"{number} is void ({reason.strip()}): credit note {credit.invoice_number} issued; "
-            "its items can be invoiced again.",
+            f"its items can be invoiced again.{ledgers}",
             ok=True,
         )
         return True

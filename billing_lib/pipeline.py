@@ -136,6 +136,8 @@ def _empty_previously() -> pd.DataFrame:
             "item_date",
             "period",
             "invoice_number",
+            "source_table",
+            "item_id",
         ]
     )
 

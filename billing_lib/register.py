@@ -364,11 +364,11 @@ class Register:
         """One row per registered item on an invoice that is not voided (for the PO burn-down).
 
         Columns: ``po_key, po_number, customer_id, currency, amount_minor`` (int64), ``quantity``
-        (decimal text), ``kind``, ``item_date`` (datetime64), ``period, invoice_number``.
+        (decimal text), ``kind``, ``item_date`` (datetime64), ``period, invoice_number, source_table, item_id``.
         """
         query = """
             SELECT it.po_key, it.po_number, inv.customer_id, inv.currency, it.amount_minor, it.quantity,
-                   it.kind, it.item_date, inv.period, it.invoice_number
+                   it.kind, it.item_date, inv.period, it.invoice_number, it.source_table, it.item_id
             FROM item_claims AS c
             JOIN invoice_items AS it ON it.invoice_number = c.invoice_number AND it.item_key = c.item_key
             JOIN invoices AS inv ON inv.invoice_number = c.invoice_number
@@ -377,7 +377,7 @@ class Register:
         with self._guard("reading earlier invoicing"):
             rows = self._db.execute(query).fetchall()
         columns = ["po_key", "po_number", "customer_id", "currency", "amount_minor", "quantity", "kind",
-                   "item_date", "period", "invoice_number"]  # fmt: skip
+                   "item_date", "period", "invoice_number", "source_table", "item_id"]  # fmt: skip
         frame = pd.DataFrame(rows, columns=columns)
         for col in columns:
             if col not in ("amount_minor", "item_date"):
