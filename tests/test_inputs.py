@@ -953,7 +953,14 @@ def test_ctrl_c_while_two_processes_read_stops_both_without_a_traceback(tmp_path
         start_new_session=True,  # its own process group, as a terminal would make it
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    time.sleep(0.7)  # imports done (about 0.4 s), reading under way (until about 1 s)
+    # interrupt once both processes read (the worker exists): not during imports, whatever the machine's load
+    import psutil
+
+    parent = psutil.Process(process.pid)
+    deadline = time.monotonic() + 60
+    while not parent.children() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert process.poll() is None, "the check ended before the worker was seen"
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, (out, err)
