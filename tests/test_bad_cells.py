@@ -668,8 +668,12 @@ def patched(path: Path, part: str, old: bytes, new: bytes) -> None:
 
     with zipfile.ZipFile(path) as source:
         parts = {name: source.read(name) for name in source.namelist()}
-    assert old in parts[part]
-    parts[part] = parts[part].replace(old, new)
+    empty_value = rb"<v(?:\s*/>|></v>)"  # how openpyxl versions write a formula's missing value
+    found = re.subn(
+        re.escape(old).replace(re.escape(b"<v />"), empty_value), new.replace(b"\\", b"\\\\"), parts[part]
+    )
+    assert found[1] == 1, parts[part][:300]
+    parts[part] = found[0]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in parts.items():
             target.writestr(name, data)
