@@ -21,10 +21,15 @@ from .models import (
     AMBIGUOUS_DATE,
     AMBIGUOUS_NUMBER,
     AMOUNT_MISMATCH,
+    AMOUNT_OUT_OF_RANGE,
+    BLOCKING_INPUT_REASONS,
+    DUPLICATE_HEADING,
     DUPLICATE_ITEM,
     EINVOICE_INCOMPLETE,
     ENCODING,
     EXPIRED_PO,
+    HIDDEN_SHEET,
+    IGNORED_FILE,
     INVALID_ROW,
     LATE,
     MISSING_CUSTOMER,
@@ -34,7 +39,10 @@ from .models import (
     OVER_BUDGET,
     PO_CURRENCY_MISMATCH,
     PO_CUSTOMER_MISMATCH,
+    PO_REFERENCE_CONFLICT,
+    PO_REFERENCE_INVALID,
     POSTED_ELSEWHERE,
+    READ_REASONS,
     SUMMARY_ROW,
     TIMESHEET_EXCLUDED,
     UNKNOWN_PO,
@@ -65,6 +73,12 @@ REASON_TEXT = {
     SUMMARY_ROW: "totals rows at the end of an export (not items; left out)",
     TIMESHEET_EXCLUDED: "charges left for a separate run (timesheet method)",
     EINVOICE_INCOMPLETE: "customers whose invoices get no e-invoice (PDF only): data missing",
+    AMOUNT_OUT_OF_RANGE: "an amount beyond what money can be (more than 10^13, or a rate past 8 decimals)",
+    PO_REFERENCE_CONFLICT: "rows of the PO reference table that disagree about one PO",
+    PO_REFERENCE_INVALID: "PO reference rows that cannot be right (budget 0 or below, dates reversed, currency)",
+    HIDDEN_SHEET: "hidden sheets (not read)",
+    IGNORED_FILE: "files or sheets whose name is not a known table (not read)",
+    DUPLICATE_HEADING: "two columns with headings for the same field",
 }
 SKIPPED_TEXT = {
     "non_billable": "marked non-billable",
@@ -203,6 +217,19 @@ def _problem_order(issue: Issue) -> tuple[bool, str, int]:
     return issue.action != "held", issue.file, issue.row or 0
 
 
+def _input_problems(issues: list[Issue]) -> list[str]:
+    """What in the inputs as a whole stops the month being ready: the PO reference table's problems,
+    hidden sheets, files not read, repeated headings (each named in the problems)."""
+    counts: dict[str, int] = {}
+    for issue in issues:
+        reason = issue.reason
+        if reason in READ_REASONS and issue.source_table == "po_budgets":
+            reason = PO_REFERENCE_INVALID  # a cell of the reference table that cannot be read
+        if reason in BLOCKING_INPUT_REASONS:
+            counts[reason] = counts.get(reason, 0) + 1
+    return [f"{n} {REASON_TEXT[reason]}" for reason, n in sorted(counts.items())]
+
+
 def build_checklist(
     prep: Prepared, bd: pd.DataFrame, exposure_frame: pd.DataFrame, more: Sequence[Issue] = ()
 ) -> Checklist:
@@ -229,6 +256,7 @@ def build_checklist(
     reasons: list[str] = []
     if held:
         reasons.append(f"{held} item{'s' if held != 1 else ''} held")
+    reasons += _input_problems(prep.issues)
     if len(over_now):
         reasons.append(
             f"{len(over_now)} PO{'s' if len(over_now) != 1 else ''} taken over budget by this period's items"

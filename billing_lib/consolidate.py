@@ -65,6 +65,15 @@ def normalise_method(name: object, *, where_from: str = "method") -> str:
     return text
 
 
+def is_method(name: object) -> bool:
+    """Whether ``name`` is a consolidation method or one of its aliases."""
+    try:
+        normalise_method(name)
+    except UsageError:
+        return False
+    return True
+
+
 def check_default_method(method: str) -> str:
     method = normalise_method(method)
     if method == "buyer_reference":
@@ -90,7 +99,7 @@ def resolve_methods(prep: Prepared, default: str, force: bool = False) -> pd.Ser
         ref = table.dropna(subset=["consolidation_method"]).drop_duplicates(key_col)
         valid = {}
         for k, m in zip(ref[key_col].astype("str"), ref["consolidation_method"].astype("str"), strict=True):
-            if m.strip():
+            if m.strip() and not (label == "customer" and not is_method(m)):  # rules hold such a customer
                 valid[k] = normalise_method(m, where_from=f"{label} {k}")
         found = keys.map(valid).astype("str").fillna("") if valid else ""
         method = method.where(method != "", found)

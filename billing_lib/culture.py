@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .money import parse_decimal, separator_evidence
+from .period import FIRST_YEAR, LAST_YEAR
 
 # Excel's serial day 0, for numbers in a date column
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -145,6 +146,9 @@ def dates(values: pd.Series, file_order: bool | None = None) -> Read:
             open_[i] = True
         except (ValueError, OverflowError):
             bad[i] = True
+        else:  # a day outside the years handled (3026-10-05, 0001-01-01) is a typo, not a date
+            if converted[i] is not None and not FIRST_YEAR <= converted[i].year <= LAST_YEAR:
+                converted[i], bad[i] = None, True
     days = pd.to_datetime(pd.Series(converted, dtype=object), errors="coerce").astype("datetime64[ns]")
     return Read(pd.Series(days.to_numpy()[codes], index=values.index), bad[codes], open_[codes])
 

@@ -25,6 +25,7 @@ import re
 import signal
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,27 @@ import numpy as np
 import pandas as pd
 
 from . import config, culture, schema
+from .cells import CellProblem, hidden_sheets, is_error_text, problem_cells
 from .children import die_with_parent
+from .codes import distinct_objects
 from .errors import InputError
-from .models import AMBIGUOUS_DATE, AMBIGUOUS_NUMBER, ENCODING, INVALID_ROW, SUMMARY_ROW, Action, Issue, where
-from .money import decimals_of
+from .models import (
+    AMBIGUOUS_DATE,
+    AMBIGUOUS_NUMBER,
+    AMOUNT_OUT_OF_RANGE,
+    DUPLICATE_HEADING,
+    ENCODING,
+    HELD_ORDER,
+    HIDDEN_SHEET,
+    IGNORED_FILE,
+    INVALID_ROW,
+    SUMMARY_ROW,
+    Action,
+    Issue,
+    where,
+)
+from .money import MAX_AMOUNT, MAX_RATE_PLACES, amount_in_range, decimals_of, rate_in_range
+from .period import FIRST_YEAR, LAST_YEAR
 
 HEADER_SCAN_ROWS = 30
 META = ("_file", "_sheet", "_row", "_source", "_bad")
@@ -98,6 +116,8 @@ class RawSheet:
     first_row: int = 1  # Excel row number of rows[0]
     note: str = ""  # e.g. an encoding fallback
     comma_file: bool = False  # a semicolon-separated CSV: a lone comma in a number is a decimal comma
+    hidden: bool = False  # a hidden sheet of a workbook
+    problems: dict[tuple[int, int], CellProblem] | None = None  # formula and error cells (xlsx), when known
 
 
 def _sha256(path: Path) -> str:
@@ -118,16 +138,37 @@ def read_xlsx(path: Path) -> list[RawSheet]:
             f"{path.name}: cannot be read as an Excel workbook ({type(exc).__name__}: {exc})"
         ) from None
     sheets = []
-    for name in workbook.sheet_names:
-        try:
-            sheet = workbook.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise InputError(
-                f"{path.name}, sheet {name}: cannot be read ({type(exc).__name__}: {exc})"
-            ) from None
-        sheets.append(RawSheet(path, name, list(rows), 1))
+    hidden = hidden_sheets(path)
+    names = list(workbook.sheet_names)
+    wanted = [n for i, n in enumerate(names) if i == 0 or schema.table_for(n) is not None]
+    # the sheet XML is unzipped for formula and error cells beside calamine's parse (zlib runs without the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scanned = pool.submit(lambda: {n: problem_cells(path, n) for n in wanted})
+        for name in names:
+            try:
+                sheet = workbook.get_sheet_by_name(name)
+                rows = sheet.to_python(skip_empty_area=False)
+            except Exception as exc:
+                raise InputError(
+                    f"{path.name}, sheet {name}: cannot be read ({type(exc).__name__}: {exc})"
+                ) from None
+            sheets.append(RawSheet(path, name, list(rows), 1, hidden=name in hidden))
+        problems = scanned.result()
+    for raw in sheets:
+        raw.problems = problems.get(raw.sheet, {})
     return sheets
+
+
+def mark_problem_cells(raw: RawSheet) -> None:
+    """Put a ``CellProblem`` where the sheet has a formula without a saved value or an error value."""
+    found = raw.problems if raw.problems is not None else problem_cells(raw.file, raw.sheet)
+    for (i, j), problem in found.items():
+        i -= raw.first_row - 1
+        if 0 <= i < len(raw.rows):
+            row = raw.rows[i]
+            if j >= len(row):
+                row = raw.rows[i] = [*row, *([""] * (j + 1 - len(row)))]
+            row[j] = problem
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str]:
@@ -170,20 +211,30 @@ def read_csv(path: Path) -> RawSheet:
 # --- heading row -------------------------------------------------------------------------------
 
 
-def find_header(raw: RawSheet, spec: schema.TableSpec) -> tuple[int, dict[int, str]]:
-    """Index of the heading row (title rows above it are skipped) and column index -> canonical name."""
+def find_header(
+    raw: RawSheet, spec: schema.TableSpec, repeated: dict[int, str] | None = None
+) -> tuple[int, dict[int, str]]:
+    """Index of the heading row (title rows above it are skipped) and column index -> canonical name.
+
+    A second column standing for a field already mapped goes into ``repeated`` (column index -> name).
+    """
     aliases = spec.alias_map()
-    best: tuple[int, int, dict[int, str]] = (0, -1, {})
+    best: tuple[int, int, dict[int, str], dict[int, str]] = (0, -1, {}, {})
     for i, row in enumerate(raw.rows[:HEADER_SCAN_ROWS]):
         mapping: dict[int, str] = {}
+        again: dict[int, str] = {}
         for j, cell in enumerate(row):
             if isinstance(cell, str) and cell.strip():
                 name = aliases.get(schema.key(cell))
                 if name is not None and name not in mapping.values():
                     mapping[j] = name
+                elif name is not None:
+                    again[j] = name
         if len(mapping) > best[0]:
-            best = (len(mapping), i, mapping)
-    score, index, mapping = best
+            best = (len(mapping), i, mapping, again)
+    score, index, mapping, again = best
+    if repeated is not None:
+        repeated.update(again)
     label = where(raw.file.name, raw.sheet, None)
     if score == 0:
         raise InputError(
@@ -228,7 +279,7 @@ def _convert(uniques: np.ndarray, convert: Callable[[object], object]) -> tuple[
     for i, value in enumerate(uniques):
         try:
             converted[i] = convert(value)
-        except (ValueError, OverflowError):
+        except (ValueError, ArithmeticError):  # OverflowError, decimal.InvalidOperation included
             rejected[i] = True
     return converted, rejected
 
@@ -241,6 +292,8 @@ def _by_distinct(values: pd.Series, convert: Callable[[object], object]) -> tupl
 
 
 def _id_of(v: object) -> object:
+    if isinstance(v, CellProblem) or is_error_text(v):
+        raise ValueError(v)
     if v is None or v == "":
         return None
     if isinstance(v, bool):
@@ -280,9 +333,10 @@ def _ids(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         codes, distinct = pd.factorize(numbers[whole].astype(np.int64))
         out[whole] = np.array([str(i) for i in distinct.tolist()], dtype=object)[codes]
     rest = ~whole
+    bad = np.zeros(len(raw), dtype=bool)
     if rest.any():
-        out[rest] = _by_distinct(pd.Series(raw[rest], dtype=object), _id_of)[0]
-    return pd.Series(out, index=values.index, dtype="str"), pd.Series(False, index=values.index)
+        out[rest], bad[rest] = _by_distinct(pd.Series(raw[rest], dtype=object), _id_of)
+    return pd.Series(out, index=values.index, dtype="str"), pd.Series(bad, index=values.index)
 
 
 def _text_of(v: object) -> object:
@@ -308,6 +362,8 @@ def _dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _bool_of(value: object) -> bool | None:
+    if isinstance(value, CellProblem):
+        raise ValueError(value)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int | float):
@@ -352,12 +408,15 @@ def _drop_total_rows(
     if id_index is None or not len(rows_no):
         return grid, rows_no
     ids = grid[:, id_index]
-    # numeric ids (the usual case) cannot be a label: only empty or text ids are looked at
+    # numeric ids (the usual case) cannot be a label: only empty ids, or ids that are only a label
+    # ("Total", not "TOTAL-7"), are looked at; a row with a date or a customer is an item, whatever it says
     candidates = [
         i
         for i, v in enumerate(ids.tolist())
-        if v is None or (isinstance(v, str) and (v == "" or _is_total(v)))
+        if v is None or (isinstance(v, str) and (v == "" or _TOTAL_ONLY.match(v)))
     ]
+    item_columns = [j for j, n in mapping.items() if n in ("item_date", "customer_id", "customer_name")]
+    candidates = [i for i in candidates if all(_is_empty_or_total(grid[i, j]) for j in item_columns)]
     drop = np.zeros(len(rows_no), dtype=bool)
     for i in candidates:
         label = next(
@@ -374,8 +433,11 @@ def _drop_total_rows(
     return grid[~drop], rows_no[~drop]
 
 
-def _is_total(value: object) -> bool:
-    return isinstance(value, str) and bool(_TOTAL_LABEL.match(value))
+_TOTAL_ONLY = re.compile(r"^\s*(grand\s+)?(totals?|sum|subtotal|sub-total)\s*:?\s*$", re.IGNORECASE)
+
+
+def _is_empty_or_total(value: object) -> bool:
+    return value is None or value == "" or (isinstance(value, str) and bool(_TOTAL_LABEL.match(value)))
 
 
 def _grid(rows: list[Any], width: int) -> np.ndarray:
@@ -393,9 +455,10 @@ def type_sheet(
     raw: RawSheet, spec: schema.TableSpec, issues: list[Issue]
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """The sheet as a typed frame with canonical columns; bad cells become issues and mark ``_bad``."""
-    header_index, mapping = find_header(raw, spec)
+    repeated: dict[int, str] = {}
+    header_index, mapping = find_header(raw, spec, repeated)
     body = raw.rows[header_index + 1 :]
-    width = max(max(map(len, body), default=0), max(mapping) + 1)
+    width = max(max(map(len, body), default=0), max(mapping) + 1, max(repeated, default=0) + 1)
     grid = _grid(body, width)
     first_row = raw.first_row + header_index + 1
     rows_no = np.arange(first_row, first_row + len(body), dtype=np.int64)
@@ -421,10 +484,25 @@ def type_sheet(
     bad_any = np.zeros(n_rows, dtype=bool)
     id_col = next((c.name for c in spec.columns if c.required and c.kind == "id"), None)
     ids: pd.Series | None = None
+    id_bad = np.zeros(n_rows, dtype=bool)
     if id_col is not None and id_col in column_of:
-        ids = _ids(pd.Series(_cells(grid, column_of[id_col]), index=index, dtype=object))[0]
+        ids, id_bad_series = _ids(pd.Series(_cells(grid, column_of[id_col]), index=index, dtype=object))
+        id_bad = id_bad_series.to_numpy()
     why = np.full(n_rows, "", dtype=object)  # the reason of each row's first unreadable cell
     reads, read_cells = _culture_reads(spec, grid, column_of, index, raw.comma_file)
+    action: Action = "held" if spec.name in schema.BILLABLE_TABLES else "flagged"
+
+    def report(i: int, column: str, reason: str, what: str, value: object) -> None:
+        item_id = "" if ids is None or pd.isna(ids.iloc[i]) else str(ids.iloc[i])
+        place = where(raw.file.name, raw.sheet, int(rows_no[i]), column)
+        text = "" if value is None else str(value)
+        if not why[i] or _RANK.get(reason, 99) < _RANK.get(why[i], 99):  # SPEC's order of reasons
+            why[i] = reason
+        issues.append(
+            Issue(source, item_id, reason, action, f"{place}: {what}", raw.file.name, raw.sheet,
+                  int(rows_no[i]), column, text)
+        )  # fmt: skip
+
     for col in spec.columns:
         j = column_of.get(col.name)
         if j is None:
@@ -434,40 +512,48 @@ def type_sheet(
         if series is None:
             series = pd.Series(_cells(grid, j), index=index, dtype=object)
         ambiguous = np.zeros(n_rows, dtype=bool)
+        out_of_range = np.zeros(n_rows, dtype=bool)
         if col.name == id_col and ids is not None:
-            typed, bad = ids, np.zeros(n_rows, dtype=bool)
+            typed, bad = ids, id_bad
         elif col.name in reads:
             read = reads[col.name]
             typed, bad, ambiguous = read.values, read.bad, read.ambiguous
+            if col.kind == "decimal":
+                if bad.any():  # placeholders are no value, and a tax rate may be written 21%
+                    typed, bad = _second_reading(series, typed, bad, col.name, raw.comma_file)
+                typed, out_of_range = _out_of_range(typed, col.name)
         else:
             typed, bad_series = _CONVERTERS[col.kind](series)
             bad = bad_series.to_numpy()
         frame[col.name] = typed
         bad_mask = bad | series.isna().to_numpy() if col.required else bad
         bad_mask = bad_mask | ambiguous
-        if bad_mask.any():
-            bad_any |= bad_mask
-            for i in np.flatnonzero(bad_mask):
-                value = series.iloc[i]
-                reason, what = _unreadable(col.kind, value, bool(ambiguous[i]))
-                why[i] = why[i] or reason
-                item_id = "" if ids is None or pd.isna(ids.iloc[i]) else str(ids.iloc[i])
-                place = where(raw.file.name, raw.sheet, int(rows_no[i]), headings[col.name])
-                action: Action = "held" if spec.name in schema.BILLABLE_TABLES else "flagged"
-                issues.append(
-                    Issue(
-                        source,
-                        item_id,
-                        reason,
-                        action,
-                        f"{place}: {what}",
-                        raw.file.name,
-                        raw.sheet,
-                        int(rows_no[i]),
-                        headings[col.name],
-                        "" if value is None else str(value),
-                    )
-                )
+        for i in np.flatnonzero(bad_mask):
+            value = series.iloc[i]
+            reason, what = _unreadable(col.kind, value, bool(ambiguous[i]))
+            report(int(i), headings[col.name], reason, what, value)
+        for i in np.flatnonzero(out_of_range & ~bad_mask):
+            value = series.iloc[i]
+            reason = INVALID_ROW if col.name == "tax_rate" else AMOUNT_OUT_OF_RANGE
+            report(int(i), headings[col.name], reason, _range_sentence(col.name, value), value)
+        bad_any |= bad_mask | out_of_range
+    for j, name in repeated.items():
+        heading = str(raw.rows[header_index][j]).strip()
+        first_heading = headings[name]
+        issues.append(
+            Issue(source, "", DUPLICATE_HEADING, "flagged",
+                  f"{where(raw.file.name, raw.sheet, raw.first_row + header_index)}: the headings "
+                  f"{first_heading!r} and {heading!r} both stand for {name}: the first is read, and a row "
+                  "where the two differ is held", raw.file.name, raw.sheet,
+                  raw.first_row + header_index, heading, first_heading)
+        )  # fmt: skip
+        differ = _cells_differ(grid[:, column_of[name]], grid[:, j])
+        for i in np.flatnonzero(differ):
+            a, b = grid[i, column_of[name]], grid[i, j]
+            report(
+                int(i), heading, INVALID_ROW, f"{first_heading!r} says {a!r} and {heading!r} says {b!r}", b
+            )
+        bad_any |= differ
     out = pd.DataFrame(frame)
     out["_file"] = raw.file.name
     out["_sheet"] = raw.sheet
@@ -511,7 +597,106 @@ def _unreadable(kind: schema.Kind, value: object, ambiguous: bool) -> tuple[str,
             f"{value!r} could be a decimal comma or a thousands separator, and nothing in the file says "
             "which: not read on a guess"
         )
-    return INVALID_ROW, "is empty" if value is None else f"{value!r} is not a valid {_KIND_WORDS[kind]}"
+    return INVALID_ROW, _why(kind, value)
+
+
+_RANK = {reason: k for k, reason in enumerate(HELD_ORDER)}
+
+# What exports write in an empty number cell: read as no value ("missing"), never as a bad number.
+PLACEHOLDERS = frozenset({"-", "--", "—", "–", "n/a", "na", "null", "none", "nil", "(blank)", "(none)"})
+
+
+def is_placeholder(value: object) -> bool:
+    return isinstance(value, str) and value.strip().casefold() in PLACEHOLDERS
+
+
+def _second_reading(
+    series: pd.Series, typed: pd.Series, bad: np.ndarray, name: str, comma_file: bool
+) -> tuple[pd.Series, np.ndarray]:
+    """The cells a number column rejected, read again: a placeholder (``-``, ``N/A``, ``null``, ``none``)
+    is no value, and a tax rate may carry a percent sign (``21%``, ``21 %``, ``21,0 %``)."""
+    values = typed.to_numpy(object).copy()
+    bad = bad.copy()
+    at = np.flatnonzero(bad)
+    cells = series.to_numpy(object)[at]
+    for k, cell in zip(at.tolist(), cells.tolist(), strict=True):
+        if is_placeholder(cell):
+            values[k], bad[k] = None, False
+        elif name == "tax_rate" and isinstance(cell, str) and cell.rstrip().endswith("%"):
+            again, rejected = decimals_of(pd.Series([cell.rstrip()[:-1]], dtype=object), comma_file)
+            if not rejected.iloc[0]:
+                values[k], bad[k] = again.iloc[0], False
+    return pd.Series(values, index=typed.index, dtype=object, name=typed.name), bad
+
+
+def _out_of_range(typed: pd.Series, name: str) -> tuple[pd.Series, np.ndarray]:
+    """Values no amount, rate, quantity or tax rate can be (each distinct value once): emptied, and marked."""
+    values = typed.to_numpy(object)
+    codes, first = distinct_objects(values)  # the reader shares one Decimal object per distinct cell
+    bad = np.zeros(len(first), dtype=bool)
+    for k, value in enumerate(values[first].tolist()):
+        if value is None:
+            continue
+        if name == "tax_rate":
+            bad[k] = not 1 <= value <= 100 and value != 0
+        elif name in ("rate", "unit_price"):
+            bad[k] = not rate_in_range(value)
+        else:
+            bad[k] = not amount_in_range(value)
+    mask = bad[codes]
+    if not mask.any():
+        return typed, mask
+    emptied = values.copy()
+    emptied[mask] = None
+    return pd.Series(emptied, index=typed.index, dtype=object, name=typed.name), mask
+
+
+def _range_sentence(name: str, value: object) -> str:
+    if name == "tax_rate":
+        return (
+            f"tax rate {value!s} is not a percentage from 0 to 100 (write 21 or 21% for 21 %; a rate "
+            "between 0 and 1, such as 0.21, could be either and is not guessed)"
+        )
+    if name in ("rate", "unit_price"):
+        return (
+            f"{value!s} is not a unit price money can have here (more than {MAX_AMOUNT:,} or more than "
+            f"{MAX_RATE_PLACES} decimals): held"
+        )
+    return f"{value!s} is beyond what an amount can be here (more than {MAX_AMOUNT:,}): held"
+
+
+def _why(kind: schema.Kind, value: object) -> str:
+    """What is wrong with a cell a converter rejected, in a sentence."""
+    if value is None:
+        return "is empty"
+    if isinstance(value, CellProblem):
+        return value.sentence
+    if is_error_text(value):
+        return f"an error value ({str(value).strip()}), not a value"
+    if kind == "date":
+        year = re.match(r"\s*(\d{4})-\d{2}-\d{2}", value) if isinstance(value, str) else None
+        try:
+            culture._date_of(value, True)
+        except (ValueError, LookupError, ArithmeticError):
+            outside = year is not None and not FIRST_YEAR <= int(year.group(1)) <= LAST_YEAR
+        else:
+            outside = True
+        if outside:
+            return f"{value!r} is outside the dates handled here (years {FIRST_YEAR} to {LAST_YEAR})"
+    return f"{value!r} is not a valid {_KIND_WORDS[kind]}"
+
+
+def _cells_differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where two columns' cells are not the same value (empty cells equal; ``5`` equals ``5.0``)."""
+
+    def norm(v: object) -> object:
+        if v is None or v == "":
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        return v.strip() if isinstance(v, str) else v
+
+    return np.array([norm(x) != norm(y) for x, y in zip(a.tolist(), b.tolist(), strict=True)], dtype=bool)
 
 
 def _absent(kind: schema.Kind, n_rows: int) -> pd.Series:
@@ -562,24 +747,44 @@ class _Loaded:
     note: str = ""  # e.g. an encoding fallback
     sheets: list[_SheetTable] = field(default_factory=list)
     read_error: InputError | None = None  # the file cannot be read at all
+    issues: list[Issue] = field(default_factory=list)  # sheets and files not read, and why
     type_error: InputError | None = None  # a sheet has no heading row or lacks a required column
+
+
+# Spreadsheet files this reader cannot open: one named for a table is reported, never skipped silently.
+_OTHER_SPREADSHEETS = (".xls", ".xlsb", ".ods", ".numbers", ".tsv", ".txt")
+
+
+def _ignore(loaded: _Loaded, path: Path, sheet: str = "", why: str = "") -> None:
+    """Record a file or sheet that is not read, with an ``ignored_file`` issue when it looks like data."""
+    loaded.ignored.append(f"{path.name} [{sheet}]" if sheet else path.name)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".csv") or (
+        suffix in _OTHER_SPREADSHEETS and schema.table_for(path.stem) is not None
+    ):
+        what = why or "its name is not one of the tables (see schema.py): not read"
+        loaded.issues.append(
+            Issue(
+                "", "", IGNORED_FILE, "flagged", f"{where(path.name, sheet, None)}: {what}", path.name, sheet
+            )
+        )
 
 
 def _read_file(path: Path, loaded: _Loaded) -> list[tuple[RawSheet, schema.TableSpec]]:
     """The sheets of one file that stand for a known table (recording the file, or why it was ignored)."""
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".xlsm", ".csv"):
-        loaded.ignored.append(path.name)
+        _ignore(loaded, path, why=f"{suffix} files cannot be read here: save it as .xlsx or .csv")
         return []
     file_spec = schema.table_for(path.stem)
     if path.stat().st_size == 0:
         if file_spec is None and suffix == ".csv":
-            loaded.ignored.append(path.name)
+            _ignore(loaded, path)
             return []
         raise InputError(f"{path.name}: the file is empty")
     if suffix == ".csv":
         if file_spec is None:
-            loaded.ignored.append(path.name)
+            _ignore(loaded, path)
             return []
         sheet = read_csv(path)
         loaded.note = sheet.note
@@ -590,13 +795,25 @@ def _read_file(path: Path, loaded: _Loaded) -> list[tuple[RawSheet, schema.Table
     for raw in sheets:
         spec = schema.table_for(raw.sheet) or (file_spec if raw is sheets[0] else None)
         if spec is None:
-            loaded.ignored.append(f"{path.name} [{raw.sheet}]")
+            if any(any(c not in (None, "") for c in r) for r in raw.rows):  # an empty extra sheet is nothing
+                _ignore(loaded, path, raw.sheet)
+            else:
+                loaded.ignored.append(f"{path.name} [{raw.sheet}]")
             continue
+        if raw.hidden:
+            loaded.ignored.append(f"{path.name} [{raw.sheet}]")
+            loaded.issues.append(
+                Issue("", "", HIDDEN_SHEET, "flagged",
+                      f"{where(path.name, raw.sheet, None)}: a hidden sheet of table {spec.name}: not read "
+                      "(unhide it to bill it, or delete it)", path.name, raw.sheet)
+            )  # fmt: skip
+            continue
+        mark_problem_cells(raw)
         found.append((raw, spec))
     if found:
         loaded.file = InputFile(path, _sha256(path), tuple(spec.name for _, spec in found))
-    else:
-        loaded.ignored.append(path.name)
+    elif not any(i.file == path.name for i in loaded.issues):
+        _ignore(loaded, path)
     return found
 
 
@@ -754,6 +971,7 @@ def load_inputs(folder: str | Path, *, parallel: bool | None = None) -> Inputs:
         for r in loaded
         if r.note and r.file is not None
     ]
+    issues += [issue for r in loaded for issue in r.issues]
     parts: dict[str, list[pd.DataFrame]] = {}
     headings: dict[str, dict[str, str]] = {}
     sheet_headings: dict[tuple[str, str], dict[str, str]] = {}

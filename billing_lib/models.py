@@ -18,6 +18,7 @@ Action = Literal["held", "flagged"]
 
 # Reason codes (SPEC section 2). Held reasons keep the item off every invoice.
 INVALID_ROW = "invalid_row"
+AMOUNT_OUT_OF_RANGE = "amount_out_of_range"
 DUPLICATE_ITEM = "duplicate_item"
 NO_RATE = "no_rate"
 AMBIGUOUS_NUMBER = "ambiguous_number"  # "386,645" where nothing in the file says which mark is decimal
@@ -38,6 +39,38 @@ SUMMARY_ROW = "summary_row"
 TIMESHEET_EXCLUDED = "not_in_timesheet_run"
 COPY_OF_ANOTHER_FILE = "copy_of_another_file"
 EINVOICE_INCOMPLETE = "einvoice_incomplete"  # a customer's invoices get a PDF but no e-invoice
+# Problems of the inputs as a whole, not of one item: each blocks ``billing check``.
+PO_REFERENCE_CONFLICT = "po_reference_conflict"  # two rows of the PO reference table for one PO disagree
+PO_REFERENCE_INVALID = "po_reference_invalid"  # budget <= 0, valid_to before valid_from, bad currency
+HIDDEN_SHEET = "hidden_sheet"  # a hidden sheet of a known table: not read
+DUPLICATE_HEADING = "duplicate_heading"  # two columns of one sheet stand for the same field
+IGNORED_FILE = "ignored_file"  # a spreadsheet file or sheet whose name is not a known table
+
+# SPEC section 2, "Several reasons": the first of this order is an item's reason in every summary.
+HELD_ORDER = (
+    INVALID_ROW,
+    AMBIGUOUS_NUMBER,
+    AMBIGUOUS_DATE,
+    AMOUNT_OUT_OF_RANGE,
+    DUPLICATE_ITEM,
+    "po_customer_mismatch",
+    "po_currency_mismatch",
+    "missing_po",
+    "no_rate",
+    "needs_posting",
+    "posted_elsewhere",
+    "over_budget",
+)
+# The reasons a row is held because one of its cells cannot be read.
+READ_REASONS = (INVALID_ROW, AMBIGUOUS_NUMBER, AMBIGUOUS_DATE, AMOUNT_OUT_OF_RANGE)
+# Whole-input problems that stop ``billing check`` from saying "Ready".
+BLOCKING_INPUT_REASONS = (
+    PO_REFERENCE_CONFLICT,
+    PO_REFERENCE_INVALID,
+    HIDDEN_SHEET,
+    IGNORED_FILE,
+    DUPLICATE_HEADING,
+)
 
 
 @dataclass(frozen=True, slots=True)

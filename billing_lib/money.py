@@ -9,11 +9,12 @@ thousandths and rounds to ``386.65``.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,54 @@ _MINOR_UNITS: dict[str, int] = {
 
 _STRIP = re.compile(r"[\s\u00a0\u202f'’]")
 _SYMBOLS = re.compile(r"^[A-Za-z$€£¥]{0,3}")
+
+
+# SPEC section 2: an amount beyond what money can be here is held (``amount_out_of_range``), never summed.
+MAX_AMOUNT = Decimal(10) ** 13  # an item's amount, rate or quantity, in absolute value
+MAX_RATE_PLACES = 8  # a unit price with more decimals than this (trailing zeros aside) is not a price
+# Every sum of a month's minor units stays below this: the absolute amounts of all items read together
+# (invoiced and held) are kept under it, so no subset sum, running total, or net + tax (tax <= net, a
+# rate being at most 100 %) can pass 2**63 - 1, and int64 arithmetic is exact (tests/test_money_range.py).
+SUM_LIMIT = 2**61
+
+
+def amount_in_range(value: Decimal) -> bool:
+    """Whether an amount (or quantity) is one money can be: finite and at most ``MAX_AMOUNT`` either way."""
+    return value.is_finite() and abs(value) <= MAX_AMOUNT
+
+
+def rate_in_range(value: Decimal) -> bool:
+    """Whether a unit price is one: in range, and at most ``MAX_RATE_PLACES`` decimals (trailing zeros aside)."""
+    if not amount_in_range(value):
+        return False
+    exponent = value.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -MAX_RATE_PLACES
+
+
+def exact_product(a: Decimal, b: Decimal) -> Decimal:
+    """``a x b`` with every digit kept (the default context would round past 28 digits)."""
+    digits = len(a.as_tuple().digits) + len(b.as_tuple().digits)
+    return Context(prec=max(digits, 28), Emax=MAX_EMAX, Emin=MIN_EMIN).multiply(a, b)
+
+
+# ISO 4217 codes that are not money one invoices in: precious metals, bond-market units, the IMF's SDR,
+# the testing code and "no currency".
+_NOT_MONEY = frozenset(
+    {"XAG", "XAU", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XTS", "XXX", "XFO", "XFU",
+     "XRE", "XEU", "XAD"}
+)  # fmt: skip
+
+
+@functools.cache
+def _iso_codes() -> frozenset[str]:
+    from babel.numbers import list_currencies  # CLDR's list of ISO 4217 codes
+
+    return frozenset(list_currencies()) - _NOT_MONEY
+
+
+def is_currency(code: str) -> bool:
+    """Whether ``code`` is an ISO 4217 currency code one can invoice in (``EUR``; not ``Euro``, ``€``, ``XXX``)."""
+    return code in _iso_codes()
 
 
 def minor_digits(currency: Currency) -> int:
@@ -86,8 +135,14 @@ def parse_decimal(value: object, *, decimal_comma: bool | None = None) -> Decima
 
 
 def to_minor(amount: Decimal, currency: Currency) -> int:
-    """Round an exact amount half up to the currency's minor unit, as an integer count of that unit."""
-    return int(amount.scaleb(minor_digits(currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """Round an exact amount half up to the currency's minor unit, as an integer count of that unit.
+
+    Rounded once, from every digit the amount has (the default 28-digit context would round
+    ``0.00499999999999999999999999999995`` to ``0.005`` first, and then up to a cent).
+    """
+    digits = minor_digits(currency)
+    context = Context(prec=max(28, amount.adjusted() + digits + 2), rounding=ROUND_HALF_UP)
+    return int(amount.quantize(Decimal(1).scaleb(-digits), context=context).scaleb(digits, context=context))
 
 
 def from_minor(minor: int, currency: Currency) -> Decimal:

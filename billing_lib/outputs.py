@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .models import ISSUE_COLUMNS, Issue
+from .models import ISSUE_COLUMNS, READ_REASONS, Issue
 from .money import format_minor
 
 INVOICE_COLUMNS = (
@@ -104,6 +104,9 @@ def exceptions_frame(issues: Iterable[Issue], held: pd.DataFrame) -> pd.DataFram
     out = pd.concat([merged, flagged], ignore_index=True).reindex(columns=list(ISSUE_COLUMNS))
     if not held.empty:
         amounts = held.assign(amount=money_text(held["amount_minor"], held["currency"]))
+        # a row held because a cell cannot be read was never priced: no amount rather than 0.00
+        unpriced = held["reason"].isin(READ_REASONS) & (held["amount_minor"] == 0)
+        amounts.loc[unpriced, "amount"] = ""
         amounts = amounts.drop_duplicates(["source_table", "item_id", "_row"])
         lookup = {
             (s, i, str(r)): a
@@ -120,17 +123,6 @@ def exceptions_frame(issues: Iterable[Issue], held: pd.DataFrame) -> pd.DataFram
     return out
 
 
-# Text columns that carry words from the inputs; amounts and ids are left exactly as they are.
-_FREE_TEXT = (
-    "customer_name",
-    "description",
-    "message",
-    "value",
-    "billing_code",
-    "group_key",
-    "po_number",
-    "column",
-)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?\d[\d.,]*$")
 
@@ -150,10 +142,11 @@ def csv_safe(values: pd.Series) -> pd.Series:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 CSV (no index); free text that looks like a formula is neutralised for spreadsheets."""
+    """UTF-8 CSV (no index); every text cell that looks like a formula is neutralised for spreadsheets
+    (ids and codes too: an item id ``=2+2`` or a currency ``=EUR`` comes from the inputs like any text)."""
     safe = frame.copy()
-    for column in _FREE_TEXT:
-        if column in safe and len(safe):
+    for column in safe.columns:
+        if len(safe) and not pd.api.types.is_numeric_dtype(safe[column]):
             safe[column] = csv_safe(safe[column])
     safe.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from .errors import UsageError
 
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # the dates the inputs may hold (inputs.FIRST_YEAR, inputs.LAST_YEAR)
+
 
 @dataclass(frozen=True, slots=True)
 class Period:
@@ -20,6 +22,8 @@ class Period:
         match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", str(text))
         if not match or not 1 <= int(match.group(2)) <= 12:
             raise UsageError(f"period {text!r} is not of the form YYYY-MM (for example 2026-10)")
+        if not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+            raise UsageError(f"period {text!r}: the year must be from {FIRST_YEAR} to {LAST_YEAR}")
         return cls(int(match.group(1)), int(match.group(2)))
 
     @property

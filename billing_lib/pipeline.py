@@ -44,7 +44,7 @@ from .outputs import (
 )
 from .paths import safe_filename
 from .period import Period
-from .po import OVER_BUDGET_POLICIES, check_pos, reference_table
+from .po import OVER_BUDGET_POLICIES, check_pos, reference_problems, reference_table
 from .rules import Prepared, prepare_items
 
 Progress = Callable[[str], None]
@@ -158,6 +158,7 @@ def prepare(options: RunOptions, inputs: object | None = None) -> tuple[Prepared
     registered, previously = read_register(options.register_path)
     loaded = inputs if inputs is not None else load_inputs(options.inputs)
     prep = prepare_items(loaded, period, registered)  # type: ignore[arg-type]
+    prep.issues += reference_problems(prep.inputs)
     # the analyst's decisions (adjustments.csv beside the inputs): a PO or a leave-out before the checks
     adjustments_path = adjmod.path_beside(options.inputs)
     decided = adjmod.apply_before_checks(prep, adjmod.read(adjustments_path), registered, adjustments_path)

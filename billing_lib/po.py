@@ -5,21 +5,26 @@ missing where the customer requires one. Pure functions over the items frame.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .inputs import Inputs
 from .models import (
     EXPIRED_PO,
     MISSING_PO,
     OVER_BUDGET,
     PO_CURRENCY_MISMATCH,
     PO_CUSTOMER_MISMATCH,
+    PO_REFERENCE_CONFLICT,
+    PO_REFERENCE_INVALID,
     UNKNOWN_PO,
     Issue,
     where,
 )
-from .money import format_minor, minor_units_of
+from .money import format_minor, is_currency, minor_units_of
 from .rules import Prepared, po_key
 
 OVER_BUDGET_POLICIES = ("flag", "hold")
@@ -35,13 +40,94 @@ def reference_table(po_budgets: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=list(REF_COLUMNS)).rename_axis("po_key")
     ref = po_budgets.copy()
     ref["po_key"] = ref["po_number"].map(po_key)
-    ref = ref[ref["po_key"] != ""].drop_duplicates("po_key", keep="first")
+    ref = ref[ref["po_key"] != ""]
+    if ref["po_key"].duplicated().any():  # rows that disagree: the smallest budget and the narrowest dates
+        by_po = ref.groupby("po_key", sort=False)
+        smallest = by_po["authorised_amount"].transform(
+            lambda s: min((v for v in s if v is not None), default=None)
+        )
+        ref = ref.assign(
+            authorised_amount=smallest.astype(object),
+            valid_from=by_po["valid_from"].transform("max"),
+            valid_to=by_po["valid_to"].transform("min"),
+        )
+    ref = ref.drop_duplicates("po_key", keep="first")
     ref["currency"] = ref["currency"].astype("str").fillna("").str.upper()
     ref["customer_id"] = ref["customer_id"].astype("str").fillna("")
     ref["po_number"] = ref["po_number"].astype("str").str.strip()
     currency = ref["currency"].where(ref["currency"] != "", "EUR")
     ref["authorised_minor"] = minor_units_of(ref["authorised_amount"], currency)
     return ref.set_index("po_key")[list(REF_COLUMNS)]
+
+
+def reference_problems(inputs: Inputs) -> list[Issue]:
+    """The PO reference table checked (SPEC section 2): rows for one PO that disagree, a budget of 0 or
+    below, ``valid_to`` before ``valid_from``, a currency that is not ISO 4217. Each names the table's row
+    and blocks ``billing check``; the run takes the smallest budget and the narrowest dates of a PO."""
+    table = inputs.table("po_budgets")
+    if table.empty:
+        return []
+    issues: list[Issue] = []
+    records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in table.to_dict("records")]
+
+    def issue(row: dict[str, Any], reason: str, column: str, value: object, text: str) -> None:
+        file, sheet, number = str(row["_file"]), str(row["_sheet"] or ""), int(row["_row"])
+        heading = inputs.heading("po_budgets", file, sheet, column, column)
+        shown = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+        issues.append(
+            Issue("po_budgets", str(row["po_number"]), reason, "flagged",
+                  f"{where(file, sheet, number, heading)}: PO {row['po_number']}: {text}",
+                  file, sheet, number, heading, shown)
+        )  # fmt: skip
+
+    first_of: dict[str, dict[str, Any]] = {}
+    for row in records:
+        key = po_key(row["po_number"])
+        if not key:
+            continue
+        amount = row["authorised_amount"]
+        if isinstance(amount, Decimal) and amount <= 0:
+            issue(
+                row, PO_REFERENCE_INVALID, "authorised_amount", amount, "an authorised amount of 0 or below"
+            )
+        valid_from, valid_to = row["valid_from"], row["valid_to"]
+        if (
+            isinstance(valid_from, pd.Timestamp)
+            and isinstance(valid_to, pd.Timestamp)
+            and valid_to < valid_from
+        ):
+            issue(row, PO_REFERENCE_INVALID, "valid_to", f"{valid_to:%Y-%m-%d}",
+                  f"valid to {valid_to:%Y-%m-%d} is before valid from {valid_from:%Y-%m-%d}")  # fmt: skip
+        currency = row["currency"].strip() if isinstance(row["currency"], str) else ""
+        if currency and not is_currency(currency.upper()):
+            issue(
+                row,
+                PO_REFERENCE_INVALID,
+                "currency",
+                currency,
+                f"{currency!r} is not an ISO 4217 currency code",
+            )
+        first = first_of.setdefault(key, row)
+        if first is row:
+            continue
+        for column in ("authorised_amount", "customer_id", "currency", "valid_from", "valid_to"):
+            a, b = _comparable(first[column]), _comparable(row[column])
+            if a != b:
+                issue(row, PO_REFERENCE_CONFLICT, column, row[column],
+                      f"{column} {b or '(empty)'} here but {a or '(empty)'} on row {int(first['_row'])} for the "
+                      "same PO (the smallest budget and the narrowest dates are used)")  # fmt: skip
+    return issues
+
+
+def _comparable(value: object) -> str:
+    """A reference cell as text for comparing two rows (``100`` = ``100.00``; empty = empty)."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, Decimal):
+        return str(value.normalize())
+    return str(value).strip().upper()
 
 
 def po_currencies(items: pd.DataFrame, ref: pd.DataFrame) -> pd.Series:

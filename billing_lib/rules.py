@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 
 from . import autotask
+from .cells import is_error_text
 from .codes import distinct_objects
 from .identity import file_copies, item_keys, source_keys
 from .inputs import Inputs
 from .models import (
     AMOUNT_MISMATCH,
+    AMOUNT_OUT_OF_RANGE,
     DUPLICATE_ITEM,
     INVALID_ROW,
     LATE,
@@ -34,7 +36,16 @@ from .models import (
     Issue,
     where,
 )
-from .money import DEFAULT_CURRENCY, minor_digits, minor_units_of
+from .money import (
+    DEFAULT_CURRENCY,
+    MAX_AMOUNT,
+    SUM_LIMIT,
+    amount_in_range,
+    exact_product,
+    is_currency,
+    minor_digits,
+    minor_units_of,
+)
 from .period import Period
 
 ITEM_COLUMNS = (
@@ -172,15 +183,47 @@ def _not_billable(raw: pd.DataFrame) -> pd.Series:
     return flags
 
 
+# An invoice id or number that says "not invoiced" (SPEC section 2, placeholders).
+NOT_INVOICED = frozenset(
+    {"", "0", "-", "--", "—", "–", "n/a", "na", "null", "none", "nil", "(none)", "(blank)"}
+)
+
+
+def _invoice_marks(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(invoiced, unclear) per row of an invoice id or number column, each distinct value once.
+
+    A number above 0, or text with a digit (``INV-0042``), is an invoice; a placeholder (``-``, ``N/A``,
+    ``null``, ``none``, ``0``, empty) or a number of 0 or below is not; other text (``TBD``) cannot tell.
+    """
+    codes, distinct = pd.factorize(_text(values).to_numpy(object))
+    done = np.zeros(len(distinct), dtype=bool)
+    unclear = np.zeros(len(distinct), dtype=bool)
+    for k, value in enumerate(distinct.tolist()):
+        text = str(value).strip()
+        if text.casefold() in NOT_INVOICED:
+            continue
+        try:
+            done[k] = float(text.replace(",", "")) > 0
+        except ValueError:
+            done[k] = any(ch.isdigit() for ch in text)
+            unclear[k] = not done[k]
+    return done[codes], unclear[codes]
+
+
+def _unclear_invoice(raw: pd.DataFrame) -> pd.Series:
+    """Rows whose invoice id or number is text that does not say whether they were invoiced."""
+    unclear = pd.Series(False, index=raw.index)
+    for column in ("invoice_id", "invoice_number"):
+        if column in raw and len(raw):
+            unclear |= _invoice_marks(raw[column])[1]
+    return unclear
+
+
 def _already_invoiced(raw: pd.DataFrame, registered: set[str]) -> pd.Series:
-    invoice_id = _text(raw["invoice_id"]) if "invoice_id" in raw else pd.Series("", index=raw.index)
-    # an invoice id above zero (or text that is not a number) marks the row invoiced; each distinct id once
-    codes, distinct = pd.factorize(invoice_id.to_numpy(object))
-    ids = pd.Series(distinct, dtype=object)
-    numeric = pd.to_numeric(ids.where(ids != "", "0"), errors="coerce").fillna(1).to_numpy()
-    done = pd.Series(numeric[codes] > 0, index=raw.index)
-    if "invoice_number" in raw:
-        done |= _text(raw["invoice_number"]) != ""
+    done = pd.Series(False, index=raw.index)
+    for column in ("invoice_id", "invoice_number"):
+        if column in raw and len(raw):
+            done |= _invoice_marks(raw[column])[0]
     # isBilled / Billed on a charge means Approve & Post, not invoiced: see ``_posted_elsewhere``
     if registered:  # by the item's kind and id, whatever file it came from, or the row it was posted from
         done |= raw["_item_key"].isin(registered) | raw["_source_key"].isin(registered)
@@ -213,7 +256,12 @@ def _issue(row: pd.Series, reason: str, message: str, column: str = "", action: 
 
 
 def issues_for(
-    rows: pd.DataFrame, reason: str, messages: pd.Series | str, action: Action = "held", column: str = ""
+    rows: pd.DataFrame,
+    reason: str,
+    messages: pd.Series | str,
+    action: Action = "held",
+    column: str = "",
+    values: pd.Series | None = None,
 ) -> list[Issue]:
     """One issue per row of ``rows`` (an items frame), built column-wise: cheap for thousands of flags."""
     if rows.empty:
@@ -224,6 +272,7 @@ def issues_for(
         else messages.loc[rows.index].astype("str").tolist()
     )
     sheets = [s if isinstance(s, str) else "" for s in rows["_sheet"]]
+    shown = [""] * len(rows) if values is None else values.loc[rows.index].astype("str").tolist()
     return [
         Issue(
             str(src),
@@ -235,9 +284,17 @@ def issues_for(
             sh,
             int(r),
             column,
+            value,
         )
-        for src, item, f, sh, r, text in zip(
-            rows["source_table"], rows["item_id"], rows["_file"], sheets, rows["_row"], texts, strict=True
+        for src, item, f, sh, r, text, value in zip(
+            rows["source_table"],
+            rows["item_id"],
+            rows["_file"],
+            sheets,
+            rows["_row"],
+            texts,
+            shown,
+            strict=True,
         )
     ]
 
@@ -415,7 +472,10 @@ def compute_amounts(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, 
     items["unit_price"] = pd.Series(rate, index=items.index, dtype=object)
     has_supplied, has_qty, has_rate = (pd.notna(v) for v in (supplied, qty, rate))
     exact = supplied.copy()
-    multiply = np.flatnonzero(~has_supplied & has_qty & has_rate)
+    readable = (
+        ~items["_bad"].to_numpy(bool) if "_bad" in items else True
+    )  # a row with a bad cell is not priced
+    multiply = np.flatnonzero(~has_supplied & has_qty & has_rate & readable)
     if len(multiply):
         # quantity x rate once per distinct pair of cell objects (a reader shares one object per value)
         q_codes, q_first = distinct_objects(qty[multiply])
@@ -423,13 +483,28 @@ def compute_amounts(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, 
         pair_codes, pairs = pd.factorize(q_codes.astype(np.int64) * len(r_first) + r_codes)
         q_values, r_values = qty[multiply][q_first], rate[multiply][r_first]
         products = np.empty(len(pairs), dtype=object)
-        products[:] = [q_values[p // len(r_first)] * r_values[p % len(r_first)] for p in pairs.tolist()]
+        products[:] = [
+            exact_product(q_values[p // len(r_first)], r_values[p % len(r_first)]) for p in pairs.tolist()
+        ]
         exact[multiply] = products[pair_codes]
+    items["_too_big"] = _beyond_money(exact, multiply)  # quantity x rate past MAX_AMOUNT: held, unpriced
+    exact[items["_too_big"].to_numpy(bool)] = None
     no_rate = ~has_supplied & ~(has_qty & has_rate)
     items["_mismatch"] = _mismatches(supplied, qty, rate, has_supplied & has_qty & has_rate, items)
     items["amount_minor"] = minor_units_of(pd.Series(exact, index=items.index), items["currency"])
     items["quantity"] = items["quantity"].where(items["quantity"].notna(), Decimal(1))
     return items, pd.Series(no_rate, index=items.index)
+
+
+def _beyond_money(exact: np.ndarray, multiplied: np.ndarray) -> np.ndarray:
+    """Which products of quantity x rate are past what an amount can be (each distinct product once)."""
+    too_big = np.zeros(len(exact), dtype=bool)
+    if len(multiplied):
+        products = exact[multiplied]
+        codes, first = distinct_objects(products)
+        beyond = np.array([not amount_in_range(products[i]) for i in first.tolist()], dtype=bool)
+        too_big[multiplied] = beyond[codes]
+    return too_big
 
 
 def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = None) -> Prepared:
@@ -468,7 +543,22 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
                 firsts["_item_key"], firsts["_file"], firsts["_sheet"], firsts["_row"], strict=True
             ):
                 first_copy.setdefault(str(key), (str(f), sh if isinstance(sh, str) else "", int(r)))
-        bad = bad | dup
+        unclear = _unclear_invoice(raw) & ~bad & ~dup
+        for idx in raw.index[unclear]:
+            row = raw.loc[idx]
+            column = (
+                "invoice_id" if _invoice_marks(raw.loc[[idx], "invoice_id"])[1].any() else "invoice_number"
+            )
+            heading = inputs.heading(table, str(row["_file"]), _sheet_of(row), column, column)
+            issues.append(
+                Issue(str(row["_source"]), str(row["item_id"]), INVALID_ROW, "held",
+                      f"{where(str(row['_file']), _sheet_of(row), int(row['_row']), heading)}: "
+                      f"{row[column]!r} does not say whether the item was invoiced (an invoice id, or - / N/A / 0 "
+                      "for not invoiced)", str(row["_file"]), _sheet_of(row), int(row["_row"]), heading,
+                      str(row[column]))
+            )  # fmt: skip
+        raw = raw.assign(_bad=raw["_bad"].astype(bool) | unclear)
+        bad = bad | dup | unclear
         non_billable = _not_billable(raw) & ~bad
         invoiced = _already_invoiced(raw, registered) & ~bad & ~non_billable
         posted = (
@@ -498,6 +588,7 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
     name_problems = autotask.ids_from_names(items, inputs)
     items = resolve_links(items, inputs)
     companies, unknown_currency = autotask.company_codes(inputs.table("companies"), inputs)
+    own_currency = items["currency"].copy()
     items = autotask.bill_to_parent(items, companies)
     items = apply_customer_settings(items, companies, autotask.default_currency(inputs))
 
@@ -556,10 +647,27 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
             _issue(row, INVALID_ROW, f"customer {row['customer_id']}: {unknown_currency[row['customer_id']]}")
         )
     held_reason[no_currency] = INVALID_ROW
+    for found, about, texts, values in _setting_problems(items, companies, own_currency, inputs):
+        mask = found & (held_reason == "")
+        for (f, _sh), rows in items[mask].groupby(["_file", "_sheet"], sort=False, dropna=False):
+            heading = inputs.heading(_table_of(str(rows["source_table"].iloc[0])), str(f), _sheet_of(rows.iloc[0]),
+                                     about, "") if about else ""  # fmt: skip
+            issues += issues_for(rows, INVALID_ROW, texts, column=heading, values=values)
+        held_reason[mask] = INVALID_ROW
 
     raw_time = items["source_table"] == "time_entries"
     labour = autotask.price_labour(items, inputs, raw_time)
     items, no_rate = compute_amounts(items, inputs)
+    too_big = items["_too_big"].astype(bool) & (held_reason == "")
+    for idx in items.index[too_big]:
+        row = items.loc[idx]
+        column = _heading(inputs, row, "quantity") or _heading(inputs, row, "rate")
+        issues.append(
+            _issue(row, AMOUNT_OUT_OF_RANGE,
+                   f"quantity {row['quantity']} x rate {row['unit_price']} is beyond what an amount can be here "
+                   f"(more than {MAX_AMOUNT:,}): held", column)
+        )  # fmt: skip
+    held_reason[too_big] = AMOUNT_OUT_OF_RANGE
     no_rate = (no_rate | labour.no_rate) & ~labour.covered & ~labour.needs_posting & (held_reason == "")
     waits = labour.needs_posting & (held_reason == "")
     issues += issues_for(items[waits], NEEDS_POSTING, labour.messages)
@@ -594,6 +702,12 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
             )
         )
     held_reason[no_rate & (held_reason == "")] = NO_RATE
+    for idx, why in _beyond_sums(items):
+        row = items.loc[idx]
+        assert isinstance(row, pd.Series)
+        issues.append(_issue(row, AMOUNT_OUT_OF_RANGE, why, _heading(inputs, row, "amount")))
+        items.loc[idx, "amount_minor"] = 0
+        held_reason[idx] = AMOUNT_OUT_OF_RANGE
 
     keys = {raw: po_key(raw) for raw in pd.unique(items["po_raw"].to_numpy(object))}
     items["po_key"] = items["po_raw"].map(keys).astype("str")
@@ -609,7 +723,7 @@ def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = 
     )
     items = items.drop(
         columns=["supplied_amount", "own_po", "po_raw", "_bad", "_dup", "quantity_column", "_why", "_unposted",
-                 "_own_rate", "_mismatch", "_rate_source"],
+                 "_own_rate", "_mismatch", "_rate_source", "_too_big"],
         errors="ignore",
     )  # fmt: skip
     items = items.reindex(columns=list(ITEM_COLUMNS))
@@ -658,6 +772,104 @@ def _amount_mismatches(items: pd.DataFrame, inputs: Inputs) -> list[Issue]:
         )
         out.append(_issue(row, AMOUNT_MISMATCH, message, column, action="flagged"))
     return out
+
+
+def _sheet_of(row: pd.Series) -> str:
+    return str(row["_sheet"]) if isinstance(row["_sheet"], str) else ""
+
+
+def _looks_like_formula(value: str) -> bool:
+    """A cell written as a formula (``=...``) whose value is not there, or a spreadsheet error value."""
+    return (value.startswith("=") and len(value) > 1) or is_error_text(value)
+
+
+def _setting_problems(
+    items: pd.DataFrame, companies: pd.DataFrame, own_currency: pd.Series, inputs: Inputs
+) -> list[tuple[pd.Series, str, pd.Series, pd.Series | None]]:
+    """Items that cannot be invoiced as they stand because of what they are billed by: their customer's
+    row in the companies table has a cell that cannot be read (a tax rate such as -21 or 0.21, a yes/no
+    that is neither), their currency is not an ISO 4217 code, or their PO is a formula or an error value.
+    Each is (mask, the item's column it is about, messages, the values)."""
+    out: list[tuple[pd.Series, str, pd.Series, pd.Series | None]] = []
+    if not companies.empty and "_bad" in companies and companies["_bad"].astype(bool).any():
+        problem_of: dict[str, str] = {}
+        first_rows = companies.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
+        by_place = {(i.file, i.sheet, i.row): i for i in inputs.issues if i.source_table == "companies"}
+        for cid, bad, f, sh, r in zip(
+            *(first_rows[c] for c in ("customer_id", "_bad", "_file", "_sheet", "_row")), strict=True
+        ):
+            if bad:
+                sheet = sh if isinstance(sh, str) else ""
+                found = by_place.get((str(f), sheet, int(r)))
+                detail = found.message if found else where(str(f), sheet, int(r))
+                problem_of[str(cid)] = f"the customer's settings cannot be read ({detail}): not invoiced"
+        if problem_of:
+            messages = items["customer_id"].map(problem_of)
+            out.append((messages.notna(), "", messages.fillna(""), None))
+    if not companies.empty and "consolidation_method" in companies:
+        from .consolidate import is_method  # consolidation builds on these rules: imported when needed
+
+        first_rows = companies.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
+        wrong = {
+            str(c): str(m)
+            for c, m in zip(first_rows["customer_id"], first_rows["consolidation_method"], strict=True)
+            if isinstance(m, str) and m.strip() and not is_method(m)
+        }
+        if wrong:
+            method = items["customer_id"].map(wrong)
+            text = (
+                "the customer's consolidation method " + method.map(repr) + " is not one this workbook knows"
+            )
+            out.append((method.notna(), "", text.fillna(""), method.fillna("")))
+    currency = items["currency"]
+    codes, distinct = pd.factorize(currency.to_numpy(object))
+    known = np.array([is_currency(str(c)) for c in distinct], dtype=bool)
+    unknown = pd.Series(~known[codes] if len(distinct) else np.zeros(len(items), bool), index=items.index)
+    if unknown.any():
+        own = _text(own_currency)
+        customers = _Ref(companies, "customer_id")
+        theirs = pd.Series(customers.take(customers.positions(_col(items, "customer_id")), "currency"),
+                           index=items.index, dtype="str")  # fmt: skip
+        sentence = " is not an ISO 4217 currency code (such as EUR, USD, GBP): not invoiced"
+        from_item = own != ""
+        out.append((unknown & from_item, "currency", "the item's currency " + own.map(repr) + sentence, own))
+        out.append(
+            (unknown & ~from_item, "", "the customer's currency " + theirs.map(repr) + sentence, theirs)
+        )
+    po = items["po_raw"].astype("str")
+    po_codes, po_distinct = pd.factorize(po.to_numpy(object))
+    looks = np.array([_looks_like_formula(str(p)) for p in po_distinct] + [False], dtype=bool)
+    formula = pd.Series(looks[po_codes], index=items.index, dtype=bool)
+    if formula.any():
+        messages = (
+            "the PO number "
+            + po.map(repr)
+            + " (from the "
+            + items["po_source"].astype("str")
+            + ") is a formula without its value or an error value: not invoiced"
+        )
+        out.append((formula, "po_number", messages, po))
+    return out
+
+
+def _beyond_sums(items: pd.DataFrame) -> list[tuple[int, str]]:
+    """Items to hold so that the absolute amounts of the month stay under ``SUM_LIMIT`` (largest first).
+
+    Each amount is at most 10**16 minor units, so only a month of hundreds of items at the limit gets
+    here; then every sum of the month stays exact in int64 (see ``money.SUM_LIMIT``). What is kept is the
+    longest run of the smallest amounts whose absolute sum is under the limit.
+    """
+    amounts = items["amount_minor"].to_numpy(np.int64)
+    if not len(amounts) or int(np.abs(amounts).max()) * len(amounts) < SUM_LIMIT:
+        return []
+    order = np.argsort(np.abs(amounts), kind="stable")
+    # each addend is below 2**54, so the running sum passes SUM_LIMIT before it could wrap
+    running = np.cumsum(np.abs(amounts[order]))
+    over = running >= SUM_LIMIT
+    if not over.any():
+        return []
+    why = f"the month's amounts add up past what can be summed here ({SUM_LIMIT:,} minor units): the largest are held"
+    return [(int(items.index[p]), why) for p in order[int(np.argmax(over)) :].tolist()]
 
 
 def _heading(inputs: Inputs, row: pd.Series, column: str, default: str = "") -> str:

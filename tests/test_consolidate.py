@@ -699,15 +699,18 @@ def test_unknown_method_names_the_valid_ones(tmp_path):
     assert "job" in message
 
 
-def test_unknown_method_on_a_customer_names_the_customer(tmp_path):
+def test_unknown_method_on_a_customer_holds_its_items_naming_it(tmp_path):
+    """A cell never stops the run (SPEC section 2): the customer's items are held, the others invoiced."""
     tables = dict(HIERARCHY_MONTH)
     tables["Companies"] = """
         id,companyName,consolidationMethod
         101,Acme,fortnightly
     """
     prep = month(tmp_path, **tables)
-    with pytest.raises(UsageError, match=r"customer 101: unknown consolidation method 'fortnightly'"):
-        consolidate(prep, "contract")
+    assert set(prep.held.loc[prep.held["customer_id"] == "101", "reason"]) == {"invalid_row"}
+    assert "101" not in set(prep.items["customer_id"])
+    assert any("consolidation method 'fortnightly' is not one" in i.message for i in prep.issues)
+    consolidate(prep, "contract")  # the rest is invoiced
 
 
 # --- the paper invoice -------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def test_duplicate_across_two_files_of_one_table_names_the_first_file(tmp_path: 
         ("Item Date", "next Tuesday", "'next Tuesday' is not a valid date"),
         ("Billable Amount", "12.3.4", "'12.3.4' is not a valid number"),
         ("Billable Amount", "EUR twelve", "'EUR twelve' is not a valid number"),
-        ("Quantity", "n/a", "'n/a' is not a valid number"),
+        ("Quantity", "two", "'two' is not a valid number"),  # n/a is a placeholder: no quantity (SPEC 2)
         ("Non-Billable", "maybe", "'maybe' is not a valid yes/no value"),
         (
             "Company ID",
