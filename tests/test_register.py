@@ -368,7 +368,7 @@ def test_previously_invoiced_has_one_typed_row_per_item(tmp_path: Path) -> None:
         frame = register.previously_invoiced()
     assert list(empty.columns) == list(frame.columns) == [
         "po_key", "po_number", "customer_id", "currency", "amount_minor", "quantity", "kind", "item_date",
-        "period", "invoice_number"]  # fmt: skip
+        "period", "invoice_number", "source_table", "item_id"]  # fmt: skip
     assert frame["amount_minor"].dtype == "int64" and sorted(frame["amount_minor"]) == [
         -5000,
         10000,
