@@ -6,10 +6,10 @@ at most 100 (QuickBooks) and 500 (Xero) documents. ``accounting_ledger`` keeps t
 document went to which file, so each is exported once).
 
 The formats, as the importers read them:
-- QuickBooks Online, Gear > Import data > Invoices: the column headings of its sample file
-  (``*InvoiceNo, *Customer, *InvoiceDate, *DueDate, Terms, Location, Memo, Item(Product/Service),
-  ItemDescription, ItemQuantity, ItemRate, *ItemAmount, ItemTaxCode, ItemTaxAmount, Service Date``; the
-  ``*`` marks what it requires), one row per line, lines of one invoice share the number; at most 100
+- QuickBooks Online, Gear > Import data > Invoices: SPEC section 5's headings (``InvoiceNo, Customer,
+  InvoiceDate, DueDate, Terms, Location, Memo, Item(Product/Service), ItemDescription, ItemQuantity,
+  ItemRate, ItemAmount, ItemTaxCode, ItemTaxAmount, ServiceDate, Currency``; its sample file stars the
+  required ones, and its import screen maps headings to fields), one row per line, lines of one invoice share the number; at most 100
   invoices an import ("You can upload up to 100 customer invoices at a time", synder.com/blog/how-to-
   import-invoices-into-quickbooks; Intuit, "Import invoices in batches", quickbooks.intuit.com/learn-
   support/en-ca/help-articles/import-invoices-in-batches/01/338729). The date format is picked on the
@@ -58,20 +58,30 @@ QUICKBOOKS_LIMIT = 100  # invoices (or credit notes) a QuickBooks Online import 
 XERO_LIMIT = 500  # invoices a Xero import file takes
 
 QUICKBOOKS_INVOICE_COLUMNS = (
-    "*InvoiceNo", "*Customer", "*InvoiceDate", "*DueDate", "Terms", "Location", "Memo", "Item(Product/Service)",
-    "ItemDescription", "ItemQuantity", "ItemRate", "*ItemAmount", "ItemTaxCode", "ItemTaxAmount", "Service Date",
+    "InvoiceNo", "Customer", "InvoiceDate", "DueDate", "Terms", "Location", "Memo", "Item(Product/Service)",
+    "ItemDescription", "ItemQuantity", "ItemRate", "ItemAmount", "ItemTaxCode", "ItemTaxAmount", "ServiceDate",
     "Currency",
 )  # fmt: skip
 QUICKBOOKS_CREDIT_NOTE_COLUMNS = (
-    "*CreditNoteNo", "*Customer", "*CreditNoteDate", "Location", "Memo", "Item(Product/Service)", "ItemDescription",
-    "ItemQuantity", "ItemRate", "*ItemAmount", "ItemTaxCode", "ItemTaxAmount", "Service Date", "Currency",
+    "CreditNoteNo", "Customer", "CreditNoteDate", "Location", "Memo", "Item(Product/Service)", "ItemDescription",
+    "ItemQuantity", "ItemRate", "ItemAmount", "ItemTaxCode", "ItemTaxAmount", "ServiceDate", "Currency",
 )  # fmt: skip
 XERO_COLUMNS = (
-    "*ContactName", "EmailAddress", "POAddressLine1", "POAddressLine2", "POAddressLine3", "POAddressLine4",
-    "POCity", "PORegion", "POPostalCode", "POCountry", "*InvoiceNumber", "Reference", "*InvoiceDate", "*DueDate",
-    "Total", "InventoryItemCode", "*Description", "*Quantity", "*UnitAmount", "Discount", "*AccountCode",
-    "*TaxType", "TaxAmount", "TrackingName1", "TrackingOption1", "TrackingName2", "TrackingOption2", "Currency",
+    "ContactName", "EmailAddress", "POAddressLine1", "POAddressLine2", "POAddressLine3", "POAddressLine4",
+    "POCity", "PORegion", "POPostalCode", "POCountry", "InvoiceNumber", "Reference", "InvoiceDate", "DueDate",
+    "Total", "InventoryItemCode", "Description", "Quantity", "UnitAmount", "Discount", "AccountCode",
+    "TaxType", "TaxAmount", "TrackingName1", "TrackingOption1", "TrackingName2", "TrackingOption2", "Currency",
     "BrandingTheme",
+)  # fmt: skip
+
+# the columns each importer requires (its template marks them with a star; the star itself is optional:
+# "ContactName imports exactly the same as *ContactName", entryrocket.com's Xero CSV import guide, tested
+# against Xero's live importer, 2026). The headings are SPEC section 5's, without stars.
+QUICKBOOKS_REQUIRED = frozenset({"InvoiceNo", "Customer", "InvoiceDate", "DueDate", "ItemAmount"})
+QUICKBOOKS_CREDIT_NOTE_REQUIRED = frozenset({"CreditNoteNo", "Customer", "CreditNoteDate", "ItemAmount"})
+XERO_REQUIRED = frozenset(
+    {"ContactName", "InvoiceNumber", "InvoiceDate", "DueDate", "Description", "Quantity", "UnitAmount",
+     "AccountCode", "TaxType"}
 )  # fmt: skip
 
 DEFAULT_ACCOUNT_CODE = "200"  # "Sales" in Xero's default charts of accounts
@@ -444,26 +454,26 @@ def quickbooks_rows(document: LedgerDocument, amap: AccountingMap) -> list[dict[
         target = amap.billing_code(line.billing_code_id, line.billing_code)
         quantity, rate, amount = quantity_and_rate(line, document.currency, sign)
         row = {
-            "*Customer": customer,
+            "Customer": customer,
             "Location": "",
             "Memo": _memo(document),
             "Item(Product/Service)": (target.quickbooks if target else "") or default_item(line),
             "ItemDescription": _description(document, line),
             "ItemQuantity": quantity,
             "ItemRate": rate,
-            "*ItemAmount": amount,
+            "ItemAmount": amount,
             "ItemTaxCode": tax_code,
             "ItemTaxAmount": format_minor(sign * tax, document.currency),
-            "Service Date": _date(line.service_date, amap),
+            "ServiceDate": _date(line.service_date, amap),
             "Currency": document.currency,
         }
         if credit:
-            row |= {"*CreditNoteNo": document.number, "*CreditNoteDate": _date(document.issue_date, amap)}
+            row |= {"CreditNoteNo": document.number, "CreditNoteDate": _date(document.issue_date, amap)}
         else:
             row |= {
-                "*InvoiceNo": document.number,
-                "*InvoiceDate": _date(document.issue_date, amap),
-                "*DueDate": _date(document.due_date, amap),
+                "InvoiceNo": document.number,
+                "InvoiceDate": _date(document.issue_date, amap),
+                "DueDate": _date(document.due_date, amap),
                 "Terms": _QUICKBOOKS_TERMS.get(document.terms_days, ""),
             }
         rows.append(row)
@@ -480,23 +490,23 @@ def xero_rows(document: LedgerDocument, amap: AccountingMap) -> list[dict[str, s
         quantity, unit, _ = quantity_and_rate(line, document.currency)
         rows.append(
             {
-                "*ContactName": _customer(document, amap, XERO),
+                "ContactName": _customer(document, amap, XERO),
                 "EmailAddress": contact.email,
                 "POAddressLine1": contact.address,
                 "POAddressLine2": contact.address2,
                 "POCity": contact.city,
                 "POPostalCode": contact.postal_code,
                 "POCountry": contact.country,
-                "*InvoiceNumber": document.number,
+                "InvoiceNumber": document.number,
                 "Reference": _reference(document) or document.memo,
-                "*InvoiceDate": _date(document.issue_date, amap),
-                "*DueDate": _date(document.due_date, amap),
+                "InvoiceDate": _date(document.issue_date, amap),
+                "DueDate": _date(document.due_date, amap),
                 "InventoryItemCode": target.xero if target else "",
-                "*Description": _description(document, line),
-                "*Quantity": quantity,
-                "*UnitAmount": unit,
-                "*AccountCode": (target.account_code if target else "") or amap.account_code,
-                "*TaxType": tax_type,
+                "Description": _description(document, line),
+                "Quantity": quantity,
+                "UnitAmount": unit,
+                "AccountCode": (target.account_code if target else "") or amap.account_code,
+                "TaxType": tax_type,
                 "TaxAmount": format_minor(tax, document.currency),
                 "Currency": document.currency,
             }

@@ -27,8 +27,11 @@ from hypothesis import strategies as st
 from billing_lib import accounting
 from billing_lib.accounting import (
     QUICKBOOKS_CREDIT_NOTE_COLUMNS,
+    QUICKBOOKS_CREDIT_NOTE_REQUIRED,
     QUICKBOOKS_INVOICE_COLUMNS,
+    QUICKBOOKS_REQUIRED,
     XERO_COLUMNS,
+    XERO_REQUIRED,
     AccountingMap,
     LedgerDocument,
     LedgerLine,
@@ -133,22 +136,29 @@ def _documents_of(
 def read_quickbooks(folder: Path, limit: int = 100) -> dict[str, tuple[str, int, int, str]]:
     """number -> currency, net and tax in cents as issued (credit notes negative), file name."""
     out: dict[str, tuple[str, int, int, str]] = {}
-    for stem, columns, number, sign in (
-        ("quickbooks_invoices", QUICKBOOKS_INVOICE_COLUMNS, "*InvoiceNo", 1),
-        ("quickbooks_credit_notes", QUICKBOOKS_CREDIT_NOTE_COLUMNS, "*CreditNoteNo", -1),
+    for stem, columns, number, sign, needed in (
+        ("quickbooks_invoices", QUICKBOOKS_INVOICE_COLUMNS, "InvoiceNo", 1, QUICKBOOKS_REQUIRED),
+        (
+            "quickbooks_credit_notes",
+            QUICKBOOKS_CREDIT_NOTE_COLUMNS,
+            "CreditNoteNo",
+            -1,
+            QUICKBOOKS_CREDIT_NOTE_REQUIRED,
+        ),
     ):
         for path in sorted(folder.glob(f"{stem}*.csv")):
             head, _ = read_rows(path)
             assert head == list(columns)
-            required = [c for c in head if c.startswith("*")]
+            required = [c for c in head if c in needed]
+            assert len(required) == len(needed)
             documents = _documents_of(path, number, required, limit)
             assert len({r["Currency"] for rows in documents.values() for r in rows}) == 1, "currencies mixed"
             for key, rows in documents.items():
                 for r in rows:  # QuickBooks computes quantity x rate: it must give the amount
                     exact = Decimal(r["ItemQuantity"]) * Decimal(r["ItemRate"])
-                    assert cents(r["*ItemAmount"]) == int((exact * 100).quantize(Decimal(1), ROUND_HALF_UP))
+                    assert cents(r["ItemAmount"]) == int((exact * 100).quantize(Decimal(1), ROUND_HALF_UP))
                 assert key not in out, f"{key} in two QuickBooks files"
-                net = sum(cents(r["*ItemAmount"]) for r in rows)
+                net = sum(cents(r["ItemAmount"]) for r in rows)
                 tax = sum(cents(r["ItemTaxAmount"]) for r in rows)
                 assert net >= 0, f"{key}: a QuickBooks invoice or credit note totals below zero"
                 out[key] = (rows[0]["Currency"], sign * net, sign * tax, path.name)
@@ -160,13 +170,14 @@ def read_xero(folder: Path, limit: int = 500) -> dict[str, tuple[str, int, int, 
     for path in sorted(folder.glob("xero_invoices*.csv")):
         head, _ = read_rows(path)
         assert head == list(XERO_COLUMNS)
-        required = [c for c in head if c.startswith("*")]
-        for key, rows in _documents_of(path, "*InvoiceNumber", required, limit).items():
+        required = [c for c in head if c in XERO_REQUIRED]
+        assert len(required) == len(XERO_REQUIRED)
+        for key, rows in _documents_of(path, "InvoiceNumber", required, limit).items():
             assert key not in out, f"{key} in two Xero files"
             # Xero's line amount: quantity x unit amount, rounded to the cent
             net = sum(
                 int(
-                    (Decimal(r["*Quantity"]) * Decimal(r["*UnitAmount"]) * 100).quantize(
+                    (Decimal(r["Quantity"]) * Decimal(r["UnitAmount"]) * 100).quantize(
                         Decimal(1), ROUND_HALF_UP
                     )
                 )
@@ -313,9 +324,9 @@ def test_lower_limits_split_by_document_never_inside_one_and_quickbooks_by_curre
     assert {k: v[:3] for k, v in read_quickbooks(tmp_path, limit=2).items()} == expected
     assert {k: v[:3] for k, v in read_xero(tmp_path, limit=3).items()} == expected
     _, credit = read_rows(tmp_path / "quickbooks_credit_notes.csv")
-    assert [r["*ItemAmount"] for r in credit] == ["10.00", "-3.00"]  # QuickBooks: a credit note's own sign
+    assert [r["ItemAmount"] for r in credit] == ["10.00", "-3.00"]  # QuickBooks: a credit note's own sign
     _, xero = read_rows(tmp_path / "xero_invoices.csv")
-    assert [r["*UnitAmount"] for r in xero if r["*InvoiceNumber"] == "C1"] == ["-10.00", "3.00"]
+    assert [r["UnitAmount"] for r in xero if r["InvoiceNumber"] == "C1"] == ["-10.00", "3.00"]
 
 
 # --- the pipeline, the CLI and the ledger ----------------------------------------------------------------
@@ -357,37 +368,35 @@ def test_a_final_run_writes_the_accounting_files_mapped_and_neutralised(tmp_path
     _, rows = read_rows(folder / "xero_invoices.csv")
     by_customer = defaultdict(list)
     for r in rows:
-        by_customer[r["*ContactName"]].append(r)
+        by_customer[r["ContactName"]].append(r)
     # mapped by id (the shared ledger name), by name (Xero's own), and the default: the Autotask name
     assert set(by_customer) == {"'=Acme, Inc.", "Smith Jones Partners (UK)", "Globex"}
     acme = by_customer["'=Acme, Inc."]
-    assert {r["*InvoiceDate"] for r in acme} == {dt.date.today().isoformat()}  # the map's date_format
-    assert acme[0]["*DueDate"] == (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    assert {r["InvoiceDate"] for r in acme} == {dt.date.today().isoformat()}  # the map's date_format
+    assert acme[0]["DueDate"] == (dt.date.today() + dt.timedelta(days=30)).isoformat()
     assert acme[0]["Reference"] == "PO-7" and acme[0]["POCity"] == "Amsterdam"
     assert (acme[0]["POAddressLine2"], acme[0]["EmailAddress"]) == ("Floor 2", "ap@acme.example")
-    remote = [r for r in acme if r["*Description"] == "Remote support"]
-    assert [
-        (r["*Quantity"], r["*UnitAmount"], r["InventoryItemCode"], r["*AccountCode"]) for r in remote
-    ] == [
+    remote = [r for r in acme if r["Description"] == "Remote support"]
+    assert [(r["Quantity"], r["UnitAmount"], r["InventoryItemCode"], r["AccountCode"]) for r in remote] == [
         ("1", "94.92", "REMOTE", "4000")  # 3 x 31.64 is not 0.999 h x 95: written as one at the amount
     ]
-    assert {r["*TaxType"] for r in acme} == {"21% (VAT on Income)"}
+    assert {r["TaxType"] for r in acme} == {"21% (VAT on Income)"}
     smith = by_customer["Smith Jones Partners (UK)"]
     assert smith[0]["Reference"] == 'PO 8, phase "2"'  # commas and quotes kept
-    assert "'=cmd|' /C calc'!A0" in {r["*Description"] for r in smith}  # a formula is text
-    assert {r["*TaxType"] for r in smith} == {"20% (VAT on Income)"}  # unmapped rate: the stated default
-    assert {r["*AccountCode"] for r in smith if "Consultancy" in r["*Description"]} == {"200"}
+    assert "'=cmd|' /C calc'!A0" in {r["Description"] for r in smith}  # a formula is text
+    assert {r["TaxType"] for r in smith} == {"20% (VAT on Income)"}  # unmapped rate: the stated default
+    assert {r["AccountCode"] for r in smith if "Consultancy" in r["Description"]} == {"200"}
 
     _, qbo = read_rows(folder / "quickbooks_invoices_2.csv")
-    assert {r["*Customer"] for r in qbo} == {'Smith, Jones & "Partners" Ltd'}  # QuickBooks: no name mapped
+    assert {r["Customer"] for r in qbo} == {'Smith, Jones & "Partners" Ltd'}  # QuickBooks: no name mapped
     assert {r["Terms"] for r in qbo} == {
         ""
     }  # 14 days is not one of QuickBooks' standard terms: the due date says it
-    assert {r["*DueDate"] for r in qbo} == {(dt.date.today() + dt.timedelta(days=14)).isoformat()}
+    assert {r["DueDate"] for r in qbo} == {(dt.date.today() + dt.timedelta(days=14)).isoformat()}
     assert {r["Memo"] for r in qbo} == {'PO PO 8, phase "2"'}
     _, credit = read_rows(folder / "quickbooks_credit_notes.csv")
-    assert {r["*Customer"] for r in credit} == {"Globex"} and {r["ItemTaxCode"] for r in credit} == {"No VAT"}
-    assert sorted(r["*ItemAmount"] for r in credit) == ["-24.50", "200.00"]
+    assert {r["Customer"] for r in credit} == {"Globex"} and {r["ItemTaxCode"] for r in credit} == {"No VAT"}
+    assert sorted(r["ItemAmount"] for r in credit) == ["-24.50", "200.00"]
     raw = (folder / "xero_invoices.csv").read_text(encoding="utf-8")
     assert not raw.startswith("\ufeff") and "\n=" not in raw and ",=" not in raw
     assert ledger_rows(register) == sorted(
@@ -442,7 +451,7 @@ def test_each_document_is_exported_once_across_runs_voids_and_again(tmp_path: Pa
     issued = invoices_csv(tmp_path / "run1")[voided]
     assert xero[credit_note][:3] == (issued[0], -issued[1], -issued[2])
     _, rows = read_rows(folder / "xero_invoices.csv")  # the invoice's quantities at negated prices
-    assert {r["*Quantity"] for r in rows} > {"2"} and all(r["*UnitAmount"].startswith("-") for r in rows)
+    assert {r["Quantity"] for r in rows} > {"2"} and all(r["UnitAmount"].startswith("-") for r in rows)
     assert {r["Reference"] for r in rows} == {"PO-7"}
     _, rows = read_rows(folder / "quickbooks_credit_notes.csv")
     assert {r["Memo"] for r in rows} == {f"Credit note for {voided} (voided: wrong PO); PO PO-7"}
@@ -507,7 +516,7 @@ def test_a_void_recorded_before_credit_notes_is_exported_as_the_invoice_negated(
     issued = invoices_csv(tmp_path / "run1")[voided]
     assert read_xero(tmp_path / "legacy")[f"{voided}-CN"][:3] == (issued[0], -issued[1], -issued[2])
     _, rows = read_rows(tmp_path / "legacy" / "quickbooks_credit_notes.csv")
-    assert {r["*CreditNoteDate"] for r in rows} == {"2026-11-02"}
+    assert {r["CreditNoteDate"] for r in rows} == {"2026-11-02"}
 
 
 def test_a_register_from_before_the_hand_off_gains_its_tables(tmp_path: Path) -> None:
@@ -605,5 +614,5 @@ def test_again_repeats_the_files_as_issued_or_with_a_corrected_map(tmp_path: Pat
         == 0
     )
     _, rows = read_rows(tmp_path / "fixed" / "quickbooks_credit_notes.csv")
-    assert {r["*Customer"] for r in rows} == {"Globex Corporation"}
+    assert {r["Customer"] for r in rows} == {"Globex Corporation"}
     assert main([*args, "--inputs", str(tmp_path / "nowhere")]) == 2
