@@ -203,6 +203,8 @@ def apply_before_checks(
     prep: Prepared, adjustments: list[Adjustment], registered: set[str], path: Path
 ) -> list[Adjustment]:
     """``set_po`` and ``leave_out`` on the prepared items, in place; every adjustment with its outcome."""
+    if not adjustments:
+        return []
     item_keys, held_keys = _keys(prep.items), _keys(prep.held)
     done: list[Adjustment] = []
     for a in adjustments:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .burndown import NO_BILLING_CODE, percent_of
@@ -50,7 +51,10 @@ RECOMMEND_LIMIT = 10
 
 
 def _text(values: pd.Series) -> pd.Series:
-    return values.astype("object").where(values.notna(), "").astype("str").str.strip()
+    """Stripped text ('' where missing), each distinct value worked out once (a month repeats its codes)."""
+    codes, uniques = pd.factorize(values.astype("object"), use_na_sentinel=True)
+    texts = np.array([str(v).strip() for v in uniques] + [""], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype="str")
 
 
 def charge_records(items: pd.DataFrame, held: pd.DataFrame | None = None) -> pd.DataFrame:
