@@ -898,8 +898,18 @@ class _Worker:
         self._process = context.Process(  # type: ignore[attr-defined]
             target=_worker_main, args=(paths, send), daemon=True, name="billing-reader"
         )
-        self._process.start()
-        send.close()  # this process only receives: the pipe ends when the worker's end closes
+        # Ctrl-C is for this process: the worker starts with SIGINT blocked (it ignores it before
+        # unblocking), so a Ctrl-C while it starts up is this process's, delivered when unblocked here
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self._process.start()
+        finally:
+            send.close()  # this process only receives: the pipe ends when the worker's end closes
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            except KeyboardInterrupt:
+                self.stop()
+                raise
 
     def results(self) -> list[_Loaded]:
         """What the worker read; its files are read here instead if it died (killed, out of memory)."""
@@ -920,6 +930,7 @@ def _worker_main(paths: list[Path], send: multiprocessing.connection.Connection)
     """The worker: read, send, end. Ctrl-C is for the main process, which stops this one; any failure
     closes the pipe without a word (the main process reads the files itself and meets it there)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent while starting it
     die_with_parent()
     try:
         send.send(_worker_load(paths))

@@ -961,6 +961,7 @@ def test_ctrl_c_while_two_processes_read_stops_both_without_a_traceback(tmp_path
     while not parent.children() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     assert process.poll() is None, "the check ended before the worker was seen"
+    time.sleep(0.2)  # both read now: the interrupt lands mid-read, not in the worker's start-up
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, (out, err)
