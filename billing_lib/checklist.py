@@ -282,7 +282,7 @@ def build_checklist(
         blocking=bool(reasons),
         blocking_reasons=tuple(reasons),
         accounting=_accounting_notes(prep),
-        coverage=coverage_summary(charge_records(items, prep.held)),
+        coverage=coverage_summary(charge_records(items, prep.held, ("po_key", "currency", "amount_minor"))),
     )
 
 

@@ -57,22 +57,31 @@ def _text(values: pd.Series) -> pd.Series:
     return pd.Series(texts[codes], index=values.index, dtype="str")
 
 
-def charge_records(items: pd.DataFrame, held: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The month's billable records (``RECORD_COLUMNS``): the items to invoice, then the held ones.
+def charge_records(
+    items: pd.DataFrame, held: pd.DataFrame | None = None, columns: tuple[str, ...] = RECORD_COLUMNS
+) -> pd.DataFrame:
+    """The month's billable records (``RECORD_COLUMNS``, or the ``columns`` of them asked for): the items
+    to invoice, then the held ones.
 
     ``invoice_number`` is the run's (draft numbers in a draft) and empty for held items;
     ``held_reason`` is empty for the items to invoice. Later copies of a duplicated item are left out.
     """
-    parts = [items.assign(held_reason="")]
+    wanted = [c for c in RECORD_COLUMNS if c in columns]
+    # only the source columns the asked-for records need (``billing_code`` is made of two of them)
+    sources = {"billing_code_name", "billing_code_id"} if "billing_code" in wanted else set()
+    keep = [c for c in items.columns if c in set(wanted) | sources]
+    parts = [items[keep].assign(held_reason="")]
     if held is not None and len(held):
         kept = held[_text(held["reason"]) != DUPLICATE_ITEM]
-        parts.append(kept.assign(held_reason=_text(kept["reason"]), invoice_number=""))
+        parts.append(
+            kept[[c for c in keep if c in kept]].assign(held_reason=_text(kept["reason"]), invoice_number="")
+        )
     rows = pd.concat(parts, ignore_index=True)
-    name = _text(rows["billing_code_name"])
-    code = _text(rows["billing_code_id"])
     out = pd.DataFrame(index=rows.index)
-    for col in RECORD_COLUMNS:
+    for col in wanted:
         if col == "billing_code":
+            name = _text(rows["billing_code_name"])
+            code = _text(rows["billing_code_id"])
             out[col] = name.where(name != "", code.where(code != "", NO_BILLING_CODE))
         elif col in ("quantity", "item_date"):
             out[col] = rows.get(col, None)
@@ -80,7 +89,8 @@ def charge_records(items: pd.DataFrame, held: pd.DataFrame | None = None) -> pd.
             out[col] = pd.to_numeric(rows[col]).fillna(0).astype("int64")
         else:
             out[col] = _text(rows[col]) if col in rows else ""
-    out["currency"] = out["currency"].str.upper()
+    if "currency" in out:
+        out["currency"] = out["currency"].str.upper()
     return out.reset_index(drop=True)
 
 
