@@ -205,6 +205,20 @@ def _country(value: str) -> str:
     return value.strip().upper() if len(value.strip()) == 2 else value.strip()
 
 
+def _contact(row: dict[str, Any]) -> dict[str, str]:
+    """The fields a seller's and a buyer's row share: address, country, VAT id, Peppol id, e-mail."""
+    return {
+        "street": _text(row, "address"),
+        "additional_street": _text(row, "address2"),
+        "city": _text(row, "city"),
+        "postal_code": _text(row, "postal_code"),
+        "country": _country(_text(row, "country")),
+        "tax_id": _text(row, "tax_id").replace(" ", ""),
+        "peppol_id": _text(row, "peppol_id"),
+        "email": _text(row, "email"),
+    }
+
+
 class PartyBook:
     """Sellers from the billing entities table and buyers from the companies table, looked up once each."""
 
@@ -220,15 +234,8 @@ class PartyBook:
             return TradeParty(name=billing_entity)
         return TradeParty(
             name=_text(row, "legal_name") or _text(row, "billing_entity") or billing_entity,
-            street=_text(row, "address"),
-            additional_street=_text(row, "address2"),
-            city=_text(row, "city"),
-            postal_code=_text(row, "postal_code"),
-            country=_country(_text(row, "country")),
-            tax_id=_text(row, "tax_id").replace(" ", ""),
+            **_contact(row),
             legal_id=_text(row, "legal_id"),
-            peppol_id=_text(row, "peppol_id"),
-            email=_text(row, "email"),
             iban=_text(row, "iban").replace(" ", ""),
             bic=_text(row, "bic").replace(" ", ""),
             payment_terms=_text(row, "payment_terms"),
@@ -240,14 +247,7 @@ class PartyBook:
             return TradeParty(name=fallback_name or customer_id)
         return TradeParty(
             name=_text(row, "customer_name") or fallback_name or customer_id,
-            street=_text(row, "address"),
-            additional_street=_text(row, "address2"),
-            city=_text(row, "city"),
-            postal_code=_text(row, "postal_code"),
-            country=_country(_text(row, "country")),
-            tax_id=_text(row, "tax_id").replace(" ", ""),
-            peppol_id=_text(row, "peppol_id"),
-            email=_text(row, "email"),
+            **_contact(row),
             payment_terms=_text(row, "payment_terms"),
             vat_category=_text(row, "vat_category").upper(),
             vat_exemption_reason=_text(row, "vat_exemption_reason"),
