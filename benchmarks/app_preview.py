@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/app_preview.py                # 200,000 items
     .venv/bin/python benchmarks/app_preview.py --scale 20000
 
-Builds the app (``billing_lib.app.App``, widgets without a browser) on a month from
+Builds the app (``billing_lib.ui.app.App``, widgets without a browser) on a month from
 ``billing sample --scale N`` (reused from ``benchmarks/work/``), then times, best of 3, what a click
 costs in the kernel: a customer filter (the preview, the exceptions table and the budgets), a PO
 filter, a reason filter, and a change of method (the preview, before the burn-down and checklist
@@ -40,11 +40,11 @@ def main() -> int:
     args = parser.parse_args()
     month = args.work / f"month-{args.scale}"
     if not month.exists():
-        from billing_lib.sample import write_sample
+        from billing_lib.sample.synthetic import write_sample
 
         write_sample(month, args.scale, period="2026-10")
     os.environ["BILLING_OUTPUTS"] = tempfile.mkdtemp(prefix="app-bench-")
-    from billing_lib.app import App
+    from billing_lib.ui.app import App
 
     start = time.perf_counter()
     app = App.from_parameters(inputs=str(month), period="2026-10")

@@ -29,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from billing_lib.customer_documents import DocumentOptions, write_documents
-from billing_lib.excel import _chunks, _pool_context
-from billing_lib.pipeline import RunOptions, analyse
-from billing_lib.sample import write_sample
+from billing_lib.io.customer_documents import DocumentOptions, write_documents
+from billing_lib.io.excel import _chunks, _pool_context
+from billing_lib.run.pipeline import RunOptions, analyse
+from billing_lib.sample.synthetic import write_sample
 
 
 def _bare_pdf_chunk(part, folder: Path) -> int:  # type: ignore[no-untyped-def]
@@ -126,7 +126,7 @@ def main() -> int:
         out["xml_written"] = float(written["xml"])
 
         if args.validate_sample:
-            from billing_lib.einvoice_validate import validate
+            from billing_lib.io.einvoice_validate import validate
 
             docs = sorted((work / "xml").glob("*.xml"))[: args.validate_sample]
             start = time.perf_counter()

@@ -72,7 +72,9 @@ def _file_text(path: Path, tmp: Path) -> str:
     if suffix == ".xlsx":
         return _xlsx_text(path)
     if suffix == ".pdf":
-        done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=False
+        )
         return done.stdout
     if suffix == ".png":
         return f"png {path.stat().st_size > 0}"
@@ -127,11 +129,13 @@ def main() -> None:
         tmp = Path(scratch)
         common = ["--inputs", args.inputs, "--period", args.period]
         print("check", flush=True)
-        (dump / "check.txt").write_text(_run(["check", *common], tmp), encoding="utf-8")
+        (dump / "check.txt").write_text(_run(["check", *common, "--register", str(tmp / "check.sqlite")], tmp), encoding="utf-8")
         print("invoice (final)", flush=True)
         extra = [] if args.documents else ["--no-documents"]
         out = tmp / "final"
-        log = _run(["invoice", *common, "--register", str(tmp / "reg.sqlite"), "--out", str(out), *extra], tmp)
+        log = _run(
+            ["invoice", *common, "--register", str(tmp / "reg.sqlite"), "--out", str(out), *extra], tmp
+        )
         (dump / "final").mkdir()
         (dump / "final" / "stdout.txt").write_text(log, encoding="utf-8")
         _dump_folder(out, dump / "final", tmp)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_lib.sample import write_sample
+from billing_lib.sample.synthetic import write_sample
 
 SAMPLE_PERIOD = "2026-10"
 SAMPLE_SCALE = 400  # billable items: every method gives several invoices, the whole session stays fast

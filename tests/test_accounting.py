@@ -1,6 +1,6 @@
 """SPEC section 5's accounting hand-off: QuickBooks Online and Xero import files, each document exported once.
 
-The files are read back with the importers' rules (billing_lib/accounting.py cites them): the template's
+The files are read back with the importers' rules (billing_lib/core/accounting.py cites them): the template's
 headings, every starred column filled, one document's lines together, plain numbers, quantity x rate
 giving each line's amount, at most 100 (QuickBooks) / 500 (Xero) documents a file, one currency a
 QuickBooks file, and per document the lines adding up to the invoice's net and tax as ``invoices.csv``
@@ -24,8 +24,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing_lib import accounting
-from billing_lib.accounting import (
+from billing_lib.core import accounting
+from billing_lib.core.accounting import (
     QUICKBOOKS_CREDIT_NOTE_COLUMNS,
     QUICKBOOKS_CREDIT_NOTE_REQUIRED,
     QUICKBOOKS_INVOICE_COLUMNS,
@@ -39,10 +39,10 @@ from billing_lib.accounting import (
     quantity_and_rate,
     write_files,
 )
-from billing_lib.accounting_ledger import export_period, read_map
-from billing_lib.cli import main
-from billing_lib.pipeline import void_invoice
-from billing_lib.register import Register
+from billing_lib.io.accounting_ledger import export_period, read_map
+from billing_lib.io.register import Register
+from billing_lib.run.cli import main
+from billing_lib.run.pipeline import void_invoice
 
 COMPANIES = """
     id,companyName,taxRate,currency,address,city,postalCode,country,paymentTerms,address2,email
@@ -541,7 +541,7 @@ def test_a_failing_export_issues_nothing(tmp_path: Path, monkeypatch: pytest.Mon
     def broken(*_args: object, **_kwargs: object) -> list[object]:
         raise OSError("disk full")
 
-    monkeypatch.setattr("billing_lib.accounting_ledger.write_files", broken)
+    monkeypatch.setattr("billing_lib.io.accounting_ledger.write_files", broken)
     args = ["invoice", "--inputs", str(inputs), "--period", "2026-10", "--out", str(tmp_path / "out")]
     assert main([*args, "--register", str(register), "--no-excel"]) == 1
     assert "disk full" in capsys.readouterr().err

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from billing_lib import adjustments as adj
-from billing_lib.checklist import build_checklist
-from billing_lib.errors import InputError
-from billing_lib.pipeline import RunOptions, check, prepare, run_invoice
+from billing_lib.core import adjustments as adj
+from billing_lib.core.checklist import build_checklist
+from billing_lib.domain.errors import InputError
+from billing_lib.run.pipeline import RunOptions, check, prepare, run_invoice
 
 
 @pytest.fixture()
@@ -109,7 +109,7 @@ def test_an_adjustment_for_an_unknown_item_is_reported(month: Path, tmp_path: Pa
         "adjustments.csv, row 2: no held item 99999999 in billing_items; the adjustment was not applied"
     ]
     assert [a.outcome for a in prep.adjustments] == [adj.NOT_FOUND]
-    import billing_lib.burndown as bd
+    import billing_lib.core.burndown as bd
 
     checklist = build_checklist(
         prep, bd.burndown(prep.items, ref, prep.period, _), bd.exposure(prep.items, prep.held)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from billing_lib import adjustments as adj
-from billing_lib import appdata, report
-from billing_lib.app import App
-from billing_lib.pipeline import analyse
+from billing_lib.core import adjustments as adj
+from billing_lib.run.pipeline import analyse
+from billing_lib.ui import app_data, report
+from billing_lib.ui.app import App
 
 
 @pytest.fixture()
@@ -168,7 +168,7 @@ def test_upload_saves_into_the_period_folder_and_reads_it(app: App, month: Path,
     files = [(p.name, p.read_bytes()) for p in sorted(month.glob("*.xlsx"))]
     app.w_period.value = "2026-09"
     folder = notebook_env / "inputs" / "2026-09"
-    assert appdata.save_uploads([("../../evil.csv", b"a,b\n")], "2026-09") == folder
+    assert app_data.save_uploads([("../../evil.csv", b"a,b\n")], "2026-09") == folder
     assert (folder / "evil.csv").exists() and not (notebook_env / "evil.csv").exists()  # kept in its folder
     (folder / "evil.csv").unlink()
     assert app.upload(files)
@@ -195,9 +195,9 @@ def test_a_wrong_folder_is_a_sentence(app: App, tmp_path: Path) -> None:
 def test_a_missing_po_table_is_stated(month: Path, notebook_env: Path) -> None:
     (month / "po_reference.xlsx").unlink()
     app = App.from_parameters(inputs=str(month), period="2026-10")
-    assert appdata.NO_PO_TABLE in app.w_checklist.value
-    assert app.message.endswith(appdata.NO_PO_TABLE)
-    assert appdata.NO_PO_TABLE in app.confirmation_text()
+    assert app_data.NO_PO_TABLE in app.w_checklist.value
+    assert app.message.endswith(app_data.NO_PO_TABLE)
+    assert app_data.NO_PO_TABLE in app.confirmation_text()
 
 
 def test_the_batch_gets_the_record_panels(month: Path, notebook_env: Path) -> None:
@@ -209,7 +209,7 @@ def test_the_batch_gets_the_record_panels(month: Path, notebook_env: Path) -> No
 def test_period_choices_offer_recent_months() -> None:
     import datetime as dt
 
-    choices = appdata.period_choices(dt.date(2026, 11, 30), around="2025-01", months=3)
+    choices = app_data.period_choices(dt.date(2026, 11, 30), around="2025-01", months=3)
     assert choices == ["2026-12", "2026-11", "2026-10", "2026-09", "2025-01"]
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from test_rules import held, month, prepared
 
-from billing_lib.autotask import contract_type
-from billing_lib.models import AMOUNT_MISMATCH, INVALID_ROW, NEEDS_POSTING, NO_RATE, POSTED_ELSEWHERE
+from billing_lib.core.autotask import contract_type
+from billing_lib.domain.records import AMOUNT_MISMATCH, INVALID_ROW, NEEDS_POSTING, NO_RATE, POSTED_ELSEWHERE
 
 D = Decimal
 

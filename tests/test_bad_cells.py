@@ -23,8 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from billing_lib.cli import main
-from billing_lib.models import (
+from billing_lib.domain.records import (
     AMOUNT_OUT_OF_RANGE,
     DUPLICATE_HEADING,
     HIDDEN_SHEET,
@@ -38,7 +37,8 @@ from billing_lib.models import (
     PO_REFERENCE_INVALID,
     SUMMARY_ROW,
 )
-from billing_lib.pipeline import Analysis, RunOptions, run_invoice
+from billing_lib.run.cli import main
+from billing_lib.run.pipeline import Analysis, RunOptions, run_invoice
 
 HEADINGS = (
     "id",

@@ -10,9 +10,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from billing_lib import batch, cli, config
-from billing_lib.errors import BillingError, UsageError
-from billing_lib.pipeline import RunOptions
+from billing_lib.domain.errors import BillingError, UsageError
+from billing_lib.io import locations
+from billing_lib.run import batch, cli
+from billing_lib.run.pipeline import RunOptions
 
 pytestmark = pytest.mark.slow
 
@@ -88,14 +89,14 @@ def test_a_parameter_goes_only_to_the_notebooks_that_declare_it(sample_month: Pa
     options = RunOptions(inputs=sample_month, period="2026-10", draft=True, out=tmp_path / "2026-10")
     runs = dict(batch.plan(options, tmp_path / "staging", {"max_charts": 3, "compare_with": "project"}))
     burndown, workbook = (
-        runs[config.NOTEBOOK_DIR / batch.BURNDOWN],
-        runs[config.NOTEBOOK_DIR / batch.WORKBOOK],
+        runs[locations.NOTEBOOK_DIR / batch.BURNDOWN],
+        runs[locations.NOTEBOOK_DIR / batch.WORKBOOK],
     )
     assert burndown["max_charts"] == 3 and "compare_with" not in burndown
     assert workbook["compare_with"] == "project" and "max_charts" not in workbook
     assert workbook["export"] is True and workbook["interactive"] is False
     with pytest.raises(UsageError, match=r"po_burndown.ipynb has no parameter 'export'"):
-        batch.check_parameters(config.NOTEBOOK_DIR / batch.BURNDOWN, {"export": True})
+        batch.check_parameters(locations.NOTEBOOK_DIR / batch.BURNDOWN, {"export": True})
 
 
 def test_failing_notebook_names_the_cell_and_leaves_no_invoices(tmp_path: Path) -> None:
@@ -161,7 +162,7 @@ def test_the_batch_report_shows_the_month_as_the_run_invoiced_it_and_a_later_rep
 ) -> None:
     """A final batch: the PO report beside the workbook must not count the month it invoices as earlier
     (it read the register after the workbook recorded it); a report run afterwards does."""
-    from billing_lib import drilldown, po_report, report
+    from billing_lib.ui import drilldown, po_report, report
 
     register = tmp_path / "register.sqlite"
     out = tmp_path / "outputs" / "2026-10"

@@ -22,9 +22,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from billing_lib import config, report
-from billing_lib.consolidate import LABELS
-from billing_lib.pipeline import analyse
+from billing_lib.core.consolidate import LABELS
+from billing_lib.io import locations
+from billing_lib.run.pipeline import analyse
+from billing_lib.ui import report
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -57,14 +58,14 @@ def voila(notebook_env: Path, tmp_path: Path) -> Iterator[str]:
         sys.executable,
         "-m",
         "voila",
-        str(config.NOTEBOOK_DIR / "billing_workbook.ipynb"),
+        str(locations.NOTEBOOK_DIR / "billing_workbook.ipynb"),
         "--no-browser",
         f"--port={port}",
         "--Voila.ip=127.0.0.1",
     ]
     server = subprocess.Popen(
         command,
-        cwd=config.PROJECT_ROOT,
+        cwd=locations.PROJECT_ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -134,7 +135,7 @@ def test_pick_method_and_export_in_the_browser(
     assert len(list((out / "invoices").glob("*.xlsx"))) == expected
     assert shown.startswith(f"{expected} draft invoices written to {out} (")
     if os.environ.get("BILLING_UPDATE_SCREENSHOT") == "1":
-        docs = config.PROJECT_ROOT / "docs"
+        docs = locations.PROJECT_ROOT / "docs"
         docs.mkdir(exist_ok=True)
         shutil.copyfile(tmp_path / "voila-screenshot.png", docs / "voila-screenshot.png")
 

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing_lib import burndown as bdm
-from billing_lib.errors import CurrencyMismatch
-from billing_lib.inputs import load_inputs
-from billing_lib.period import Period
-from billing_lib.po import check_pos, reference_table
-from billing_lib.rules import ITEM_COLUMNS, Prepared, prepare_items
+from billing_lib.core import burndown as bdm
+from billing_lib.core.po import check_pos, reference_table
+from billing_lib.core.rules import ITEM_COLUMNS, Prepared, prepare_items
+from billing_lib.domain.errors import CurrencyMismatch
+from billing_lib.domain.period import Period
+from billing_lib.io.inputs import load_inputs
 
 PERIOD = Period.parse("2026-10")
 
@@ -427,8 +427,8 @@ def test_burndown_adds_up(this_period, earlier, budgets):
 
 def test_the_series_is_the_same_from_the_burndown_table(tmp_path) -> None:
     """The pipeline hands burn_series the burn-down it already has instead of building the PO table again."""
-    from billing_lib.pipeline import RunOptions, analyse
-    from billing_lib.sample import write_sample
+    from billing_lib.run.pipeline import RunOptions, analyse
+    from billing_lib.sample.synthetic import write_sample
 
     write_sample(tmp_path / "m", 400)
     a = analyse(RunOptions(inputs=tmp_path / "m", period="2026-10", register=tmp_path / "none.sqlite"))

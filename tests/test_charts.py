@@ -10,12 +10,12 @@ import matplotlib.dates as mdates
 import pandas as pd
 import pytest
 
-from billing_lib import burndown as bdm
-from billing_lib import charts
-from billing_lib.inputs import load_inputs
-from billing_lib.period import Period
-from billing_lib.po import check_pos, reference_table
-from billing_lib.rules import ITEM_COLUMNS, prepare_items
+from billing_lib.core import burndown as bdm
+from billing_lib.core.po import check_pos, reference_table
+from billing_lib.core.rules import ITEM_COLUMNS, prepare_items
+from billing_lib.domain.period import Period
+from billing_lib.io import charts
+from billing_lib.io.inputs import load_inputs
 
 PERIOD = Period.parse("2026-10")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from billing_lib import burndown as bdm
-from billing_lib.checklist import Checklist, build_checklist, render_text
-from billing_lib.inputs import load_inputs
-from billing_lib.period import Period
-from billing_lib.po import check_pos, reference_table
-from billing_lib.rules import Prepared, prepare_items
+from billing_lib.core import burndown as bdm
+from billing_lib.core.checklist import Checklist, build_checklist, render_text
+from billing_lib.core.po import check_pos, reference_table
+from billing_lib.core.rules import Prepared, prepare_items
+from billing_lib.domain.period import Period
+from billing_lib.io.inputs import load_inputs
 
 PERIOD = Period.parse("2026-10")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from billing_lib.cli import main
-from billing_lib.pipeline import RunOptions, analyse
+from billing_lib.run.cli import main
+from billing_lib.run.pipeline import RunOptions, analyse
 
 GOOD = {
     "BillingItems.csv": """
@@ -154,7 +154,7 @@ def test_missing_inputs_option_is_argparse_usage_exit_2(capsys: pytest.CaptureFi
 
 def _billing(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "billing_lib.cli", *argv],
+        [sys.executable, "-m", "billing_lib.run.cli", *argv],
         capture_output=True,
         text=True,
         env=env,

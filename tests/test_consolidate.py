@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from billing_lib.consolidate import (
+from billing_lib.core.consolidate import (
     METHODS,
     InvoiceSet,
     compare_methods,
@@ -28,13 +28,13 @@ from billing_lib.consolidate import (
     group_keys,
     resolve_methods,
 )
-from billing_lib.errors import UsageError
-from billing_lib.inputs import load_inputs
-from billing_lib.models import TIMESHEET_EXCLUDED
-from billing_lib.money import from_minor
-from billing_lib.period import Period
-from billing_lib.po import check_pos, reference_table
-from billing_lib.rules import Prepared, prepare_items
+from billing_lib.core.po import check_pos, reference_table
+from billing_lib.core.rules import Prepared, prepare_items
+from billing_lib.domain.errors import UsageError
+from billing_lib.domain.money import from_minor
+from billing_lib.domain.period import Period
+from billing_lib.domain.records import TIMESHEET_EXCLUDED
+from billing_lib.io.inputs import load_inputs
 
 PERIOD = Period.parse("2026-10")
 
@@ -986,7 +986,7 @@ def test_unit_prices_written_differently_are_separate_lines(tmp_path):
 
 @pytest.mark.parametrize("shared", [True, False])
 def test_factorising_by_object_identity_gives_pandas_codes_and_uniques(shared):
-    from billing_lib.codes import factorize, object_ids
+    from billing_lib.core.codes import factorize, object_ids
 
     words = ["b", "a", "", "b\x00", "c"]
     rows = [words[i % 5] if shared else "".join(list(words[i % 5])) for i in range(30_000)]

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from billing_lib.faults import POINTS
-from billing_lib.pipeline import RunOptions, run_invoice, void_invoice
-from billing_lib.register import Register
+from billing_lib.io.faults import POINTS
+from billing_lib.io.register import Register
+from billing_lib.run.pipeline import RunOptions, run_invoice, void_invoice
 
-BILLING = [sys.executable, "-m", "billing_lib.cli"]
+BILLING = [sys.executable, "-m", "billing_lib.run.cli"]
 
 
 def billing(*argv: str, fault: str = "", cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from billing_lib import culture
-from billing_lib.inputs import load_inputs
-from billing_lib.models import AMBIGUOUS_DATE, AMBIGUOUS_NUMBER
+from billing_lib.domain.records import AMBIGUOUS_DATE, AMBIGUOUS_NUMBER
+from billing_lib.io import culture
+from billing_lib.io.inputs import load_inputs
 
 D = Decimal
 PS_TYPE = "#TYPE System.Management.Automation.PSCustomObject"

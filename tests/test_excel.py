@@ -26,15 +26,15 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from billing_lib import excel, paths
-from billing_lib.consolidate import InvoiceSet, consolidate
-from billing_lib.documents import date_text, line_order
-from billing_lib.errors import OutputError
-from billing_lib.inputs import load_inputs
-from billing_lib.models import Invoice
-from billing_lib.period import Period
-from billing_lib.po import check_pos, reference_table
-from billing_lib.rules import prepare_items
+from billing_lib.core.consolidate import InvoiceSet, consolidate
+from billing_lib.core.documents import date_text, line_order
+from billing_lib.core.po import check_pos, reference_table
+from billing_lib.core.rules import prepare_items
+from billing_lib.domain.errors import OutputError
+from billing_lib.domain.period import Period
+from billing_lib.domain.records import Invoice
+from billing_lib.io import excel, filenames
+from billing_lib.io.inputs import load_inputs
 
 GOLDEN = Path(__file__).parent / "golden"
 INVOICE_DATE = dt.date(2026, 11, 3)
@@ -349,25 +349,25 @@ RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt
 
 @pytest.mark.parametrize("name", ODD_NAMES)
 def test_safe_filename_is_safe_everywhere(name: str, tmp_path: Path) -> None:
-    safe = paths.safe_filename(name)
+    safe = filenames.safe_filename(name)
     assert safe and safe not in (".", "..") and not safe.startswith(".")
     assert not set(safe) & set('/\\:*?"<>|') and all(ord(ch) >= 32 and ch != "\u202e" for ch in safe)
     assert safe == safe.strip(" .")
     assert len(safe.encode("utf-8")) <= 120
     assert safe.split(".")[0].strip().casefold() not in RESERVED
-    path = paths.output_path(tmp_path, name)
+    path = filenames.output_path(tmp_path, name)
     path.write_bytes(b"x")  # the operating system accepts it, in the folder itself
     assert path.parent == tmp_path and path.exists()
 
 
 def test_safe_filename_keeps_ordinary_names_and_letters() -> None:
-    assert paths.safe_filename("INV-202610-0001") == "INV-202610-0001"
-    assert paths.safe_filename("Müller & Søn 株式会社") == "Müller & Søn 株式会社"
-    assert paths.safe_filename("Acme/Holdings .. Ltd") == "Acme_Holdings .. Ltd"
+    assert filenames.safe_filename("INV-202610-0001") == "INV-202610-0001"
+    assert filenames.safe_filename("Müller & Søn 株式会社") == "Müller & Søn 株式会社"
+    assert filenames.safe_filename("Acme/Holdings .. Ltd") == "Acme_Holdings .. Ltd"
 
 
 def test_long_names_stay_distinct() -> None:
-    a, b = paths.safe_filename("x" * 299 + "a"), paths.safe_filename("x" * 299 + "b")
+    a, b = filenames.safe_filename("x" * 299 + "a"), filenames.safe_filename("x" * 299 + "b")
     assert a != b and a.startswith("x" * 50)
 
 
@@ -384,7 +384,7 @@ def test_writer_refuses_paths_outside_the_folder(month: InvoiceSet, tmp_path: Pa
     with pytest.raises(OutputError, match="outside the output folder"):
         excel.write_invoice_workbook(month.records()[0], folder / f"{first}.xlsx")
     assert target.read_bytes() == b"keep me"
-    assert paths.output_path(folder, "../../etc/passwd").parent == folder
+    assert filenames.output_path(folder, "../../etc/passwd").parent == folder
 
 
 def test_clashing_file_names_are_refused(tmp_path: Path) -> None:
@@ -594,7 +594,7 @@ def test_drafts_say_draft_on_every_page_of_both_sheets(month: InvoiceSet, tmp_pa
 
 
 def test_zero_rate_category_prints_its_exemption_wording(tmp_path: Path) -> None:
-    from billing_lib.models import Party
+    from billing_lib.domain.records import Party
 
     record = invoice_set(tmp_path / "inputs").records()[0]
     reverse = dataclasses.replace(

@@ -7,7 +7,7 @@ import textwrap
 
 import pandas as pd
 
-from billing_lib.identity import file_copies, item_keys, source_keys
+from billing_lib.domain.identity import file_copies, item_keys, source_keys
 
 
 def frame(text: str, **meta: object) -> pd.DataFrame:

@@ -23,15 +23,15 @@ import pandas as pd
 import pytest
 from exports import write_xlsx
 
-from billing_lib import inputs as inputs_mod
-from billing_lib import schema
-from billing_lib.errors import InputError
-from billing_lib.inputs import load_inputs
-from billing_lib.models import ENCODING, INVALID_ROW
-from billing_lib.period import Period
-from billing_lib.po import check_pos, reference_table
-from billing_lib.rules import prepare_items
-from billing_lib.sample import write_sample
+from billing_lib.core.po import check_pos, reference_table
+from billing_lib.core.rules import prepare_items
+from billing_lib.domain import schema
+from billing_lib.domain.errors import InputError
+from billing_lib.domain.period import Period
+from billing_lib.domain.records import ENCODING, INVALID_ROW
+from billing_lib.io import inputs as inputs_mod
+from billing_lib.io.inputs import load_inputs
+from billing_lib.sample.synthetic import write_sample
 
 # --- writing test files ----------------------------------------------------------------------------
 

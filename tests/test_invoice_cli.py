@@ -1,6 +1,6 @@
 """``billing invoice --draft --no-excel``: SPEC section 5's CSV tables and manifest, reconciled to the cent.
 
-A hand-written month goes through ``billing_lib.cli.main`` and through the installed ``billing``
+A hand-written month goes through ``billing_lib.run.cli.main`` and through the installed ``billing``
 command; the tables are read back as text and checked with ``Decimal`` (never floats).
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_lib.cli import main
+from billing_lib.run.cli import main
 
 INVOICE_HEAD = [
     "invoice_number",

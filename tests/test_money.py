@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing_lib.errors import CurrencyMismatch
-from billing_lib.money import (
+from billing_lib.domain.errors import CurrencyMismatch
+from billing_lib.domain.money import (
     Money,
     decimals_of,
     format_minor,

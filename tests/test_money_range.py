@@ -17,8 +17,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing_lib.consolidate import _tax_minor
-from billing_lib.money import (
+from billing_lib.core.consolidate import _tax_minor
+from billing_lib.core.rules import _beyond_sums
+from billing_lib.domain.money import (
     MAX_AMOUNT,
     SUM_LIMIT,
     amount_in_range,
@@ -27,7 +28,6 @@ from billing_lib.money import (
     rate_in_range,
     to_minor,
 )
-from billing_lib.rules import _beyond_sums
 
 CURRENCIES = ("EUR", "JPY", "KWD")  # 2, 0 and 3 decimals: the largest minor amount is 10**16 (KWD)
 

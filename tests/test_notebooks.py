@@ -14,9 +14,9 @@ import nbformat
 import papermill
 import pytest
 
-from billing_lib import config
+from billing_lib.io import locations
 
-NOTEBOOKS = sorted(config.NOTEBOOK_DIR.glob("*.ipynb"))
+NOTEBOOKS = sorted(locations.NOTEBOOK_DIR.glob("*.ipynb"))
 PARAMETER_LINE = re.compile(
     r"^(?P<name>\w+): (?P<type>str|bool|int|float) = (?P<value>[^=#]+?)  # (?P<help>\S.*)$"
 )

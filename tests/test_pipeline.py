@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from billing_lib import excel
-from billing_lib.errors import BillingError, RegisterError, UsageError
-from billing_lib.pipeline import RunOptions, reprint, run_invoice, void_invoice
-from billing_lib.register import Register
+from billing_lib.domain.errors import BillingError, RegisterError, UsageError
+from billing_lib.io import excel
+from billing_lib.io.register import Register
+from billing_lib.run.pipeline import RunOptions, reprint, run_invoice, void_invoice
 
 
 def options(month: Path, tmp_path: Path, **kw: object) -> RunOptions:
@@ -302,7 +302,7 @@ def test_two_final_runs_at_once_bill_every_item_once(sample_month: Path, tmp_pat
 def test_a_register_that_fails_to_commit_leaves_nothing_that_looks_issued(
     sample_month: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from billing_lib import register as register_module
+    from billing_lib.io import register as register_module
 
     real = register_module.Register.finalise
 

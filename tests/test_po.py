@@ -3,11 +3,11 @@
 import textwrap
 from pathlib import Path
 
-from billing_lib.inputs import load_inputs
-from billing_lib.period import Period
-from billing_lib.pipeline import RunOptions, analyse
-from billing_lib.po import check_pos, reference_table
-from billing_lib.rules import prepare_items
+from billing_lib.core.po import check_pos, reference_table
+from billing_lib.core.rules import prepare_items
+from billing_lib.domain.period import Period
+from billing_lib.io.inputs import load_inputs
+from billing_lib.run.pipeline import RunOptions, analyse
 
 
 def write(folder: Path, **tables: str) -> Path:

@@ -17,10 +17,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from billing_lib import alerts, charts, drilldown, po_report
-from billing_lib.checklist import render_text
-from billing_lib.errors import UsageError
-from billing_lib.pipeline import Analysis, RunOptions, analyse, check, prepare
+from billing_lib.core import alerts
+from billing_lib.core.checklist import render_text
+from billing_lib.domain.errors import UsageError
+from billing_lib.io import charts
+from billing_lib.run.pipeline import Analysis, RunOptions, analyse, check, prepare
+from billing_lib.ui import drilldown, po_report
 
 COMPANIES = """\
 id,companyName,requiresPO
@@ -426,7 +428,7 @@ def test_saved_report_files(tracking, tmp_path):
 
 def test_a_final_report_numbers_this_period_as_the_register_will(tmp_path):
     """Numbers continue after the register's highest in the format's scope, like ``Register.finalise``."""
-    from billing_lib.pipeline import run_invoice
+    from billing_lib.run.pipeline import run_invoice
 
     folder = write_month(tmp_path / "in")
     register = tmp_path / "register.sqlite"

@@ -22,11 +22,11 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing_lib.consolidate import InvoiceSet, consolidate
-from billing_lib.inputs import load_inputs
-from billing_lib.period import Period
-from billing_lib.po import check_pos, reference_table
-from billing_lib.rules import Prepared, prepare_items
+from billing_lib.core.consolidate import InvoiceSet, consolidate
+from billing_lib.core.po import check_pos, reference_table
+from billing_lib.core.rules import Prepared, prepare_items
+from billing_lib.domain.period import Period
+from billing_lib.io.inputs import load_inputs
 
 PERIOD = Period.parse("2026-10")
 PLACES = {"EUR": 2, "USD": 2, "JPY": 0}

@@ -16,13 +16,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from billing_lib.consolidate import InvoiceSet, consolidate
-from billing_lib.errors import RegisterError
-from billing_lib.inputs import load_inputs
-from billing_lib.period import Period
-from billing_lib.po import check_pos, reference_table
-from billing_lib.register import DEFAULT_FORMAT, Register, number_scope
-from billing_lib.rules import prepare_items
+from billing_lib.core.consolidate import InvoiceSet, consolidate
+from billing_lib.core.po import check_pos, reference_table
+from billing_lib.core.rules import prepare_items
+from billing_lib.domain.errors import RegisterError
+from billing_lib.domain.period import Period
+from billing_lib.io.inputs import load_inputs
+from billing_lib.io.register import DEFAULT_FORMAT, Register, number_scope
 
 COMPANIES = """
     id,companyName,currencyCode,taxRate

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_lib.cli import main
+from billing_lib.run.cli import main
 
 
 @pytest.fixture()

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from billing_lib.cli import main
-from billing_lib.pipeline import Analysis, RunOptions, analyse
-from billing_lib.sample import write_sample
+from billing_lib.run.cli import main
+from billing_lib.run.pipeline import Analysis, RunOptions, analyse
+from billing_lib.sample.synthetic import write_sample
 
 RENDERINGS = [
     ("powershell51", "en-US"),

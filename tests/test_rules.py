@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 from exports import write_xlsx
 
-from billing_lib.inputs import load_inputs
-from billing_lib.models import DUPLICATE_ITEM, INVALID_ROW, LATE, NO_RATE, UNKNOWN_PO, Issue
-from billing_lib.period import Period
-from billing_lib.po import check_pos, reference_table
-from billing_lib.rules import Prepared, prepare_items
+from billing_lib.core.po import check_pos, reference_table
+from billing_lib.core.rules import Prepared, prepare_items
+from billing_lib.domain.period import Period
+from billing_lib.domain.records import DUPLICATE_ITEM, INVALID_ROW, LATE, NO_RATE, UNKNOWN_PO, Issue
+from billing_lib.io.inputs import load_inputs
 
 TITLES = (["Autotask export"], ["Run 2026-11-01"])
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from python_calamine import CalamineWorkbook
 
-from billing_lib import schema
-from billing_lib.errors import UsageError
-from billing_lib.sample import fixed_row_count, write_sample
+from billing_lib.domain import schema
+from billing_lib.domain.errors import UsageError
+from billing_lib.sample.synthetic import fixed_row_count, write_sample
 
 PERIOD = "2026-10"
 START, END = dt.date(2026, 10, 1), dt.date(2026, 10, 31)

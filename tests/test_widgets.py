@@ -14,11 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from billing_lib import config, report
-from billing_lib.errors import BillingError, UsageError
-from billing_lib.models import Invoice, InvoiceLine, Party
-from billing_lib.pipeline import RunOptions, analyse, prepare
-from billing_lib.widgets import ALL, NO_PO, Workbook, filter_invoices
+from billing_lib.domain.errors import BillingError, UsageError
+from billing_lib.domain.records import Invoice, InvoiceLine, Party
+from billing_lib.io import locations
+from billing_lib.run.pipeline import RunOptions, analyse, prepare
+from billing_lib.ui import report
+from billing_lib.ui.widgets import ALL, NO_PO, Workbook, filter_invoices
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +196,7 @@ def test_export_failure_is_shown_not_raised(workbook: Workbook, monkeypatch: pyt
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise BillingError("the register is locked by another run")
 
-    monkeypatch.setattr("billing_lib.widgets.run_invoice", refuse)
+    monkeypatch.setattr("billing_lib.ui.widgets.run_invoice", refuse)
     workbook.w_export.click()
     assert workbook.status_text == "Export failed, nothing was written: the register is locked by another run"
     assert "billing-error" in workbook.w_status.value
@@ -279,10 +280,10 @@ def test_parameters_resolve_against_the_notebooks_folder(
     monkeypatch.delenv("BILLING_INPUTS", raising=False)
     monkeypatch.delenv("BILLING_OUTPUTS", raising=False)
     opts = report.options_from_parameters(inputs="../data/sample", period="2026-10", method="job")
-    assert opts.inputs == config.SAMPLE_DIR
+    assert opts.inputs == locations.SAMPLE_DIR
     assert opts.method == "contract"
-    assert opts.out == config.PROJECT_ROOT / "outputs" / "2026-10"
-    assert opts.register == config.PROJECT_ROOT / "outputs" / "register.sqlite"
+    assert opts.out == locations.PROJECT_ROOT / "outputs" / "2026-10"
+    assert opts.register == locations.PROJECT_ROOT / "outputs" / "register.sqlite"
     assert opts.template is None and opts.invoice_date is None
     monkeypatch.setenv("BILLING_INPUTS", str(tmp_path / "month"))
     monkeypatch.setenv("BILLING_OUTPUTS", str(tmp_path / "outs"))
@@ -294,7 +295,7 @@ def test_parameters_resolve_against_the_notebooks_folder(
     assert opts.invoice_date == dt.date(2026, 12, 1)
     explicit = report.options_from_parameters(inputs=str(tmp_path / "other"), out="../outputs/x")
     assert explicit.inputs == tmp_path / "other"  # ... but never a folder the parameters name
-    assert explicit.out == config.PROJECT_ROOT / "outputs" / "x"
+    assert explicit.out == locations.PROJECT_ROOT / "outputs" / "x"
 
 
 @pytest.mark.parametrize(("parameters", "message"), [

@@ -1,0 +1,1 @@
+"""Synthetic months (`billing sample`), in every rendering real exports come in. Not imported by a run."""

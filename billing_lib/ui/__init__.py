@@ -1,0 +1,1 @@
+"""What the analyst sees: notebook views, widgets, the Voila app, the HTML reports."""
