@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from billing_lib.io.customer_documents import DocumentOptions, write_documents
-from billing_lib.io.excel import _chunks, _pool_context
+from billing_lib.io.invoice_files import invoice_chunks, pool_context
 from billing_lib.run.pipeline import RunOptions, analyse
 from billing_lib.sample.synthetic import write_sample
 
@@ -94,11 +94,11 @@ def main() -> int:
         out: dict[str, float] = {"items": float(args.scale), "invoices": float(n)}
 
         target = max(200, -(-len(invoice_set.items) // (args.workers * 8)))
-        parts = _chunks(invoice_set, target)
+        parts = invoice_chunks(invoice_set, target)
         folder = work / "floor-pdf"
         folder.mkdir()
         start = time.perf_counter()
-        with ProcessPoolExecutor(args.workers, mp_context=_pool_context()) as pool:
+        with ProcessPoolExecutor(args.workers, mp_context=pool_context()) as pool:
             list(pool.map(_bare_pdf_chunk, parts, [folder] * len(parts)))
         out["pdf_floor_s"] = time.perf_counter() - start
 

@@ -148,7 +148,7 @@ import json, sys, time, tempfile, shutil
 from pathlib import Path
 import xlsxwriter
 from billing_lib.run.pipeline import RunOptions, analyse
-from billing_lib.io.excel import write_invoices
+from billing_lib.io.invoice_files import write_invoices
 opts = RunOptions(inputs=Path(sys.argv[1]), period=sys.argv[2], register=Path(sys.argv[3]), draft=True)
 analysis = analyse(opts)
 s = analysis.invoice_set

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from billing_lib.domain.errors import BillingError, RegisterError, UsageError
-from billing_lib.io import excel
+from billing_lib.io import invoice_files
 from billing_lib.io.register import Register
 from billing_lib.run.pipeline import RunOptions, reprint, run_invoice, void_invoice
 
@@ -48,7 +48,7 @@ def issued_files(folder: Path) -> list[str]:
 def test_a_failure_after_some_workbooks_leaves_nothing_and_a_rerun_gets_the_same_numbers(
     sample_month: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = excel._workbook_bytes
+    real = invoice_files.workbook_bytes
     calls = {"n": 0}
 
     def fail_on_the_fourth(*args: object) -> bytes:
@@ -57,7 +57,7 @@ def test_a_failure_after_some_workbooks_leaves_nothing_and_a_rerun_gets_the_same
             raise OSError("disk full (injected)")
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(excel, "_workbook_bytes", fail_on_the_fourth)
+    monkeypatch.setattr(invoice_files, "workbook_bytes", fail_on_the_fourth)
     with pytest.raises(BillingError, match="injected"):
         run_invoice(options(sample_month, tmp_path))
     assert calls["n"] == 4  # three workbooks were written before the failure
@@ -66,7 +66,7 @@ def test_a_failure_after_some_workbooks_leaves_nothing_and_a_rerun_gets_the_same
     with Register(tmp_path / "register.sqlite") as register:
         assert register.invoices().empty and not register.invoiced_items()
 
-    monkeypatch.setattr(excel, "_workbook_bytes", real)
+    monkeypatch.setattr(invoice_files, "workbook_bytes", real)
     result = run_invoice(options(sample_month, tmp_path))
     clean = run_invoice(options(sample_month, tmp_path / "clean"))
     assert result.invoice_numbers == clean.invoice_numbers
@@ -80,7 +80,7 @@ def test_an_interrupted_run_leaves_nothing(
     def interrupt(*_args: object) -> bytes:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(excel, "_workbook_bytes", interrupt)
+    monkeypatch.setattr(invoice_files, "workbook_bytes", interrupt)
     with pytest.raises(KeyboardInterrupt):
         run_invoice(options(sample_month, tmp_path))
     assert leftovers(tmp_path) == []

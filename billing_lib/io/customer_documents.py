@@ -25,8 +25,8 @@ from billing_lib.core.consolidate import InvoiceSet
 from billing_lib.domain.errors import OutputError
 from billing_lib.domain.parties import Parties, PartyBook
 from billing_lib.domain.records import EINVOICE_INCOMPLETE, Invoice, Issue
-from billing_lib.io.excel import PARALLEL_MIN_ITEMS, _chunks, _pool_context
 from billing_lib.io.filenames import output_path
+from billing_lib.io.invoice_files import PARALLEL_MIN_ITEMS, invoice_chunks, pool_context
 from billing_lib.io.pdf import write_invoice_pdf
 from billing_lib.io.ubl import BillingReference, head_gaps, write_invoice_ubl
 
@@ -204,7 +204,7 @@ def _write_parallel(
     parts: list[InvoiceSet], paths: Mapping[str, tuple[Path, Path]], options: DocumentOptions, workers: int
 ) -> set[int]:
     done: set[int] = set()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context())
     try:
         futures = {
             pool.submit(
@@ -251,7 +251,7 @@ def write_documents(
     parallel = workers > 1 and n_items >= parallel_min_items and len(numbers) > 1
     target = max(200, math.ceil(n_items / (workers * 8))) if parallel else 5_000
     try:
-        parts = _chunks(invoice_set, target) if numbers else []
+        parts = invoice_chunks(invoice_set, target) if numbers else []
         done = _write_parallel(parts, paths, options, workers) if parallel and len(parts) > 1 else set()
         for i, part in enumerate(parts):
             if i not in done:
@@ -289,7 +289,7 @@ def write_invoice_documents(
     The XML is None (not written) when the parties lack what a valid e-invoice needs
     (``ubl.document_gaps`` says what). The same record and parties always give the same bytes.
     """
-    from billing_lib.io.excel import write_invoice_workbook
+    from billing_lib.io.invoice_workbook import write_invoice_workbook
 
     folder = Path(folder)
     try:

@@ -354,7 +354,8 @@ def write_outputs(
             analysis.burndown, analysis.series, folder / "charts", max_pos=20, at_risk_only=True
         )
     if opts.excel:
-        from billing_lib.io.excel import write_invoices, write_summary
+        from billing_lib.io.invoice_files import write_invoices
+        from billing_lib.io.summary_workbook import write_summary
 
         say("writing invoice workbooks")
         write_invoices(
@@ -410,8 +411,8 @@ def write_documents(records: list[Invoice], folder: Path, template: Path | None 
     """Each invoice's or credit note's documents in ``folder``, as the run wrote them: the workbook, and
     for a record that carries its parties the PDF and (where it can be valid) the UBL e-invoice."""
     from billing_lib.io.customer_documents import write_invoice_documents
-    from billing_lib.io.excel import write_invoice_workbook
     from billing_lib.io.filenames import output_path
+    from billing_lib.io.invoice_workbook import write_invoice_workbook
 
     with outfolder.os_errors("create the invoice folder", folder):
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """Regenerate the factory invoice template ``invoice_template.xlsx`` next to this script.
 
 Finance may restyle the saved workbook in Excel without code (see its ``Notes`` sheet); running this
-script again overwrites those changes with the factory look from ``billing_lib.io.excel``.
+script again overwrites those changes with the factory look from ``billing_lib.io.default_template``.
 
     .venv/bin/python data/templates/make_template.py [OUTPUT.xlsx]
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from billing_lib.io.excel import build_default_template
+from billing_lib.io.default_template import build_default_template
 
 
 def main(argv: list[str]) -> int:
