@@ -658,7 +658,8 @@ def read_map(path: Path) -> AccountingMap:
     for a sheet of that name (a month's large files are not read for nothing).
     """
     from billing_lib.domain import schema
-    from billing_lib.io.inputs import RawSheet, read_csv, read_xlsx, type_sheet
+    from billing_lib.io.cell_types import type_sheet
+    from billing_lib.io.raw_sheets import RawSheet, read_csv, read_xlsx
 
     spec = schema.ACCOUNTING_MAP
     path = Path(path)
