@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -234,12 +235,10 @@ def _grid(rows: list[Any], width: int) -> np.ndarray:
     return grid
 
 
-def type_sheet(
-    raw: RawSheet, spec: schema.TableSpec, issues: list[Issue]
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The sheet as a typed frame with canonical columns; bad cells become issues and mark ``_bad``."""
-    repeated: dict[int, str] = {}
-    header_index, mapping = find_header(raw, spec, repeated)
+def _body(
+    raw: RawSheet, header_index: int, mapping: dict[int, str], repeated: dict[int, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The cells below the heading row as a grid, and each row's number as Excel shows it; empty rows dropped."""
     body = raw.rows[header_index + 1 :]
     width = max(max(map(len, body), default=0), max(mapping) + 1, max(repeated, default=0) + 1)
     grid = _grid(body, width)
@@ -255,6 +254,100 @@ def type_sheet(
     if not filled.all():
         grid = grid[filled]
         rows_no = rows_no[filled]
+    return grid, rows_no
+
+
+@dataclass
+class _SheetIssues:
+    """The issues of one typed sheet, and each row's first reason (in SPEC's order of reasons)."""
+
+    raw: RawSheet
+    source: str
+    rows_no: np.ndarray
+    ids: pd.Series | None
+    action: Action
+    issues: list[Issue]
+    why: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.why = np.full(
+            len(self.rows_no), "", dtype=object
+        )  # the reason of each row's first unreadable cell
+
+    def report(self, i: int, column: str, reason: str, what: str, value: object) -> None:
+        ids, raw, why = self.ids, self.raw, self.why
+        item_id = "" if ids is None or pd.isna(ids.iloc[i]) else str(ids.iloc[i])
+        place = where(raw.file.name, raw.sheet, int(self.rows_no[i]), column)
+        text = "" if value is None else str(value)
+        if not why[i] or _RANK.get(reason, 99) < _RANK.get(why[i], 99):  # SPEC's order of reasons
+            why[i] = reason
+        self.issues.append(
+            Issue(self.source, item_id, reason, self.action, f"{place}: {what}", raw.file.name, raw.sheet,
+                  int(self.rows_no[i]), column, text)
+        )  # fmt: skip
+
+
+def _typed_column(
+    col: schema.Column,
+    series: pd.Series,
+    reads: dict[str, culture.Read],
+    comma_file: bool,
+) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+    """A column's typed values, and where its cells are unreadable, ambiguous and out of range."""
+    n_rows = len(series)
+    ambiguous = np.zeros(n_rows, dtype=bool)
+    out_of_range = np.zeros(n_rows, dtype=bool)
+    if col.name not in reads:
+        typed, bad_series = _CONVERTERS[col.kind](series)
+        return typed, bad_series.to_numpy(), ambiguous, out_of_range
+    read = reads[col.name]
+    typed, bad, ambiguous = read.values, read.bad, read.ambiguous
+    if col.kind == "decimal":
+        if bad.any():  # placeholders are no value, and a tax rate may be written 21%
+            typed, bad = _second_reading(series, typed, bad, col.name, comma_file)
+        typed, out_of_range = _out_of_range(typed, col.name)
+    return typed, bad, ambiguous, out_of_range
+
+
+def _repeated_headings(
+    raw: RawSheet,
+    header_index: int,
+    repeated: dict[int, str],
+    headings: dict[str, str],
+    column_of: dict[str, int],
+    grid: np.ndarray,
+    found: _SheetIssues,
+) -> np.ndarray:
+    """A flag per repeated heading, and each row where the repeated column differs from the first held."""
+    raw_row = raw.first_row + header_index
+    differ_any = np.zeros(len(grid), dtype=bool)
+    for j, name in repeated.items():
+        heading = str(raw.rows[header_index][j]).strip()
+        first_heading = headings[name]
+        found.issues.append(
+            Issue(found.source, "", DUPLICATE_HEADING, "flagged",
+                  f"{where(raw.file.name, raw.sheet, raw_row)}: the headings "
+                  f"{first_heading!r} and {heading!r} both stand for {name}: the first is read, and a row "
+                  "where the two differ is held", raw.file.name, raw.sheet,
+                  raw_row, heading, first_heading)
+        )  # fmt: skip
+        differ = _cells_differ(grid[:, column_of[name]], grid[:, j])
+        for i in np.flatnonzero(differ):
+            a, b = grid[i, column_of[name]], grid[i, j]
+            found.report(
+                int(i), heading, INVALID_ROW, f"{first_heading!r} says {a!r} and {heading!r} says {b!r}", b
+            )
+        differ_any |= differ
+    return differ_any
+
+
+def type_sheet(
+    raw: RawSheet, spec: schema.TableSpec, issues: list[Issue]
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The sheet as a typed frame with canonical columns; bad cells become issues and mark ``_bad``."""
+    repeated: dict[int, str] = {}
+    header_index, mapping = find_header(raw, spec, repeated)
+    grid, rows_no = _body(raw, header_index, mapping, repeated)
     headings = {name: str(raw.rows[header_index][j]).strip() for j, name in mapping.items()}
     source = schema.source_table_name(
         raw.sheet if raw.sheet and schema.table_for(raw.sheet) else raw.file.stem, spec
@@ -271,21 +364,9 @@ def type_sheet(
     if id_col is not None and id_col in column_of:
         ids, id_bad_series = _ids(pd.Series(_cells(grid, column_of[id_col]), index=index, dtype=object))
         id_bad = id_bad_series.to_numpy()
-    why = np.full(n_rows, "", dtype=object)  # the reason of each row's first unreadable cell
     reads, read_cells = _culture_reads(spec, grid, column_of, index, raw.comma_file)
     action: Action = "held" if spec.name in schema.BILLABLE_TABLES else "flagged"
-
-    def report(i: int, column: str, reason: str, what: str, value: object) -> None:
-        item_id = "" if ids is None or pd.isna(ids.iloc[i]) else str(ids.iloc[i])
-        place = where(raw.file.name, raw.sheet, int(rows_no[i]), column)
-        text = "" if value is None else str(value)
-        if not why[i] or _RANK.get(reason, 99) < _RANK.get(why[i], 99):  # SPEC's order of reasons
-            why[i] = reason
-        issues.append(
-            Issue(source, item_id, reason, action, f"{place}: {what}", raw.file.name, raw.sheet,
-                  int(rows_no[i]), column, text)
-        )  # fmt: skip
-
+    found = _SheetIssues(raw, source, rows_no, ids, action, issues)
     for col in spec.columns:
         j = column_of.get(col.name)
         if j is None:
@@ -294,56 +375,31 @@ def type_sheet(
         series = read_cells.get(col.name)
         if series is None:
             series = pd.Series(_cells(grid, j), index=index, dtype=object)
-        ambiguous = np.zeros(n_rows, dtype=bool)
-        out_of_range = np.zeros(n_rows, dtype=bool)
         if col.name == id_col and ids is not None:
             typed, bad = ids, id_bad
-        elif col.name in reads:
-            read = reads[col.name]
-            typed, bad, ambiguous = read.values, read.bad, read.ambiguous
-            if col.kind == "decimal":
-                if bad.any():  # placeholders are no value, and a tax rate may be written 21%
-                    typed, bad = _second_reading(series, typed, bad, col.name, raw.comma_file)
-                typed, out_of_range = _out_of_range(typed, col.name)
+            ambiguous = out_of_range = np.zeros(n_rows, dtype=bool)
         else:
-            typed, bad_series = _CONVERTERS[col.kind](series)
-            bad = bad_series.to_numpy()
+            typed, bad, ambiguous, out_of_range = _typed_column(col, series, reads, raw.comma_file)
         frame[col.name] = typed
         bad_mask = bad | series.isna().to_numpy() if col.required else bad
         bad_mask = bad_mask | ambiguous
         for i in np.flatnonzero(bad_mask):
             value = series.iloc[i]
             reason, what = _unreadable(col.kind, value, bool(ambiguous[i]))
-            report(int(i), headings[col.name], reason, what, value)
+            found.report(int(i), headings[col.name], reason, what, value)
         for i in np.flatnonzero(out_of_range & ~bad_mask):
             value = series.iloc[i]
             reason = INVALID_ROW if col.name == "tax_rate" else AMOUNT_OUT_OF_RANGE
-            report(int(i), headings[col.name], reason, _range_sentence(col.name, value), value)
+            found.report(int(i), headings[col.name], reason, _range_sentence(col.name, value), value)
         bad_any |= bad_mask | out_of_range
-    for j, name in repeated.items():
-        heading = str(raw.rows[header_index][j]).strip()
-        first_heading = headings[name]
-        issues.append(
-            Issue(source, "", DUPLICATE_HEADING, "flagged",
-                  f"{where(raw.file.name, raw.sheet, raw.first_row + header_index)}: the headings "
-                  f"{first_heading!r} and {heading!r} both stand for {name}: the first is read, and a row "
-                  "where the two differ is held", raw.file.name, raw.sheet,
-                  raw.first_row + header_index, heading, first_heading)
-        )  # fmt: skip
-        differ = _cells_differ(grid[:, column_of[name]], grid[:, j])
-        for i in np.flatnonzero(differ):
-            a, b = grid[i, column_of[name]], grid[i, j]
-            report(
-                int(i), heading, INVALID_ROW, f"{first_heading!r} says {a!r} and {heading!r} says {b!r}", b
-            )
-        bad_any |= differ
+    bad_any |= _repeated_headings(raw, header_index, repeated, headings, column_of, grid, found)
     out = pd.DataFrame(frame)
     out["_file"] = raw.file.name
     out["_sheet"] = raw.sheet
     out["_row"] = rows_no
     out["_source"] = source
     out["_bad"] = bad_any
-    out["_why"] = pd.Series(why, dtype="str")
+    out["_why"] = pd.Series(found.why, dtype="str")
     return out, headings
 
 
