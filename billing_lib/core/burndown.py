@@ -25,7 +25,6 @@ from billing_lib.domain.records import DUPLICATE_ITEM
 
 # Statuses, in the order they are tested: the first that matches wins.
 UNKNOWN, EXPIRED, EXCEEDED, WARNING, OK = "unknown", "expired", "exceeded", "warning", "ok"
-STATUSES = (UNKNOWN, EXPIRED, EXCEEDED, WARNING, OK)
 WARNING_PERCENT = 80
 # the recent burn rate: the average daily burn over the last 30 days up to the period end
 BURN_WINDOW_DAYS = 30

@@ -87,15 +87,6 @@ def _text(series: pd.Series) -> pd.Series:
     return series.astype("str").fillna("")
 
 
-def _lookup(keys: pd.Series, table: pd.DataFrame, key_col: str, value_col: str) -> pd.Series:
-    """``value_col`` of the ``table`` row whose ``key_col`` equals each key ('' where none)."""
-    if table.empty or value_col not in table:
-        return pd.Series("", index=keys.index, dtype="str")
-    ref = table[[key_col, value_col]].dropna(subset=[key_col]).drop_duplicates(key_col)
-    mapping = pd.Series(_text(ref[value_col]).to_numpy(), index=_text(ref[key_col]).to_numpy())
-    return keys.map(mapping).fillna("").astype("str")
-
-
 def _first(*series: pd.Series) -> pd.Series:
     """Row-wise first non-empty text among the series."""
     out = series[0].copy()

@@ -1,7 +1,7 @@
 """Exact money: one way to make a number, currency always attached, no binary floats summed.
 
 Inside frames an amount is an ``int64`` count of the currency's minor unit (cents for EUR, yen for
-JPY), rounded half up once when the item is read. Outside frames it is a ``Decimal`` or ``Money``.
+JPY), rounded half up once when the item is read. Outside frames it is a ``Decimal``.
 A float handed to us by a spreadsheet reader is taken as written: its shortest round-trip text
 (``repr``) is what the cell showed, so ``386.645`` stays three hundred eighty-six and 645
 thousandths and rounds to ``386.65``.
@@ -13,14 +13,12 @@ import functools
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
 
 from billing_lib.core.codes import distinct_objects
-from billing_lib.domain.errors import CurrencyMismatch
 
 Currency = str
 
@@ -225,47 +223,3 @@ def minor_units_of(amounts: pd.Series, currencies: pd.Series) -> np.ndarray:
         if amount is not None:
             minors[k] = to_minor(amount, currency_values[pair % len(currency_values)])
     return minors[pair_codes]
-
-
-def sum_minor(values: Iterable[int]) -> int:
-    """Exact sum of integer minor units (Python ints never overflow)."""
-    return sum(int(v) for v in values)
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    """An exact amount with its currency; adding two currencies raises ``CurrencyMismatch``."""
-
-    amount: Decimal
-    currency: Currency
-
-    @classmethod
-    def of(cls, value: object, currency: Currency) -> Money:
-        number = parse_decimal(value)
-        return cls(round_money(number if number is not None else Decimal(0), currency), currency)
-
-    @classmethod
-    def from_minor(cls, minor: int, currency: Currency) -> Money:
-        return cls(from_minor(minor, currency), currency)
-
-    @property
-    def minor(self) -> int:
-        return to_minor(self.amount, self.currency)
-
-    def _same(self, other: Money) -> None:
-        if other.currency != self.currency:
-            raise CurrencyMismatch(f"cannot combine {self} and {other}: currencies differ")
-
-    def __add__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"

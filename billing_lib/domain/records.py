@@ -26,7 +26,6 @@ AMBIGUOUS_DATE = "ambiguous_date"  # "03/04/2026" where nothing in the file says
 NEEDS_POSTING = "needs_posting"  # labour on a block-hours, retainer or per-ticket contract, not posted
 POSTED_ELSEWHERE = "posted_elsewhere"  # a charge Autotask posted (isBilled) whose posted row is not here
 AMOUNT_MISMATCH = "amount_mismatch"  # a supplied amount that is not quantity x rate
-MISSING_CUSTOMER = "missing_customer"
 UNKNOWN_PO = "unknown_po"
 PO_CUSTOMER_MISMATCH = "po_customer_mismatch"
 PO_CURRENCY_MISMATCH = "po_currency_mismatch"

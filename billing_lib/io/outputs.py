@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import platform
 import re
@@ -188,10 +187,6 @@ def for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
         elif column in _DATE_COLUMNS:
             out[column] = pd.to_datetime(out[column].replace("", None), errors="coerce")
     return out
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def versions() -> dict[str, str]:
