@@ -30,7 +30,7 @@ The formats, as the importers read them:
 Amounts are written from integer minor units; a line's quantity and unit price are written only when
 they multiply to its amount exactly, otherwise the line is quantity 1 at its amount (both importers
 compute quantity x rate). Text from the inputs is neutralised against spreadsheet formulas
-(``outputs.csv_safe``); commas and quotes are kept, the csv module quotes them.
+(``domain.text.csv_safe``); commas and quotes are kept, the csv module quotes them.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ import pandas as pd
 
 from billing_lib.domain.errors import OutputError
 from billing_lib.domain.money import format_minor, to_minor
-from billing_lib.io.outputs import csv_safe
+from billing_lib.domain.text import csv_safe
 
 QUICKBOOKS = "quickbooks"
 XERO = "xero"

@@ -33,6 +33,7 @@ from billing_lib.core.rules import Prepared, po_key
 from billing_lib.domain.errors import InputError
 from billing_lib.domain.identity import CHARGE_KINDS
 from billing_lib.domain.records import MISSING_PO, OVER_BUDGET, PO_CUSTOMER_MISMATCH, Issue
+from billing_lib.domain.text import FORMULA_START
 
 FILE_NAME = "adjustments.csv"
 COLUMNS = ("source_table", "item_id", "action", "value", "note", "who", "when")
@@ -118,16 +119,13 @@ def read(path: Path) -> list[Adjustment]:
     return out
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _unquoted(value: str) -> str:
-    return value[1:] if value[:1] == "'" and value[1:2] in _FORMULA_START else value
+    return value[1:] if value[:1] == "'" and value[1:2] in FORMULA_START else value
 
 
 def _quoted(value: str) -> str:
     """Text that a spreadsheet opening the file shows as text, never runs as a formula."""
-    return "'" + value if value[:1] in _FORMULA_START else value
+    return "'" + value if value[:1] in FORMULA_START else value
 
 
 def write(path: Path, adjustments: Iterable[Adjustment]) -> None:

@@ -30,9 +30,10 @@ import pandas as pd
 
 from billing_lib.domain.money import parse_decimal, separator_evidence
 from billing_lib.domain.period import FIRST_YEAR, LAST_YEAR
+from billing_lib.io.excel_cells import EXCEL_EPOCH
 
 # Excel's serial day 0, for numbers in a date column
-_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_EXCEL_EPOCH = dt.datetime.combine(EXCEL_EPOCH, dt.time())
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
 # a culture's short date, with PowerShell's time part: 10/1/2026 12:00:00 AM, 01.10.2026 00:00:00
 _LOCAL = re.compile(

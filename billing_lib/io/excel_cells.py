@@ -2,7 +2,7 @@
 row limit, and writing a file atomically.
 
 Text from the inputs is always written as a text cell, never a formula; cells whose text starts with
-``= + - @`` (or a tab or carriage return) also get Excel's quote prefix (``FORMULA_START``).
+``= + - @`` (or a tab or carriage return) also get Excel's quote prefix (``domain.text.FORMULA_START``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from billing_lib.io.outfolder import make_readable
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's 1900 date system (serial 60 is the phantom 1900-02-29)
 EXCEL_EPOCH_ORDINAL = EXCEL_EPOCH.toordinal()
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 1_048_576
 
 

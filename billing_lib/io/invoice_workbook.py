@@ -21,9 +21,9 @@ from billing_lib.domain.errors import OutputError
 from billing_lib.domain.money import minor_digits
 from billing_lib.domain.parties import DEFAULT_EXEMPTION, terms_days
 from billing_lib.domain.records import Invoice, InvoiceLine
+from billing_lib.domain.text import FORMULA_START
 from billing_lib.io.excel_cells import (
     EXCEL_EPOCH_ORDINAL,
-    FORMULA_START,
     MAX_ROWS,
     excel_serial,
     text_safe_workbook,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import platform
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pandas as pd
 from billing_lib import __version__
 from billing_lib.domain.money import format_minor
 from billing_lib.domain.records import ISSUE_COLUMNS, READ_REASONS, Issue
+from billing_lib.domain.text import csv_safe
 
 INVOICE_COLUMNS = (
     "invoice_number", "customer_id", "customer_name", "method", "group_key", "po_number", "currency",
@@ -120,24 +120,6 @@ def exceptions_frame(issues: Iterable[Issue], held: pd.DataFrame) -> pd.DataFram
     else:
         out["amount"] = ""
     return out
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?\d[\d.,]*$")
-
-
-def csv_safe(values: pd.Series) -> pd.Series:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection).
-
-    Plain numbers (``-20.00``) are untouched.
-    """
-
-    def one(v: object) -> object:
-        if isinstance(v, str) and v.startswith(_FORMULA_START) and not _NUMBER.match(v):
-            return "'" + v
-        return v
-
-    return values.map(one)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from billing_lib.domain.errors import OutputError
+from billing_lib.domain.text import FORMULA_START
 from billing_lib.io.excel_cells import (
-    FORMULA_START,
     MAX_ROWS,
     excel_serial,
     text_safe_workbook,

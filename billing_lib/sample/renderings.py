@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +34,10 @@ import numpy as np
 import xlsxwriter
 
 from billing_lib.domain.errors import UsageError
+from billing_lib.io.excel_cells import EXCEL_EPOCH as _EXCEL_EPOCH
 
 STYLES = ("rest", "powershell51", "powershell7", "soap", "report")
 CULTURES = ("en-US", "de-DE")
-_EXCEL_EPOCH = date(1899, 12, 30)
 _PS_TYPE = "#TYPE System.Management.Automation.PSCustomObject"
 _CURRENCIES = {"EUR": 1, "GBP": 2, "USD": 3, "CHF": 4}  # Autotask's Currencies ids in this sample tenant
 _COUNTRIES = {"NL": 150, "BE": 21, "DE": 81, "GB": 225, "CH": 204}

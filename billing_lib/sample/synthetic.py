@@ -92,11 +92,11 @@ import numpy as np
 import xlsxwriter
 
 from billing_lib.domain.errors import UsageError
+from billing_lib.io.excel_cells import EXCEL_EPOCH as _EXCEL_EPOCH
 from billing_lib.sample import renderings
 
 Row = dict[str, Any]
 
-_EXCEL_EPOCH = date(1899, 12, 30)
 _CHUNK = 50_000  # rows converted to Python objects at a time while writing
 _XLSX_OPTIONS = {
     "constant_memory": True,

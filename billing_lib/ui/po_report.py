@@ -36,9 +36,10 @@ from billing_lib.core.burndown import to_csv_frame
 from billing_lib.core.consolidate import format_number, renumber
 from billing_lib.domain.money import format_minor
 from billing_lib.domain.period import Period
+from billing_lib.domain.text import csv_safe
 from billing_lib.io import locations
 from billing_lib.io.charts import at_risk_first, plot_amounts_hours, plot_coverage, write_charts
-from billing_lib.io.outputs import csv_safe, write_csv
+from billing_lib.io.outputs import write_csv
 from billing_lib.run.pipeline import Analysis
 from billing_lib.ui import drilldown
 from billing_lib.ui.report import (
