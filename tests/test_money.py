@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from billing_lib.domain.money import (
     decimals_of,
     format_minor,
+    format_minor_series,
     from_minor,
     minor_digits,
     minor_units_of,
@@ -177,3 +178,32 @@ def test_a_float_cell_is_taken_as_written(value: Decimal) -> None:
 def test_parse_decimal_round_trips_formatted_text(amount: Decimal) -> None:
     assert parse_decimal(f"{amount:,}") == amount  # 1,234,567.8901
     assert parse_decimal(f"({abs(amount):,})") == -abs(amount)
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "options", "expected"),
+    [
+        (123450, "EUR", {}, "1234.50"),  # the CSV outputs
+        (123450, "EUR", {"grouped": True}, "1,234.50"),  # the HTML report
+        (123450, "EUR", {"grouped": True, "with_currency": True}, "1,234.50 EUR"),  # charts, app, notes
+        (-123456789, "JPY", {"grouped": True, "with_currency": True}, "-123,456,789 JPY"),
+        (1234567, "KWD", {"grouped": True}, "1,234.567"),
+        (0, "EUR", {"grouped": True}, "0.00"),
+        ("250", "EUR", {}, "2.50"),  # minor units that arrive as text
+        (250.0, "EUR", {}, "2.50"),
+        (None, "EUR", {"with_currency": True}, ""),  # missing: empty, never "nan"
+        (float("nan"), "EUR", {}, ""),
+        (pd.NA, "EUR", {}, ""),
+    ],
+)
+def test_format_minor_variants(minor: object, currency: str, options: dict[str, bool], expected: str) -> None:
+    assert format_minor(minor, currency, **options) == expected
+
+
+def test_format_minor_series_keeps_the_index_and_each_rows_currency() -> None:
+    out = format_minor_series(
+        pd.Series([123450, None, 5], index=[7, 8, 9], dtype=object),
+        pd.Series(["EUR", "EUR", "JPY"], index=[7, 8, 9]),
+    )
+    assert out.tolist() == ["1234.50", "", "5"]
+    assert out.index.tolist() == [7, 8, 9] and str(out.dtype) in ("str", "object", "string")

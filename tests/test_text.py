@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import numpy as np
 import pandas as pd
 import pytest
 
-from billing_lib.domain.text import FORMULA_START, csv_safe
+from billing_lib.domain.text import FORMULA_START, cell_text, csv_safe, is_missing
 
 
 @pytest.mark.parametrize(
@@ -34,3 +37,16 @@ def test_csv_safe_leaves_non_text_alone() -> None:
 def test_formula_start_is_what_excel_reads_as_a_formula() -> None:
     assert all(c.startswith(FORMULA_START) for c in ("=A1", "+A1", "-A1", "@A1", "\tA1", "\rA1"))
     assert not "A1".startswith(FORMULA_START)
+
+
+@pytest.mark.parametrize(
+    ("value", "missing"),
+    [
+        (None, True), (float("nan"), True), (np.float32("nan"), True), (pd.NA, True), (pd.NaT, True),
+        (np.datetime64("NaT"), True), ("", False), (0, False), (Decimal("0"), False), ("nan", False),
+        (np.datetime64("2026-10-01"), False),
+    ],
+)  # fmt: skip
+def test_is_missing(value: object, missing: bool) -> None:
+    assert is_missing(value) is missing
+    assert cell_text(value) == ("" if missing else str(value))

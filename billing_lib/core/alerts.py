@@ -65,10 +65,6 @@ def reached(percent: Decimal | None, thresholds: tuple[Decimal, ...]) -> Decimal
     return hit[-1] if hit else None
 
 
-def _amount_text(minor: object, currency: str) -> str:
-    return "" if minor is None or pd.isna(minor) else format_minor(int(minor), currency)  # type: ignore[call-overload]
-
-
 def _measures(row: pd.Series) -> list[tuple[str, str, str, str, str, Decimal | None, Decimal | None]]:
     """(measure, unit, authorised, used, remaining, percent now, percent before this period) it has."""
     cur = str(row["currency"])
@@ -79,9 +75,9 @@ def _measures(row: pd.Series) -> list[tuple[str, str, str, str, str, Decimal | N
             (
                 "amount",
                 cur,
-                _amount_text(authorised, cur),
-                _amount_text(row["consumed_minor"], cur),
-                _amount_text(row["remaining_minor"], cur),
+                format_minor(authorised, cur),
+                format_minor(row["consumed_minor"], cur),
+                format_minor(row["remaining_minor"], cur),
                 row["percent_used"],
                 percent_of(int(row["previously_invoiced_minor"]), authorised),
             )
@@ -107,9 +103,9 @@ def _measures(row: pd.Series) -> list[tuple[str, str, str, str, str, Decimal | N
             (
                 "month",
                 cur,
-                _amount_text(monthly, cur),
-                _amount_text(used, cur),
-                _amount_text(row["month_remaining_minor"], cur),
+                format_minor(monthly, cur),
+                format_minor(used, cur),
+                format_minor(row["month_remaining_minor"], cur),
                 row["month_percent_used"],
                 percent_of(used - this_in_month, monthly),
             )

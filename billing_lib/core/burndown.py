@@ -19,9 +19,16 @@ import pandas as pd
 
 from billing_lib.core.rules import po_key
 from billing_lib.domain.errors import CurrencyMismatch
-from billing_lib.domain.money import DEFAULT_CURRENCY, format_minor, minor_digits, parse_decimal, to_minor
+from billing_lib.domain.money import (
+    DEFAULT_CURRENCY,
+    format_minor_series,
+    minor_digits,
+    parse_decimal,
+    to_minor,
+)
 from billing_lib.domain.period import Period
 from billing_lib.domain.records import DUPLICATE_ITEM
+from billing_lib.domain.text import cell_text
 
 # Statuses, in the order they are tested: the first that matches wins.
 UNKNOWN, EXPIRED, EXCEEDED, WARNING, OK = "unknown", "expired", "exceeded", "warning", "ok"
@@ -134,7 +141,7 @@ def _po_table(current: pd.DataFrame, previous: pd.DataFrame, ref: pd.DataFrame) 
             )
             continue
         po = ref.loc[key]
-        name, ref_currency = str(po["po_number"]), _blank(po["currency"])
+        name, ref_currency = str(po["po_number"]), cell_text(po["currency"])
         currency = _only([ref_currency, *used_in], f"PO {name}") or DEFAULT_CURRENCY
         authorised = int(po["authorised_minor"])
         if not ref_currency and minor_digits(currency) != minor_digits(DEFAULT_CURRENCY):
@@ -146,7 +153,7 @@ def _po_table(current: pd.DataFrame, previous: pd.DataFrame, ref: pd.DataFrame) 
             {
                 "po_key": key,
                 "po_number": name,
-                "customer_id": _blank(po["customer_id"]) or customers.get(key, ""),
+                "customer_id": cell_text(po["customer_id"]) or customers.get(key, ""),
                 "currency": currency,
                 "authorised_minor": authorised,
                 "authorised_hours": hours if isinstance(hours, Decimal) else None,
@@ -177,14 +184,6 @@ def _po_table(current: pd.DataFrame, previous: pd.DataFrame, ref: pd.DataFrame) 
     for col in ("valid_from", "valid_to"):
         table[col] = pd.to_datetime(table[col]).astype("datetime64[ns]")
     return table.set_index("po_key")
-
-
-def _blank(value: object) -> str:
-    """Text of a cell, empty for a missing one."""
-    missing = (
-        value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
-    )
-    return "" if missing else str(value)
 
 
 # --- the burn series -------------------------------------------------------------------------------
@@ -412,21 +411,8 @@ def _month_columns(out: pd.DataFrame, month_used: pd.Series, month_now: pd.Serie
 # --- CSV frames ------------------------------------------------------------------------------------
 
 
-def _money_text(minor: pd.Series, currency: pd.Series) -> pd.Series:
-    """Plain decimal text in each row's currency places; empty where missing."""
-    return pd.Series(
-        [("" if pd.isna(m) else format_minor(int(m), c)) for m, c in zip(minor, currency, strict=True)],
-        index=minor.index,
-        dtype="str",
-    )
-
-
 def _plain(values: pd.Series) -> pd.Series:
-    return pd.Series(
-        ["" if v is None or (not isinstance(v, Decimal) and pd.isna(v)) else str(v) for v in values],
-        index=values.index,
-        dtype="str",
-    )
+    return pd.Series([cell_text(v) for v in values], index=values.index, dtype="str")
 
 
 def _date_text(values: pd.Series) -> pd.Series:
@@ -441,11 +427,11 @@ def to_csv_frame(bd: pd.DataFrame) -> pd.DataFrame:
             "po_number": bd["po_number"],
             "customer_id": bd["customer_id"],
             "currency": cur,
-            "authorised_amount": _money_text(bd["authorised_minor"], cur),
-            "previously_invoiced": _money_text(bd["previously_invoiced_minor"], cur),
-            "this_period": _money_text(bd["this_period_minor"], cur),
-            "consumed": _money_text(bd["consumed_minor"], cur),
-            "remaining": _money_text(bd["remaining_minor"], cur),
+            "authorised_amount": format_minor_series(bd["authorised_minor"], cur),
+            "previously_invoiced": format_minor_series(bd["previously_invoiced_minor"], cur),
+            "this_period": format_minor_series(bd["this_period_minor"], cur),
+            "consumed": format_minor_series(bd["consumed_minor"], cur),
+            "remaining": format_minor_series(bd["remaining_minor"], cur),
             "percent_used": _plain(bd["percent_used"]),
             "status": bd["status"],
             "projected_exhaustion_date": _date_text(bd["projected_exhaustion_date"]),
@@ -456,9 +442,9 @@ def to_csv_frame(bd: pd.DataFrame) -> pd.DataFrame:
             "hours_remaining": _plain(bd["hours_remaining"]),
             "hours_percent_used": _plain(bd["hours_percent_used"]),
             "hours_status": bd["hours_status"],
-            "monthly_amount": _money_text(bd["monthly_minor"], cur),
-            "month_consumed": _money_text(bd["month_consumed_minor"], cur),
-            "month_remaining": _money_text(bd["month_remaining_minor"], cur),
+            "monthly_amount": format_minor_series(bd["monthly_minor"], cur),
+            "month_consumed": format_minor_series(bd["month_consumed_minor"], cur),
+            "month_remaining": format_minor_series(bd["month_remaining_minor"], cur),
             "month_percent_used": _plain(bd["month_percent_used"]),
             "month_status": bd["month_status"],
         },
@@ -532,10 +518,10 @@ def exposure_csv_frame(exposure_frame: pd.DataFrame) -> pd.DataFrame:
             "customer_name": exposure_frame["customer_name"],
             "billing_code": exposure_frame["billing_code"],
             "items": exposure_frame["items"],
-            "amount": _money_text(exposure_frame["amount_minor"], cur),
+            "amount": format_minor_series(exposure_frame["amount_minor"], cur),
             "currency": cur,
             "held_items": exposure_frame["held_items"],
-            "held_amount": _money_text(exposure_frame["held_amount_minor"], cur),
+            "held_amount": format_minor_series(exposure_frame["held_amount_minor"], cur),
         },
         index=exposure_frame.index,
     )[list(EXPOSURE_CSV_COLUMNS)]
@@ -585,7 +571,7 @@ def hours_per_po(items: pd.DataFrame) -> pd.DataFrame:
 def per_po_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """``charges_per_po`` / ``hours_per_po`` for a CSV or a summary sheet: amounts and hours as plain text."""
     out = frame.copy()
-    out["amount"] = _money_text(frame["amount_minor"], frame["currency"])
+    out["amount"] = format_minor_series(frame["amount_minor"], frame["currency"])
     if "hours" in out:
         out["hours"] = _plain(frame["hours"])
     return out.drop(columns=["amount_minor"])

@@ -18,7 +18,7 @@ from billing_lib.core.burndown import EXPIRED, OK, UNKNOWN, WARNING, WARNING_PER
 from billing_lib.core.coverage import Coverage, charge_records
 from billing_lib.core.coverage import summary as coverage_summary
 from billing_lib.core.rules import Prepared
-from billing_lib.domain.money import from_minor
+from billing_lib.domain.money import format_minor, from_minor
 from billing_lib.domain.records import (
     AMBIGUOUS_DATE,
     AMBIGUOUS_NUMBER,
@@ -169,10 +169,6 @@ def _counts(values: Iterable[str]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(((str(k), int(v)) for k, v in counts.items() if v), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _money(minor: object, currency: str) -> str:
-    return "" if pd.isna(minor) else str(from_minor(int(minor), currency))  # type: ignore[call-overload]
-
-
 def _alert(row: pd.Series) -> PoAlert:
     cur = str(row["currency"])
     percent = row["percent_used"]
@@ -181,10 +177,10 @@ def _alert(row: pd.Series) -> PoAlert:
         str(row["customer_id"]),
         str(row["status"]),
         cur,
-        _money(row["authorised_minor"], cur),
-        _money(row["consumed_minor"], cur),
-        _money(row["this_period_minor"], cur),
-        _money(row["remaining_minor"], cur),
+        format_minor(row["authorised_minor"], cur),
+        format_minor(row["consumed_minor"], cur),
+        format_minor(row["this_period_minor"], cur),
+        format_minor(row["remaining_minor"], cur),
         str(percent) if isinstance(percent, Decimal) else "",
         "" if pd.isna(row["valid_to"]) else f"{row['valid_to']:%Y-%m-%d}",
         "" if pd.isna(row["projected_exhaustion_date"]) else f"{row['projected_exhaustion_date']:%Y-%m-%d}",
@@ -205,7 +201,7 @@ def _exposure_totals(exposure_frame: pd.DataFrame) -> tuple[ExposureTotal, ...]:
     totals = totals.sort_values(["amount_minor", "customer_id"], ascending=[False, True], kind="stable")
     columns = ("customer_id", "customer_name", "currency", "items", "amount_minor", "held_items")
     return tuple(
-        ExposureTotal(str(cid), str(name), str(cur), int(n), _money(minor, str(cur)), int(held))
+        ExposureTotal(str(cid), str(name), str(cur), int(n), format_minor(minor, str(cur)), int(held))
         for cid, name, cur, n, minor, held in zip(*(totals[c].tolist() for c in columns), strict=True)
     )
 
@@ -240,7 +236,7 @@ def build_checklist(
     items = prep.items
     to_invoice = (
         tuple(
-            (str(cur), _money(minor, str(cur)))
+            (str(cur), format_minor(minor, str(cur)))
             for cur, minor in items.groupby("currency", sort=True)["amount_minor"].sum().items()
         )
         if len(items)

@@ -31,7 +31,7 @@ from billing_lib.core.codes import (
 )
 from billing_lib.core.rules import Prepared
 from billing_lib.domain.errors import UsageError
-from billing_lib.domain.money import from_minor, minor_digits
+from billing_lib.domain.money import format_minor, from_minor
 from billing_lib.domain.parties import PartyBook
 from billing_lib.domain.period import Period
 from billing_lib.domain.records import (
@@ -961,7 +961,7 @@ def compare_methods(prep: Prepared, methods: list[str], *, force: bool = True) -
                 "invoices": len(s.invoices),
                 "items": int(s.invoices["item_count"].sum()),
                 "credit_notes": int((s.invoices["total_minor"] < 0).sum()),
-                "net": _money_text(s.invoices, "net_minor"),
+                "net": _totals_text(s.invoices, "net_minor"),
             }
             for m, s in sets.items()
         ]
@@ -1007,9 +1007,7 @@ def compare_methods(prep: Prepared, methods: list[str], *, force: bool = True) -
     return Comparison(summary, per_customer, moves, force)
 
 
-def _money_text(invoices: pd.DataFrame, column: str) -> str:
-    parts = []
-    for cur, total in invoices.groupby("currency")[column].sum().items():
-        amount = from_minor(int(total), str(cur))
-        parts.append(f"{amount:,.{minor_digits(str(cur))}f} {cur}")
-    return "; ".join(parts)
+def _totals_text(invoices: pd.DataFrame, column: str) -> str:
+    """The column's total per currency (``1,234.50 EUR; 980 JPY``)."""
+    totals = invoices.groupby("currency")[column].sum().items()
+    return "; ".join(format_minor(int(total), cur, grouped=True, with_currency=True) for cur, total in totals)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from billing_lib.core.codes import distinct_objects
+from billing_lib.domain.text import is_missing
 
 Currency = str
 
@@ -149,9 +150,24 @@ def from_minor(minor: int, currency: Currency) -> Decimal:
     return Decimal(int(minor)).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
 
 
-def format_minor(minor: int, currency: Currency) -> str:
-    """Plain decimal text with the currency's places, as the CSV outputs carry it (``1234.50``)."""
-    return str(from_minor(minor, currency))
+def format_minor(
+    minor: object, currency: object, *, grouped: bool = False, with_currency: bool = False
+) -> str:
+    """Minor units as text with the currency's places: ``1234.50`` (as the CSV outputs carry it),
+    ``1,234.50`` with ``grouped``, ``1,234.50 EUR`` with ``with_currency`` too; '' when missing."""
+    if is_missing(minor):
+        return ""
+    cur = str(currency)
+    amount = from_minor(int(Decimal(minor)) if isinstance(minor, str) else int(minor), cur)  # type: ignore[call-overload]
+    text = f"{amount:,}" if grouped else str(amount)
+    return f"{text} {cur}" if with_currency else text
+
+
+def format_minor_series(minor: pd.Series, currency: pd.Series) -> pd.Series:
+    """``format_minor`` of each row (plain decimal text in the row's currency), a ``str`` column on the same index."""
+    return pd.Series(
+        [format_minor(m, c) for m, c in zip(minor, currency, strict=True)], index=minor.index, dtype="str"
+    )
 
 
 def round_money(amount: Decimal, currency: Currency) -> Decimal:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -27,3 +28,19 @@ def csv_safe(values: pd.Series) -> pd.Series:
         return v
 
     return values.map(one)
+
+
+def is_missing(value: object) -> bool:
+    """None, NaN, NA or NaT: a cell with nothing in it (a Decimal, even ``Decimal("NaN")``, is a value)."""
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float | np.floating) and bool(value != value))
+        or (isinstance(value, np.datetime64) and bool(np.isnat(value)))
+    )
+
+
+def cell_text(value: object) -> str:
+    """A cell as text, empty for a missing one."""
+    return "" if is_missing(value) else str(value)

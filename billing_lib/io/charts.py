@@ -25,7 +25,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from billing_lib.core.burndown import EXCEEDED, EXPIRED, OK, UNKNOWN, WARNING, WARNING_PERCENT
-from billing_lib.domain.money import from_minor
+from billing_lib.domain.money import format_minor, from_minor
 from billing_lib.io.filenames import safe_filename
 
 STATUS_COLOURS = {
@@ -39,10 +39,6 @@ RISK_ORDER = {EXCEEDED: 0, WARNING: 1, EXPIRED: 2, UNKNOWN: 3, OK: 4}
 OVERVIEW_CAP = 200  # percent: bars longer than this are drawn to the cap and labelled with the real figure
 OVERVIEW_MAX_ROWS = 60
 DPI = 110
-
-
-def _money(minor: int, currency: str) -> str:
-    return f"{from_minor(minor, currency):,} {currency}"
 
 
 def _major(minor: int, currency: str) -> float:
@@ -153,10 +149,13 @@ def _label(po_number: str, customer_id: str, width: int = 36) -> str:
 
 
 def _bar_text(row: pd.Series) -> str:
-    currency, consumed = str(row["currency"]), _money(int(row["consumed_minor"]), str(row["currency"]))
+    currency, consumed = (
+        str(row["currency"]),
+        format_minor(int(row["consumed_minor"]), str(row["currency"]), grouped=True, with_currency=True),
+    )
     if not isinstance(row["percent_used"], Decimal):
         return f"not in the PO reference table  ·  {consumed} invoiced"
-    text = f"{row['percent_used']} %  ·  {consumed} of {_money(int(row['authorised_minor']), currency)}"
+    text = f"{row['percent_used']} %  ·  {consumed} of {format_minor(int(row['authorised_minor']), currency, grouped=True, with_currency=True)}"
     return text + ("  ·  expired" if row["status"] == EXPIRED else "")
 
 
@@ -208,7 +207,7 @@ def po_figure(series: pd.DataFrame, row: pd.Series) -> Figure:
             color=STATUS_COLOURS[EXCEEDED],
             linewidth=1.5,
             gid="authorised",
-            label=f"authorised {_money(int(row['authorised_minor']), currency)}",
+            label=f"authorised {format_minor(int(row['authorised_minor']), currency, grouped=True, with_currency=True)}",
         )
         ax.axhline(
             authorised * WARNING_PERCENT / 100,
@@ -261,12 +260,12 @@ def _summary(row: pd.Series) -> str:
     consumed = f"{from_minor(int(row['consumed_minor']), currency):,}"
     if pd.isna(row["authorised_minor"]):
         return f"{customer}  ·  {consumed} {currency} invoiced  ·  not in the reference table"
-    authorised = _money(int(row["authorised_minor"]), currency)
+    authorised = format_minor(int(row["authorised_minor"]), currency, grouped=True, with_currency=True)
     remaining = int(row["remaining_minor"])
     left = (
-        f"over by {_money(-remaining, currency)}"
+        f"over by {format_minor(-remaining, currency, grouped=True, with_currency=True)}"
         if remaining < 0
-        else f"remaining {_money(remaining, currency)}"
+        else f"remaining {format_minor(remaining, currency, grouped=True, with_currency=True)}"
     )
     return f"{customer}  ·  {consumed} of {authorised} ({_percent_text(row['percent_used'])})  ·  {left}"
 
@@ -358,7 +357,7 @@ def coverage_figure(by_customer: pd.DataFrame, max_rows: int = COVERAGE_MAX_ROWS
         ax.text(
             101.5,
             bar.get_y() + bar.get_height() / 2,
-            f"{_percent_text(row['amount_percent'])} covered  ·  {_money(int(row['without_po_minor']), cur)} "
+            f"{_percent_text(row['amount_percent'])} covered  ·  {format_minor(int(row['without_po_minor']), cur, grouped=True, with_currency=True)} "
             f"without a PO ({int(row['without_po']):,} of {int(row['records']):,} records)",
             va="center",
             fontsize=8,
@@ -441,7 +440,7 @@ def amounts_hours_figure(bd: pd.DataFrame, max_rows: int = PER_PO_MAX_ROWS) -> F
         amount_ax.text(
             max(earlier[i] + this[i], 0),
             i,
-            f" {_money(int(row['consumed_minor']), cur)}",
+            f" {format_minor(int(row['consumed_minor']), cur, grouped=True, with_currency=True)}",
             va="center",
             fontsize=7,
             zorder=4,

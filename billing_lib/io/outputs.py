@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from billing_lib import __version__
-from billing_lib.domain.money import format_minor
+from billing_lib.domain.money import format_minor_series
 from billing_lib.domain.records import ISSUE_COLUMNS, READ_REASONS, Issue
 from billing_lib.domain.text import csv_safe
 
@@ -34,19 +34,10 @@ INVOICE_ITEM_COLUMNS = (
 )
 
 
-def money_text(minor: pd.Series, currency: pd.Series) -> pd.Series:
-    """Plain decimal text (``1234.50``) of minor units in each row's currency; empty where missing."""
-    return pd.Series(
-        ["" if pd.isna(m) else format_minor(int(m), str(c)) for m, c in zip(minor, currency, strict=True)],
-        index=minor.index,
-        dtype="str",
-    )
-
-
 def invoices_frame(invoices: pd.DataFrame) -> pd.DataFrame:
     out = invoices.copy()
     for name in ("net", "tax", "total"):
-        out[f"{name}_amount"] = money_text(out[f"{name}_minor"], out["currency"])
+        out[f"{name}_amount"] = format_minor_series(out[f"{name}_minor"], out["currency"])
     out["tax_rate"] = out["tax_rate"].map(str)
     out["document_type"] = ["credit_note" if t < 0 else "invoice" for t in out["total_minor"]]
     return out.reindex(columns=list(INVOICE_COLUMNS))
@@ -54,7 +45,7 @@ def invoices_frame(invoices: pd.DataFrame) -> pd.DataFrame:
 
 def invoice_items_frame(items: pd.DataFrame) -> pd.DataFrame:
     out = items.copy()
-    out["amount"] = money_text(out["amount_minor"], out["currency"])
+    out["amount"] = format_minor_series(out["amount_minor"], out["currency"])
     out["item_date"] = out["item_date"].dt.strftime("%Y-%m-%d")
     return out.reindex(columns=list(INVOICE_ITEM_COLUMNS))
 
@@ -72,7 +63,7 @@ def invoice_lines_frame(items: pd.DataFrame) -> pd.DataFrame:
         )
         .reset_index()
     )
-    grouped["amount"] = money_text(grouped["amount_minor"], grouped["currency"])
+    grouped["amount"] = format_minor_series(grouped["amount_minor"], grouped["currency"])
     grouped["date"] = grouped["date"].dt.strftime("%Y-%m-%d")
     return grouped.rename(
         columns={"unit_price_text": "unit_price", "billing_code_name": "billing_code"}
@@ -102,7 +93,7 @@ def exceptions_frame(issues: Iterable[Issue], held: pd.DataFrame) -> pd.DataFram
     flagged = frame[frame["action"] != "held"]
     out = pd.concat([merged, flagged], ignore_index=True).reindex(columns=list(ISSUE_COLUMNS))
     if not held.empty:
-        amounts = held.assign(amount=money_text(held["amount_minor"], held["currency"]))
+        amounts = held.assign(amount=format_minor_series(held["amount_minor"], held["currency"]))
         # a row held because a cell cannot be read was never priced: no amount rather than 0.00
         unpriced = held["reason"].isin(READ_REASONS) & (held["amount_minor"] == 0)
         amounts.loc[unpriced, "amount"] = ""

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from billing_lib.domain.errors import OutputError
-from billing_lib.domain.text import FORMULA_START
+from billing_lib.domain.text import FORMULA_START, is_missing
 from billing_lib.io.excel_cells import (
     MAX_ROWS,
     excel_serial,
@@ -47,9 +47,8 @@ def _sheet_names(names: Iterable[str]) -> list[str]:
 
 
 def _is_missing(value: Any) -> bool:
-    if value is None or value is pd.NaT or value is pd.NA:
-        return True
-    return isinstance(value, float | np.floating) and not math.isfinite(value)
+    """A missing cell, or an infinite number (which no cell can hold)."""
+    return is_missing(value) or (isinstance(value, float | np.floating) and math.isinf(value))
 
 
 def _write_value(ws: Any, row: int, col: int, value: Any, formats: Mapping[str, Any]) -> int:

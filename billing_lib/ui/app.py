@@ -26,6 +26,7 @@ import pandas as pd
 
 from billing_lib.core import adjustments as adj
 from billing_lib.domain.errors import BillingError
+from billing_lib.domain.money import format_minor
 from billing_lib.io import locations
 from billing_lib.io.accounting_ledger import export_period
 from billing_lib.run.pipeline import RunOptions, RunResult, reprint, run_invoice, void_invoice
@@ -301,7 +302,9 @@ class App:
         wb = self.workbook
         assert wb is not None
         c = wb.analysis.checklist
-        amounts = ", ".join(f"{app_data.money_text(m, cur)}" for cur, m in self._totals())
+        amounts = ", ".join(
+            f"{format_minor(m, cur, grouped=True, with_currency=True)}" for cur, m in self._totals()
+        )
         parts = [f"Issue {report.plural(len(wb.invoices), 'final invoice')} for {self.period} ({amounts})?"]
         if c.blocking:
             parts.append(f"The checklist says not ready: {'; '.join(c.blocking_reasons)}.")
@@ -360,7 +363,7 @@ class App:
             return []
         inv = self.issued.analysis.invoice_set.invoices
         return [
-            [str(n), str(c), str(p) or "—", app_data.money_text(t, cur)]
+            [str(n), str(c), str(p) or "—", format_minor(t, cur, grouped=True, with_currency=True)]
             for n, c, p, t, cur in zip(
                 inv["invoice_number"],
                 inv["customer_name"],

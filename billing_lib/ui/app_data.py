@@ -19,6 +19,7 @@ import pandas as pd
 
 from billing_lib.core import adjustments as adj
 from billing_lib.domain.errors import InputError
+from billing_lib.domain.money import format_minor
 from billing_lib.domain.period import Period
 from billing_lib.domain.records import (
     DUPLICATE_ITEM,
@@ -79,14 +80,6 @@ def customer_names(analysis: Analysis) -> dict[str, str]:
     return names
 
 
-def money_text(minor: object, currency: object) -> str:
-    """``1,234.50 EUR`` (always two decimals for the usual currencies), '' when missing."""
-    from billing_lib.ui.report import money
-
-    text = money(minor, currency)
-    return f"{text} {currency}" if text else ""
-
-
 def _mismatch_sentence(po: str, owner: str, customer: str, names: dict[str, str]) -> str:
     return f"PO {po} belongs to {names.get(owner, owner)}, not to {names.get(customer, customer)}."
 
@@ -139,7 +132,7 @@ def exceptions_table(analysis: Analysis) -> pd.DataFrame:
             "Description": rows["description"].fillna("").astype("str"),
             "PO": po.replace("", "—"),
             "Amount": [
-                money_text(m, c) if ok else ""
+                format_minor(m, c, grouped=True, with_currency=True) if ok else ""
                 for m, c, ok in zip(rows["amount_minor"], rows["currency"], found, strict=True)
             ],
             "Reason": reasons,
@@ -321,7 +314,7 @@ def register_invoices(register_path: Path, period: str) -> pd.DataFrame:
                 "invoice_date": str(r["invoice_date"]),
                 "customer_name": str(r["customer_name"] or r["customer_id"]),
                 "po_number": str(r["po_number"] or "") or "—",
-                "total": money_text(r["total_minor"], r["currency"]),
+                "total": format_minor(r["total_minor"], r["currency"], grouped=True, with_currency=True),
                 "status": status,
                 "voided": r["status"] == "voided",
                 "customer_id": str(r["customer_id"]),

@@ -34,9 +34,9 @@ from billing_lib.core import alerts as alertmod
 from billing_lib.core import coverage as covmod
 from billing_lib.core.burndown import to_csv_frame
 from billing_lib.core.consolidate import format_number, renumber
-from billing_lib.domain.money import format_minor
+from billing_lib.domain.money import format_minor, format_minor_series
 from billing_lib.domain.period import Period
-from billing_lib.domain.text import csv_safe
+from billing_lib.domain.text import cell_text, csv_safe
 from billing_lib.io import locations
 from billing_lib.io.charts import at_risk_first, plot_amounts_hours, plot_coverage, write_charts
 from billing_lib.io.outputs import write_csv
@@ -426,17 +426,11 @@ def picker(report: PoReport, po: str = "") -> object:
 # --- CSV frames and the saved report -----------------------------------------------------------------
 
 
-def _minor_text(minor: pd.Series, currency: pd.Series) -> list[str]:
-    return ["" if pd.isna(m) else format_minor(int(m), str(c)) for m, c in zip(minor, currency, strict=True)]
-
-
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     """Every cell as text (Decimals exact, None empty), formula-looking text neutralised."""
     out = frame.copy()
     for col in out.columns:
-        out[col] = out[col].map(
-            lambda v: "" if v is None or (not isinstance(v, str | Decimal) and pd.isna(v)) else str(v)
-        )
+        out[col] = out[col].map(cell_text)
         out[col] = csv_safe(out[col].astype("str"))
     return out
 
@@ -444,9 +438,9 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
 def coverage_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """``po_coverage_by_customer.csv`` / ``po_coverage_by_category.csv``: amounts as plain decimals."""
     out = frame.drop(columns=["amount_minor", "with_po_minor", "without_po_minor"])
-    out["amount"] = _minor_text(frame["amount_minor"], frame["currency"])
-    out["with_po_amount"] = _minor_text(frame["with_po_minor"], frame["currency"])
-    out["without_po_amount"] = _minor_text(frame["without_po_minor"], frame["currency"])
+    out["amount"] = format_minor_series(frame["amount_minor"], frame["currency"]).tolist()
+    out["with_po_amount"] = format_minor_series(frame["with_po_minor"], frame["currency"]).tolist()
+    out["without_po_amount"] = format_minor_series(frame["without_po_minor"], frame["currency"]).tolist()
     return _plain(out)
 
 
@@ -472,8 +466,8 @@ def summary_csv_frame(c: covmod.Coverage) -> pd.DataFrame:
 
 def recommendations_csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
-    out["amount"] = _minor_text(frame["amount_minor"], frame["currency"])
-    out["without_po_amount"] = _minor_text(frame["without_po_minor"], frame["currency"])
+    out["amount"] = format_minor_series(frame["amount_minor"], frame["currency"]).tolist()
+    out["without_po_amount"] = format_minor_series(frame["without_po_minor"], frame["currency"]).tolist()
     out["requires_po"] = frame["requires_po"].map(lambda v: "yes" if v else "no")
     out["mark_requires_po"] = frame["mark_requires_po"].map(lambda v: "yes" if v else "no")
     return _plain(out.drop(columns=["amount_minor", "without_po_minor"]))

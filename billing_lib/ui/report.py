@@ -25,8 +25,9 @@ import pandas as pd
 from billing_lib.core.burndown import EXCEEDED, EXPIRED, OK, UNKNOWN, WARNING
 from billing_lib.core.consolidate import LABELS, Comparison, normalise_method
 from billing_lib.domain.errors import UsageError
-from billing_lib.domain.money import from_minor
+from billing_lib.domain.money import format_minor
 from billing_lib.domain.records import Invoice, Issue
+from billing_lib.domain.text import is_missing as missing
 from billing_lib.io import locations
 from billing_lib.io.charts import STATUS_COLOURS, at_risk_first, overview_figure, po_figure
 from billing_lib.run.pipeline import Analysis, RunOptions, analyse
@@ -147,11 +148,6 @@ def load(options: RunOptions) -> Analysis:
 # --- formatting ----------------------------------------------------------------------------------
 
 
-def missing(value: object) -> bool:
-    """None, NaN, NA or NaT: a cell with nothing in it."""
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
-
-
 def esc(value: object) -> str:
     """Any value as safe HTML text ('' for missing)."""
     return "" if missing(value) else html.escape(str(value), quote=True)
@@ -159,7 +155,7 @@ def esc(value: object) -> str:
 
 def money(minor: object, currency: object) -> str:
     """``1,234.50`` for minor units in the currency; '' when missing."""
-    return "" if missing(minor) else f"{from_minor(int(Decimal(str(minor))), str(currency)):,}"
+    return format_minor(minor, currency, grouped=True)
 
 
 def decimal_text(value: object) -> str:
