@@ -35,6 +35,7 @@ from billing_lib.domain.money import format_minor, from_minor
 from billing_lib.domain.parties import PartyBook
 from billing_lib.domain.period import Period
 from billing_lib.domain.records import (
+    LINE_KEY,
     TIMESHEET_EXCLUDED,
     Invoice,
     InvoiceLine,
@@ -826,7 +827,7 @@ def _texts(frame: pd.DataFrame, column: str) -> list[str]:
 
 def _line_records(items: pd.DataFrame, money: dict[tuple[int, str], Decimal]) -> dict[str, list[InvoiceLine]]:
     """The lines of every invoice at once: its items of one PO, kind, billing code and unit price together."""
-    keys = ["invoice_number", "po_number", "kind", "billing_code_name", "unit_price_text"]
+    keys = LINE_KEY
     grouped = items.groupby(keys, sort=False, dropna=False)
     agg = grouped.agg(
         date=("item_date", "max"),

@@ -128,6 +128,10 @@ def where(file: str, sheet: str, row: int | None, column: str = "") -> str:
     return ", ".join(parts)
 
 
+# An invoice's items of one PO, kind, billing code and unit price make one line (workbook, CSV, ledgers).
+LINE_KEY = ["invoice_number", "po_number", "kind", "billing_code_name", "unit_price_text"]
+
+
 @dataclass(frozen=True, slots=True)
 class InvoiceLine:
     date: dt.date

@@ -53,6 +53,8 @@ from billing_lib.core.accounting import (
 )
 from billing_lib.domain.errors import RegisterError, UsageError
 from billing_lib.domain.period import Period
+from billing_lib.domain.records import LINE_KEY
+from billing_lib.domain.text import cell_text
 from billing_lib.io import locations
 
 if TYPE_CHECKING:  # the pipeline's types, imported lazily at run time
@@ -152,14 +154,10 @@ def _decimal_sum(values: pd.Series) -> Decimal:
     return sum(map(_dec, values), Decimal(0))
 
 
-def _text(value: object) -> str:
-    return "" if value is None or value != value or value is pd.NA else str(value)
-
-
 def _lines_of(items: pd.DataFrame) -> dict[str, list[LedgerLine]]:
     """Every invoice's lines at once: its items of one PO, kind, billing code and unit price together,
     described as the invoice workbook describes them."""
-    keys = ["invoice_number", "po_number", "kind", "billing_code_name", "unit_price_text"]
+    keys = LINE_KEY
     grouped = items.groupby(keys, sort=False, dropna=False)
     agg = grouped.agg(
         date=("item_date", "max"),
@@ -176,7 +174,7 @@ def _lines_of(items: pd.DataFrame) -> dict[str, list[LedgerLine]]:
     for i, (number, po, kind, code, date, count, minor, text, price, code_id) in enumerate(
         zip(*(agg[c].tolist() for c in columns), strict=True)
     ):
-        code, text, kind = _text(code), _text(text), _text(kind)
+        code, text, kind = cell_text(code), cell_text(text), cell_text(kind)
         label = code or ("Labour" if kind == "labour" else "Charges")
         if count == 1 and text:
             label = f"{label}: {text}" if code else text
@@ -184,9 +182,9 @@ def _lines_of(items: pd.DataFrame) -> dict[str, list[LedgerLine]]:
             LedgerLine(
                 description=label,
                 kind=kind,
-                billing_code_id=_text(code_id),
+                billing_code_id=cell_text(code_id),
                 billing_code=code,
-                po_number=_text(po),
+                po_number=cell_text(po),
                 quantity=quantities[i],
                 unit_price=None if price is None or price != price else _dec(price),
                 amount_minor=int(minor),
@@ -216,7 +214,7 @@ def run_documents(
     for head in invoice_set.invoices.to_dict("records"):
         number, currency = str(head["invoice_number"]), str(head["currency"])
         customer = customers.get(str(head["customer_id"]), {})
-        seller = sellers.get(_text(head.get("billing_entity")), only_seller)
+        seller = sellers.get(cell_text(head.get("billing_entity")), only_seller)
         days = terms_days(customer.get("payment_terms"))
         days = days if days is not None else terms_days(seller.get("payment_terms"))
         days = days if days is not None else DEFAULT_TERMS_DAYS
@@ -227,12 +225,13 @@ def run_documents(
                 source_invoice=number,
                 period=invoice_set.period.label,
                 customer_id=str(head["customer_id"]),
-                customer_name=_text(head.get("customer_name")) or _text(customer.get("customer_name")),
+                customer_name=cell_text(head.get("customer_name"))
+                or cell_text(customer.get("customer_name")),
                 issue_date=issued,
                 due_date=issued + dt.timedelta(days=days),
                 terms_days=days,
                 currency=currency,
-                po_numbers=tuple(p for p in _text(head.get("po_number")).split("; ") if p),
+                po_numbers=tuple(p for p in cell_text(head.get("po_number")).split("; ") if p),
                 tax_rate=rate,
                 vat_category=vat_category_of(head.get("vat_category", customer.get("vat_category")), rate),
                 net_minor=int(head["net_minor"]),
@@ -240,7 +239,7 @@ def run_documents(
                 lines=tuple(lines.get(number, ())),
                 contact=Contact(
                     *(
-                        _text(customer.get(c))
+                        cell_text(customer.get(c))
                         for c in ("email", "address", "address2", "city", "postal_code", "country")
                     )
                 ),

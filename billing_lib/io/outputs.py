@@ -12,7 +12,7 @@ import pandas as pd
 
 from billing_lib import __version__
 from billing_lib.domain.money import format_minor_series
-from billing_lib.domain.records import ISSUE_COLUMNS, READ_REASONS, Issue
+from billing_lib.domain.records import ISSUE_COLUMNS, LINE_KEY, READ_REASONS, Issue
 from billing_lib.domain.text import csv_safe
 
 INVOICE_COLUMNS = (
@@ -52,7 +52,7 @@ def invoice_items_frame(items: pd.DataFrame) -> pd.DataFrame:
 
 def invoice_lines_frame(items: pd.DataFrame) -> pd.DataFrame:
     """Invoice lines as the workbooks show them: items of one PO, kind, billing code and unit price together."""
-    keys = ["invoice_number", "po_number", "kind", "billing_code_name", "unit_price_text"]
+    keys = LINE_KEY
     grouped = (
         items.groupby(keys, sort=False, dropna=False)
         .agg(
