@@ -17,6 +17,7 @@ from billing_lib.core.po import check_pos, reference_table
 from billing_lib.core.rules import ITEM_COLUMNS, Prepared, prepare_items
 from billing_lib.domain.errors import CurrencyMismatch
 from billing_lib.domain.period import Period
+from billing_lib.io import burndown_csv
 from billing_lib.io.inputs import load_inputs
 
 PERIOD = Period.parse("2026-10")
@@ -126,7 +127,7 @@ def issue_ids(prep: Prepared, reason: str) -> set[str]:
 def test_every_po_of_the_reference_table_and_the_items_has_one_row(month):
     _, _, bd = month
     assert sorted(bd["po_number"]) == ["PO-A", "PO-B", "PO-C", "PO-HRS", "PO-IDLE", "PO-OLD", "PO-ZZZ"]
-    assert list(bdm.to_csv_frame(bd).columns[:11]) == [
+    assert list(burndown_csv.to_csv_frame(bd).columns[:11]) == [
         "po_number", "customer_id", "currency", "authorised_amount", "previously_invoiced", "this_period",
         "consumed", "remaining", "percent_used", "status", "projected_exhaustion_date",
     ]  # fmt: skip
@@ -148,7 +149,7 @@ def test_po_crossing_80_and_100_percent_inside_the_period(month):
     assert {"a1", "a2", "a3"} <= set(prep.items["item_id"])
     # already exhausted: the projection is the day the cumulative amount reached the budget
     assert a["projected_exhaustion_date"] == pd.Timestamp("2026-10-20")
-    csv = bdm.to_csv_frame(bd).set_index("po_number").loc["PO-A"]
+    csv = burndown_csv.to_csv_frame(bd).set_index("po_number").loc["PO-A"]
     assert (csv["authorised_amount"], csv["consumed"], csv["remaining"], csv["percent_used"]) == (
         "1000.00", "1050.00", "-50.00", "105.00",
     )  # fmt: skip
@@ -165,7 +166,7 @@ def test_earlier_periods_add_to_this_period(month):
     assert b["percent_used"] == Decimal("75.00")
     assert b["status"] == "ok"
     assert b["hours_consumed"] == Decimal("4")  # the earlier labour
-    row = bdm.to_csv_frame(bd).set_index("po_number").loc["PO-B"]
+    row = burndown_csv.to_csv_frame(bd).set_index("po_number").loc["PO-B"]
     assert (row["previously_invoiced"], row["this_period"], row["consumed"]) == (
         "1200.00",
         "300.00",
@@ -180,7 +181,9 @@ def test_projected_exhaustion_from_the_last_30_days(month):
     assert po_row(bd, "PO-B")["projected_exhaustion_date"] == pd.Timestamp("2026-12-20")
     # nothing consumed: no projection
     assert pd.isna(po_row(bd, "PO-IDLE")["projected_exhaustion_date"])
-    assert bdm.to_csv_frame(bd).set_index("po_number").loc["PO-IDLE", "projected_exhaustion_date"] == ""
+    assert (
+        burndown_csv.to_csv_frame(bd).set_index("po_number").loc["PO-IDLE", "projected_exhaustion_date"] == ""
+    )
 
 
 def test_projection_rounds_up_to_the_day_the_budget_runs_out():
@@ -224,7 +227,7 @@ def test_unknown_po(month):
     assert z["customer_id"] == "101"
     assert pd.isna(z["projected_exhaustion_date"])
     assert issue_ids(prep, "unknown_po") == {"z1"}
-    row = bdm.to_csv_frame(bd).set_index("po_number").loc["PO-ZZZ"]
+    row = burndown_csv.to_csv_frame(bd).set_index("po_number").loc["PO-ZZZ"]
     assert (row["authorised_amount"], row["remaining"], row["percent_used"]) == ("", "", "")
 
 
@@ -238,7 +241,7 @@ def test_hours_per_po_through_a_tickets_po(month):
     h = po_row(bd, "PO-HRS")
     assert h["hours_consumed"] == Decimal("3.75")
     assert h["authorised_hours"] == Decimal("40")
-    csv = bdm.to_csv_frame(bd).set_index("po_number").loc["PO-HRS"]
+    csv = burndown_csv.to_csv_frame(bd).set_index("po_number").loc["PO-HRS"]
     assert (csv["authorised_hours"], csv["hours_consumed"]) == ("40", "3.75")
 
 
@@ -248,7 +251,7 @@ def test_charges_per_po(month):
     assert charges.loc["PO-A", "items"] == 3
     assert charges.loc["PO-A", "amount_minor"] == 105000
     assert "PO-HRS" not in charges.index  # labour only
-    text = bdm.per_po_csv_frame(bdm.charges_per_po(prep.items)).set_index("po_number")
+    text = burndown_csv.per_po_csv_frame(bdm.charges_per_po(prep.items)).set_index("po_number")
     assert text.loc["PO-A", "amount"] == "1050.00"
 
 
@@ -265,7 +268,7 @@ def test_exposure_counts_invoiced_and_held_items_without_a_po(month):
         ("101", "Acme Ltd", "Hardware", 1, 4000, 0),
         ("101", "Acme Ltd", "(none)", 1, 1000, 0),
     ]
-    csv = bdm.exposure_csv_frame(exp)
+    csv = burndown_csv.exposure_csv_frame(exp)
     assert list(csv.columns[:5]) == ["customer_id", "customer_name", "billing_code", "items", "amount"]
     assert list(csv["amount"]) == ["70.00", "40.00", "10.00"]
 
@@ -325,7 +328,7 @@ def test_a_budget_without_currency_takes_the_items_currency_places():
 def test_empty_run():
     bd = bdm.burndown(_items([]), _ref({}), PERIOD)
     assert bd.empty and list(bd.columns) == list(bdm.BURNDOWN_COLUMNS)
-    assert list(bdm.to_csv_frame(bd).columns) == list(bdm.CSV_COLUMNS)
+    assert list(burndown_csv.to_csv_frame(bd).columns) == list(burndown_csv.CSV_COLUMNS)
     assert bdm.exposure(_items([]), None).empty
 
 

@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 
 from billing_lib.core import burndown as bdm
-from billing_lib.core.checklist import Checklist, build_checklist, render_text
+from billing_lib.core.checklist import Checklist, build_checklist
 from billing_lib.core.po import check_pos, reference_table
 from billing_lib.core.rules import Prepared, prepare_items
 from billing_lib.domain.period import Period
 from billing_lib.io.inputs import load_inputs
+from billing_lib.ui.checklist_text import render_text
 
 PERIOD = Period.parse("2026-10")
 

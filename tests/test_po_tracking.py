@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 
 from billing_lib.core import alerts
-from billing_lib.core.checklist import render_text
 from billing_lib.domain.errors import UsageError
 from billing_lib.io import charts
 from billing_lib.run.pipeline import Analysis, RunOptions, analyse, check, prepare
 from billing_lib.ui import drilldown, po_report
+from billing_lib.ui.checklist_text import render_text
 
 COMPANIES = """\
 id,companyName,requiresPO

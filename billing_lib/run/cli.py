@@ -180,8 +180,8 @@ def _say(message: str) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from billing_lib.core.checklist import render_text
     from billing_lib.run.pipeline import check
+    from billing_lib.ui.checklist_text import render_text
 
     checklist = check(_options(args))
     print(render_text(checklist))

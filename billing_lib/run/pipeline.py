@@ -32,7 +32,7 @@ from billing_lib.domain.errors import BillingError, OutputError, UsageError
 from billing_lib.domain.money import format_minor
 from billing_lib.domain.period import Period
 from billing_lib.domain.records import Invoice, Issue
-from billing_lib.io import faults, locations, outfolder
+from billing_lib.io import burndown_csv, faults, locations, outfolder
 from billing_lib.io.customer_documents import customer_einvoice_issues, einvoice_issues
 from billing_lib.io.filenames import safe_filename
 from billing_lib.io.inputs import load_inputs
@@ -337,8 +337,8 @@ def write_outputs(
     invoices = invoices_frame(invoice_set.invoices)
     items = invoice_items_frame(invoice_set.items)
     exceptions = exceptions_frame(analysis.issues, analysis.held)
-    bd_csv = bdmod.to_csv_frame(analysis.burndown)
-    exposure_csv = bdmod.exposure_csv_frame(analysis.exposure)
+    bd_csv = burndown_csv.to_csv_frame(analysis.burndown)
+    exposure_csv = burndown_csv.exposure_csv_frame(analysis.exposure)
     write_csv(invoices, folder / "invoices.csv")
     write_csv(items, folder / "invoice_items.csv")
     write_csv(exceptions, folder / "exceptions.csv")
@@ -374,8 +374,8 @@ def write_outputs(
             "Exceptions": exceptions,
             "PO burn-down": bd_csv,
             "Exposure": exposure_csv,
-            "Charges per PO": bdmod.per_po_csv_frame(bdmod.charges_per_po(invoice_set.items)),
-            "Hours per PO": bdmod.per_po_csv_frame(bdmod.hours_per_po(invoice_set.items)),
+            "Charges per PO": burndown_csv.per_po_csv_frame(bdmod.charges_per_po(invoice_set.items)),
+            "Hours per PO": burndown_csv.per_po_csv_frame(bdmod.hours_per_po(invoice_set.items)),
         }
         write_summary(
             folder / "summary.xlsx", {name: for_spreadsheet(f) for name, f in sheets.items()}, images[:1]

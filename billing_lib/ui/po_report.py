@@ -32,12 +32,12 @@ import pandas as pd
 
 from billing_lib.core import alerts as alertmod
 from billing_lib.core import coverage as covmod
-from billing_lib.core.burndown import to_csv_frame
 from billing_lib.core.consolidate import format_number, renumber
 from billing_lib.domain.money import format_minor, format_minor_series
 from billing_lib.domain.period import Period
 from billing_lib.domain.text import cell_text, csv_safe
 from billing_lib.io import locations
+from billing_lib.io.burndown_csv import to_csv_frame
 from billing_lib.io.charts import at_risk_first, plot_amounts_hours, plot_coverage, write_charts
 from billing_lib.io.outputs import write_csv
 from billing_lib.run.pipeline import Analysis

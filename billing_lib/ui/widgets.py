@@ -22,7 +22,6 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from billing_lib.core.checklist import render_text
 from billing_lib.core.consolidate import (
     LABELS,
     METHODS,
@@ -44,6 +43,7 @@ from billing_lib.run.pipeline import (
     run_invoice,
 )
 from billing_lib.ui import report
+from billing_lib.ui.checklist_text import render_text
 
 # what pipeline.prepare returns: the items, the PO reference table, earlier invoicing
 PreparedMonth = tuple[Prepared, pd.DataFrame, pd.DataFrame]
