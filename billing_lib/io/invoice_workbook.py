@@ -354,6 +354,100 @@ def _text_height(text: str, width: float, font_size: float) -> float:
     )
 
 
+def _set_layout(ws: Any, sheet: TemplateSheet, n: int, moved: Callable[[int], int]) -> None:
+    """Column widths and row heights; the line row's height goes to each of its ``n`` rows."""
+    line_row = sheet.line_row
+    if sheet.default_row_height:
+        ws.set_default_row(sheet.default_row_height)
+    for first, last, width, hidden in sheet.columns:
+        ws.set_column(first, last, width, None, {"hidden": True} if hidden else None)
+    for row, height in sheet.row_heights:
+        for r in range(line_row, line_row + n) if row == line_row else (moved(row),):
+            ws.set_row(r, height)
+
+
+def _merge_static(
+    ws: Any, sheet: TemplateSheet, formats: _Formats, moved: Callable[[int], int]
+) -> tuple[dict[tuple[int, int], int], list[tuple[int, int]]]:
+    """Merge the template's areas off the line row; their spans, and the line row's merged columns."""
+    top_left = {(c.row, c.col): c for c in sheet.cells}
+    spans: dict[tuple[int, int], int] = {}  # template (row, col) -> last column of its merged area
+    line_merges = []
+    for r1, c1, r2, c2 in sheet.merges:
+        spans[(r1, c1)] = c2
+        if r1 == r2 == sheet.line_row:
+            line_merges.append((c1, c2))
+            continue
+        cell = top_left.get((r1, c1))
+        fmt = formats.get(cell.style, cell.field_kind) if cell is not None else None
+        ws.merge_range(moved(r1), c1, moved(r2), c2, "", fmt)
+    return spans, line_merges
+
+
+def _write_records(
+    ws: Any,
+    sheet: TemplateSheet,
+    records: Sequence[Any],
+    writers: list[Callable[[int, Any], Any]],
+    wraps: list[tuple[int, tuple[float, float]]],
+    merge_formats: list[tuple[int, int, Any]],
+    base_height: float,
+    needed: dict[int, float],
+) -> None:
+    """One row per record from the line row down; rows whose wrapped text needs more height go to ``needed``."""
+    line_row = sheet.line_row
+    for i, record in enumerate(records):
+        row = line_row + i
+        for c1, c2, fmt in merge_formats:
+            ws.merge_range(row, c1, row, c2, "", fmt)
+        if not wraps:  # the common case, and the detail sheet's hot loop
+            for write in writers:
+                write(row, record)
+            continue
+        written = [write(row, record) for write in writers]
+        for index, wrap in wraps:
+            text = written[index]
+            if isinstance(text, str):
+                height = _text_height(text, *wrap)
+                if height > base_height and height > needed.get(row, 0):
+                    needed[row] = height
+
+
+def _finish_sheet(
+    ws: Any,
+    sheet: TemplateSheet,
+    n: int,
+    moved: Callable[[int], int],
+    header: Mapping[str, Any],
+    formats: _Formats,
+    draft: bool,
+) -> None:
+    """Pictures, frozen panes, the autofilter over the moved rows, and the page setup."""
+    for image in sheet.images:
+        ws.insert_image(
+            moved(image.row),
+            image.col,
+            "template-image.png",
+            {
+                "image_data": io.BytesIO(image.data),
+                "x_offset": image.x_offset,
+                "y_offset": image.y_offset,
+                "x_scale": image.x_scale,
+                "y_scale": image.y_scale,
+                "object_position": 3,
+            },
+        )
+    if sheet.freeze is not None:
+        ws.freeze_panes(*sheet.freeze)
+    if sheet.autofilter is not None:
+        r1, c1, r2, c2 = sheet.autofilter
+        ws.autofilter(r1, c1, moved(r2) if r2 > sheet.line_row else max(r2, sheet.line_row + n - 1), c2)
+    page = dict(sheet.page)
+    if draft:  # every printed page of a draft says so, whatever the template's header
+        page["header"] = '&C&"-,Bold"&14&KC00000DRAFT - not a valid invoice'
+    _apply_page(ws, page, header, formats.digits)
+
+
 def _write_sheet(
     wb: Any,
     sheet: TemplateSheet,
@@ -374,24 +468,8 @@ def _write_sheet(
         """Where a template row lands once the line row has become ``n`` rows."""
         return row if row <= line_row else row + n - 1
 
-    if sheet.default_row_height:
-        ws.set_default_row(sheet.default_row_height)
-    for first, last, width, hidden in sheet.columns:
-        ws.set_column(first, last, width, None, {"hidden": True} if hidden else None)
-    for row, height in sheet.row_heights:
-        for r in range(line_row, line_row + n) if row == line_row else (moved(row),):
-            ws.set_row(r, height)
-    top_left = {(c.row, c.col): c for c in sheet.cells}
-    spans: dict[tuple[int, int], int] = {}  # template (row, col) -> last column of its merged area
-    line_merges = []
-    for r1, c1, r2, c2 in sheet.merges:
-        spans[(r1, c1)] = c2
-        if r1 == r2 == line_row:
-            line_merges.append((c1, c2))
-            continue
-        cell = top_left.get((r1, c1))
-        fmt = formats.get(cell.style, cell.field_kind) if cell is not None else None
-        ws.merge_range(moved(r1), c1, moved(r2), c2, "", fmt)
+    _set_layout(ws, sheet, n, moved)
+    spans, line_merges = _merge_static(ws, sheet, formats, moved)
     heights = dict(sheet.row_heights)
     widths = _column_widths(sheet)
     needed: dict[int, float] = {}
@@ -405,52 +483,16 @@ def _write_sheet(
                 needed[row] = height
     writers = _record_writers(ws, sheet, formats, header, prefix, fields)
     wraps = [(i, w) for i, c in enumerate(sheet.line_cells) if (w := _wrap_of(c, widths, spans)) is not None]
-    base_height = heights.get(line_row, _DEFAULT_ROW_HEIGHT)
     protos = {c.col: c for c in sheet.line_cells}
     merge_formats = [
         (c1, c2, formats.get(protos[c1].style, protos[c1].field_kind) if c1 in protos else None)
         for c1, c2 in line_merges
     ]
-    for i, record in enumerate(records):
-        row = line_row + i
-        for c1, c2, fmt in merge_formats:
-            ws.merge_range(row, c1, row, c2, "", fmt)
-        if not wraps:  # the common case, and the detail sheet's hot loop
-            for write in writers:
-                write(row, record)
-            continue
-        written = [write(row, record) for write in writers]
-        for index, wrap in wraps:
-            text = written[index]
-            if isinstance(text, str):
-                height = _text_height(text, *wrap)
-                if height > base_height and height > needed.get(row, 0):
-                    needed[row] = height
+    base_height = heights.get(line_row, _DEFAULT_ROW_HEIGHT)
+    _write_records(ws, sheet, records, writers, wraps, merge_formats, base_height, needed)
     for row, height in needed.items():
         ws.set_row(row, height)
-    for image in sheet.images:
-        ws.insert_image(
-            moved(image.row),
-            image.col,
-            "template-image.png",
-            {
-                "image_data": io.BytesIO(image.data),
-                "x_offset": image.x_offset,
-                "y_offset": image.y_offset,
-                "x_scale": image.x_scale,
-                "y_scale": image.y_scale,
-                "object_position": 3,
-            },
-        )
-    if sheet.freeze is not None:
-        ws.freeze_panes(*sheet.freeze)
-    if sheet.autofilter is not None:
-        r1, c1, r2, c2 = sheet.autofilter
-        ws.autofilter(r1, c1, moved(r2) if r2 > line_row else max(r2, line_row + n - 1), c2)
-    page = dict(sheet.page)
-    if draft:  # every printed page of a draft says so, whatever the template's header
-        page["header"] = '&C&"-,Bold"&14&KC00000DRAFT - not a valid invoice'
-    _apply_page(ws, page, header, formats.digits)
+    _finish_sheet(ws, sheet, n, moved, header, formats, draft)
 
 
 def _footer_text(text: str, header: Mapping[str, Any], digits: int) -> str:

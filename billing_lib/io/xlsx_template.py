@@ -174,56 +174,71 @@ def _colour(colour: Any, theme: list[str]) -> str | None:
     return "#" + (_tinted(rgb, tint) if tint else rgb).upper()
 
 
+def _font_props(font: Any, theme: list[str]) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    if font.name:
+        props["font_name"] = font.name
+    if font.sz:
+        props["font_size"] = float(font.sz)
+    if font.b:
+        props["bold"] = True
+    if font.i:
+        props["italic"] = True
+    if font.u:
+        props["underline"] = _UNDERLINE.get(font.u, 1)
+    if font.strike:
+        props["font_strikeout"] = True
+    if font.vertAlign in ("superscript", "subscript"):
+        props["font_script"] = 1 if font.vertAlign == "superscript" else 2
+    colour = _colour(font.color, theme)
+    if colour:
+        props["font_color"] = colour
+    return props
+
+
+def _border_props(border: Any, theme: list[str]) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for side_name in ("left", "right", "top", "bottom"):
+        side = getattr(border, side_name)
+        if side is not None and side.style in _BORDER_STYLES:
+            props[side_name] = _BORDER_STYLES[side.style]
+            colour = _colour(side.color, theme)
+            if colour:
+                props[f"{side_name}_color"] = colour
+    return props
+
+
+def _alignment_props(align: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    if align.horizontal in _H_ALIGN:
+        props["align"] = _H_ALIGN[align.horizontal]
+    if align.vertical in _V_ALIGN:
+        props["valign"] = _V_ALIGN[align.vertical]
+    if align.wrap_text:
+        props["text_wrap"] = True
+    if align.shrink_to_fit:
+        props["shrink"] = True
+    if align.indent:
+        props["indent"] = int(align.indent)
+    if align.text_rotation:
+        props["rotation"] = int(align.text_rotation)
+    return props
+
+
 def _style_of(cell: Any, theme: list[str]) -> tuple[tuple[str, Any], ...]:
     """An openpyxl cell's look as xlsxwriter format properties."""
     props: dict[str, Any] = {}
-    font = cell.font
-    if font is not None:
-        if font.name:
-            props["font_name"] = font.name
-        if font.sz:
-            props["font_size"] = float(font.sz)
-        if font.b:
-            props["bold"] = True
-        if font.i:
-            props["italic"] = True
-        if font.u:
-            props["underline"] = _UNDERLINE.get(font.u, 1)
-        if font.strike:
-            props["font_strikeout"] = True
-        if font.vertAlign in ("superscript", "subscript"):
-            props["font_script"] = 1 if font.vertAlign == "superscript" else 2
-        colour = _colour(font.color, theme)
-        if colour:
-            props["font_color"] = colour
+    if cell.font is not None:
+        props.update(_font_props(cell.font, theme))
     fill = cell.fill
     if fill is not None and getattr(fill, "fill_type", None) == "solid":
         colour = _colour(fill.fgColor, theme)
         if colour:
             props["bg_color"] = colour
-    border = cell.border
-    if border is not None:
-        for side_name in ("left", "right", "top", "bottom"):
-            side = getattr(border, side_name)
-            if side is not None and side.style in _BORDER_STYLES:
-                props[side_name] = _BORDER_STYLES[side.style]
-                colour = _colour(side.color, theme)
-                if colour:
-                    props[f"{side_name}_color"] = colour
-    align = cell.alignment
-    if align is not None:
-        if align.horizontal in _H_ALIGN:
-            props["align"] = _H_ALIGN[align.horizontal]
-        if align.vertical in _V_ALIGN:
-            props["valign"] = _V_ALIGN[align.vertical]
-        if align.wrap_text:
-            props["text_wrap"] = True
-        if align.shrink_to_fit:
-            props["shrink"] = True
-        if align.indent:
-            props["indent"] = int(align.indent)
-        if align.text_rotation:
-            props["rotation"] = int(align.text_rotation)
+    if cell.border is not None:
+        props.update(_border_props(cell.border, theme))
+    if cell.alignment is not None:
+        props.update(_alignment_props(cell.alignment))
     if cell.number_format and cell.number_format != "General":
         props["num_format"] = cell.number_format
     return tuple(sorted(props.items()))
@@ -262,10 +277,8 @@ def _parse_cell(
     return TemplateCell(row, col, "mixed", text, "text", style)
 
 
-def _parse_sheet(
-    ws: Any, record_prefix: str, record_fields: Mapping[str, str], theme: list[str], source: str
-) -> TemplateSheet:
-    fields = dict(HEADER_FIELDS) | {f"{record_prefix}.{k}": v for k, v in record_fields.items()}
+def _merges_of(ws: Any) -> tuple[list[tuple[int, int, int, int]], set[tuple[int, int]]]:
+    """The merged areas (0-based corners), and the cells inside them other than their top-left one."""
     merged_inner = set()
     merges = []
     for rng in ws.merged_cells.ranges:
@@ -274,6 +287,13 @@ def _parse_sheet(
             for c in range(rng.min_col, rng.max_col + 1):
                 if (r, c) != (rng.min_row, rng.min_col):
                     merged_inner.add((r, c))
+    return merges, merged_inner
+
+
+def _cells_of(
+    ws: Any, merged_inner: set[tuple[int, int]], fields: Mapping[str, str], theme: list[str], source: str
+) -> list[TemplateCell]:
+    """Every cell with a value or a look (each distinct style converted once), merged-over cells left out."""
     styles: dict[int, tuple[tuple[str, Any], ...]] = {}
     cells: list[TemplateCell] = []
     for row in ws.iter_rows():
@@ -289,14 +309,23 @@ def _parse_sheet(
             if parsed.kind == "blank" and not parsed.style:
                 continue
             cells.append(parsed)
+    return cells
+
+
+def _line_row(cells: list[TemplateCell], record_prefix: str, title: str, source: str) -> int:
+    """The one row holding the repeating record's fields."""
     record_rows = {c.row for c in cells if c.kind in ("field", "mixed") and _names_record(c, record_prefix)}
     if len(record_rows) != 1:
         found = ", ".join(str(r + 1) for r in sorted(record_rows)) or "none"
         raise OutputError(
-            f"template {source}, sheet {ws.title}: exactly one row must hold the "
+            f"template {source}, sheet {title}: exactly one row must hold the "
             f"{{{record_prefix}.…}} fields that repeat per {record_prefix} (found rows: {found})"
         )
-    line_row = record_rows.pop()
+    return record_rows.pop()
+
+
+def _columns_of(ws: Any) -> tuple[tuple[int, int, float | None, bool], ...]:
+    """(first, last, width, hidden) of each column range with a custom width or hidden."""
     columns = []
     for dim in ws.column_dimensions.values():
         if dim.min is None:
@@ -305,30 +334,38 @@ def _parse_sheet(
         if width is None and not dim.hidden:
             continue
         columns.append((dim.min - 1, dim.max - 1, width, bool(dim.hidden)))
+    return tuple(columns)
+
+
+def _autofilter_of(ws: Any) -> tuple[int, int, int, int] | None:
+    if ws.auto_filter is None or not ws.auto_filter.ref:
+        return None
+    first, _, last = ws.auto_filter.ref.partition(":")
+    r1, c1 = xl_cell_to_rowcol(first)
+    r2, c2 = xl_cell_to_rowcol(last or first)
+    return (r1, c1, r2, c2)
+
+
+def _parse_sheet(
+    ws: Any, record_prefix: str, record_fields: Mapping[str, str], theme: list[str], source: str
+) -> TemplateSheet:
+    fields = dict(HEADER_FIELDS) | {f"{record_prefix}.{k}": v for k, v in record_fields.items()}
+    merges, merged_inner = _merges_of(ws)
+    cells = _cells_of(ws, merged_inner, fields, theme, source)
+    line_row = _line_row(cells, record_prefix, ws.title, source)
     heights = tuple((r - 1, float(d.height)) for r, d in ws.row_dimensions.items() if d.height is not None)
-    images = tuple(_image_of(img) for img in getattr(ws, "_images", ()))
-    freeze = None
-    if ws.freeze_panes:
-        freeze = xl_cell_to_rowcol(ws.freeze_panes)
-    autofilter = None
-    if ws.auto_filter is not None and ws.auto_filter.ref:
-        first, _, last = ws.auto_filter.ref.partition(":")
-        r1, c1 = xl_cell_to_rowcol(first)
-        r2, c2 = xl_cell_to_rowcol(last or first)
-        autofilter = (r1, c1, r2, c2)
-    default_height = ws.sheet_format.defaultRowHeight if ws.sheet_format.customHeight else None
     return TemplateSheet(
         name=ws.title,
         cells=tuple(c for c in cells if c.row != line_row),
         line_row=line_row,
         line_cells=tuple(c for c in cells if c.row == line_row),
-        columns=tuple(columns),
+        columns=_columns_of(ws),
         row_heights=heights,
-        default_row_height=default_height,
+        default_row_height=ws.sheet_format.defaultRowHeight if ws.sheet_format.customHeight else None,
         merges=tuple(merges),
-        images=images,
-        freeze=freeze,
-        autofilter=autofilter,
+        images=tuple(_image_of(img) for img in getattr(ws, "_images", ())),
+        freeze=xl_cell_to_rowcol(ws.freeze_panes) if ws.freeze_panes else None,
+        autofilter=_autofilter_of(ws),
         page=_page_of(ws),
     )
 
