@@ -173,6 +173,19 @@ _CONVERTERS: dict[str, Callable[[pd.Series], tuple[pd.Series, pd.Series]]] = {
 _TOTAL_LABEL = re.compile(r"^\s*(grand\s+)?(totals?|sum|subtotal|sub-total)\b", re.IGNORECASE)
 
 
+def _total_candidates(grid: np.ndarray, id_index: int, mapping: dict[int, str]) -> list[int]:
+    """Rows that may be a totals row: no id (or an id that is only a label), no date and no customer."""
+    # numeric ids (the usual case) cannot be a label: only empty ids, or ids that are only a label
+    # ("Total", not "TOTAL-7"), are looked at; a row with a date or a customer is an item, whatever it says
+    candidates = [
+        i
+        for i, v in enumerate(grid[:, id_index].tolist())
+        if v is None or (isinstance(v, str) and (v == "" or _TOTAL_ONLY.match(v)))
+    ]
+    item_columns = [j for j, n in mapping.items() if n in ("item_date", "customer_id", "customer_name")]
+    return [i for i in candidates if all(_is_empty_or_total(grid[i, j]) for j in item_columns)]
+
+
 def _drop_total_rows(
     raw: RawSheet,
     spec: schema.TableSpec,
@@ -191,16 +204,7 @@ def _drop_total_rows(
     )
     if id_index is None or not len(rows_no):
         return grid, rows_no
-    ids = grid[:, id_index]
-    # numeric ids (the usual case) cannot be a label: only empty ids, or ids that are only a label
-    # ("Total", not "TOTAL-7"), are looked at; a row with a date or a customer is an item, whatever it says
-    candidates = [
-        i
-        for i, v in enumerate(ids.tolist())
-        if v is None or (isinstance(v, str) and (v == "" or _TOTAL_ONLY.match(v)))
-    ]
-    item_columns = [j for j, n in mapping.items() if n in ("item_date", "customer_id", "customer_name")]
-    candidates = [i for i in candidates if all(_is_empty_or_total(grid[i, j]) for j in item_columns)]
+    candidates = _total_candidates(grid, id_index, mapping)
     drop = np.zeros(len(rows_no), dtype=bool)
     for i in candidates:
         label = next(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from billing_lib.domain import schema
 from billing_lib.domain.errors import InputError
 from billing_lib.domain.records import (
@@ -15,6 +17,30 @@ HEADER_SCAN_ROWS = 30
 # --- heading row -------------------------------------------------------------------------------
 
 
+def _row_mapping(row: list[Any], aliases: dict[str, str]) -> tuple[dict[int, str], dict[int, str]]:
+    """Column index -> canonical name for the row's headings, and the columns naming a field again."""
+    mapping: dict[int, str] = {}
+    again: dict[int, str] = {}
+    for j, cell in enumerate(row):
+        if isinstance(cell, str) and cell.strip():
+            name = aliases.get(schema.key(cell))
+            if name is not None and name not in mapping.values():
+                mapping[j] = name
+            elif name is not None:
+                again[j] = name
+    return mapping, again
+
+
+def _missing_columns(spec: schema.TableSpec, present: set[str]) -> list[str]:
+    """The required columns (and one-of groups) the heading row lacks, as the message names them."""
+    missing = [
+        f"{c.name} (e.g. {' or '.join(c.aliases[:2])})" if c.aliases else c.name
+        for c in spec.columns
+        if c.required and c.name not in present
+    ]
+    return missing + [" or ".join(group) for group in spec.one_of if not present.intersection(group)]
+
+
 def find_header(
     raw: RawSheet, spec: schema.TableSpec, repeated: dict[int, str] | None = None
 ) -> tuple[int, dict[int, str]]:
@@ -25,15 +51,7 @@ def find_header(
     aliases = spec.alias_map()
     best: tuple[int, int, dict[int, str], dict[int, str]] = (0, -1, {}, {})
     for i, row in enumerate(raw.rows[:HEADER_SCAN_ROWS]):
-        mapping: dict[int, str] = {}
-        again: dict[int, str] = {}
-        for j, cell in enumerate(row):
-            if isinstance(cell, str) and cell.strip():
-                name = aliases.get(schema.key(cell))
-                if name is not None and name not in mapping.values():
-                    mapping[j] = name
-                elif name is not None:
-                    again[j] = name
+        mapping, again = _row_mapping(row, aliases)
         if len(mapping) > best[0]:
             best = (len(mapping), i, mapping, again)
     score, index, mapping, again = best
@@ -45,13 +63,7 @@ def find_header(
             f"{label}: no heading row found in the first {HEADER_SCAN_ROWS} rows for table {spec.name} "
             f"(expected headings such as {', '.join(c.name for c in spec.columns[:4])})"
         )
-    present = set(mapping.values())
-    missing = [
-        f"{c.name} (e.g. {' or '.join(c.aliases[:2])})" if c.aliases else c.name
-        for c in spec.columns
-        if c.required and c.name not in present
-    ]
-    missing += [" or ".join(group) for group in spec.one_of if not present.intersection(group)]
+    missing = _missing_columns(spec, set(mapping.values()))
     if missing:
         seen = [str(c) for c in raw.rows[index] if str(c).strip()]
         raise InputError(

@@ -28,7 +28,7 @@ from billing_lib.domain.records import (
     Issue,
 )
 from billing_lib.io.cell_types import META, column_dtype
-from billing_lib.io.file_tables import InputFile
+from billing_lib.io.file_tables import InputFile, LoadedFile
 from billing_lib.io.read_worker import load_all
 
 
@@ -71,6 +71,27 @@ ADJUSTMENTS_FILE = (
 )
 
 
+def _month_files(folder: Path) -> list[Path]:
+    """The files of the inputs folder that may hold tables, in name order."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: the inputs folder does not exist")
+    return [
+        p
+        for p in sorted(folder.iterdir())
+        if not p.name.startswith((".", "~$")) and p.is_file() and p.name != ADJUSTMENTS_FILE
+    ]
+
+
+def _raise_whole_file_errors(loaded: list[LoadedFile]) -> None:
+    """The errors in the order a file-by-file read meets them: every file is read before any is typed."""
+    for result in loaded:
+        if result.read_error is not None:
+            raise result.read_error
+    for result in loaded:
+        if result.type_error is not None:
+            raise result.type_error
+
+
 def load_inputs(folder: str | Path, *, parallel: bool | None = None) -> Inputs:
     """Read and type every table in the folder. Raises ``InputError`` for whole-file problems.
 
@@ -78,21 +99,8 @@ def load_inputs(folder: str | Path, *, parallel: bool | None = None) -> Inputs:
     The result is the same either way.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: the inputs folder does not exist")
-    paths = [
-        p
-        for p in sorted(folder.iterdir())
-        if not p.name.startswith((".", "~$")) and p.is_file() and p.name != ADJUSTMENTS_FILE
-    ]
-    loaded = load_all(paths, parallel)
-    # the errors in the order a file-by-file read meets them: every file is read before any is typed
-    for result in loaded:
-        if result.read_error is not None:
-            raise result.read_error
-    for result in loaded:
-        if result.type_error is not None:
-            raise result.type_error
+    loaded = load_all(_month_files(folder), parallel)
+    _raise_whole_file_errors(loaded)
     files = [r.file for r in loaded if r.file is not None]
     ignored = [name for r in loaded for name in r.ignored]
     issues: list[Issue] = [
