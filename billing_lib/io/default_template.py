@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from billing_lib.io.xlsx_template import DETAIL_SHEET, HEADER_FIELDS, INVOICE_SHEET, ITEM_FIELDS, LINE_FIELDS
@@ -156,6 +157,16 @@ def build_default_template() -> Any:
     ws.oddFooter.center.size = 8
     ws.print_title_rows = "18:18"
 
+    _detail_sheet(wb, font, money, navy, grey)
+    _notes_sheet(wb, base)
+    return wb
+
+
+def _detail_sheet(wb: Any, font: Callable[..., Any], money: str, navy: str, grey: str) -> None:
+    """The ``Detail`` sheet: one row per source item under a coloured heading row."""
+    from openpyxl.styles import Alignment, PatternFill
+    from openpyxl.worksheet.properties import PageSetupProperties
+
     detail = wb.create_sheet(DETAIL_SHEET)
     columns = (
         ("Source", "{item.source_table}", 14, None),
@@ -203,6 +214,11 @@ def build_default_template() -> Any:
     detail.print_title_rows = "4:4"
     detail.oddFooter.center.text = "{invoice_number} · detail · page &P of &N"
 
+
+def _notes_sheet(wb: Any, base: str) -> None:
+    """The ``Notes`` sheet: how the template works (not copied to invoices)."""
+    from openpyxl.styles import Alignment, Font
+
     notes = wb.create_sheet("Notes")
     notes.column_dimensions["A"].width = 110
     lines = [
@@ -228,4 +244,3 @@ def build_default_template() -> Any:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if i == 1:
             cell.font = Font(name=base, size=12, bold=True)
-    return wb
