@@ -17,16 +17,21 @@ import textwrap
 from decimal import Decimal
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from billing_lib.core.consolidate import (
+    DRAFT_FORMAT,
     METHODS,
+    SPLIT,
     InvoiceSet,
     compare_methods,
     consolidate,
+    format_number,
+    format_numbers,
     group_keys,
+    in_invoice_order,
+    po_header,
     resolve_methods,
 )
 from billing_lib.core.po import check_pos, reference_table
@@ -1056,3 +1061,68 @@ def test_an_invoice_set_pickles_whole(sample_prep: Prepared, method: str) -> Non
     pd.testing.assert_frame_equal(copy.items, fresh.items)
     pd.testing.assert_frame_equal(copy.excluded, fresh.excluded)
     assert copy.issues == fresh.issues and (len(copy.issues) > 0) == (method == "timesheet")
+
+
+# --- the pieces, on frames from CSV text -----------------------------------------------------------
+
+
+def frame(text: str) -> pd.DataFrame:
+    """A frame of a CSV text block, every column text ('' for an empty cell), ``item_date`` a date."""
+    table = pd.read_csv(io.StringIO(textwrap.dedent(text).strip()), dtype="str", keep_default_na=False)
+    if "item_date" in table:
+        table["item_date"] = pd.to_datetime(table["item_date"])
+    return table
+
+
+def test_group_keys_follow_each_items_own_method() -> None:
+    items = frame("""
+        method,po_number,contract_id,billing_group,project_id,task_id,resource_id,item_date
+        po_number,PO-7,C1,North,P1,K1,R1,2026-10-05
+        contract,PO-7,C1,North,P1,K1,R1,2026-10-05
+        customer,PO-7,C1,North,P1,K1,R1,2026-10-05
+        project_activity,PO-7,C1,North,P1,K1,R1,2026-10-05
+        project_activity,PO-7,C1,North,,K1,R1,2026-10-05
+        timesheet,PO-7,C1,North,P1,K1,R1,2026-10-05
+        timesheet_and_expense,PO-7,C2,North,P1,K1,R1,2026-10-12
+        timesheet,PO-7,C1,North,P1,K1,,2026-10-05
+    """)
+    assert group_keys(items, items["method"]).tolist() == [
+        "PO-7", "C1", "North", "P1/K1", "", "R1|2026-W41|C1", "R1|2026-W42|C2", "",
+    ]  # fmt: skip
+
+
+def test_an_invoice_is_one_distinct_split_value_and_its_items_sort_by_date_table_and_id() -> None:
+    items = frame("""
+        customer_id,currency,billing_entity,method,group_key,item_date,source_table,item_id,unit_price_text
+        102,EUR,E1,contract,C2,2026-10-02,time_entries,T1,95
+        101,EUR,E1,contract,C1,2026-10-03,billing_items,B10,
+        101,EUR,E1,contract,C1,2026-10-03,billing_items,B9,
+        101,USD,E1,contract,C1,2026-10-01,billing_items,B1,
+        101,EUR,E1,contract,C1,2026-10-01,time_entries,T2,95
+    """)
+    ordered = in_invoice_order(items, SPLIT)
+    assert list(zip(ordered["invoice_seq"], ordered["item_id"], strict=True)) == [
+        (0, "T2"), (0, "B10"), (0, "B9"), (1, "B1"), (2, "T1"),
+    ]  # fmt: skip
+    assert list(ordered.columns[-2:]) == ["invoice_seq", "unit_price_text"]
+
+
+def test_the_po_header_lists_an_invoices_distinct_pos_sorted() -> None:
+    items = frame("""
+        invoice_seq,po_number
+        0,PO-9
+        0,PO-10
+        0,PO-9
+        1,
+        2,PO-3
+        2,
+    """).astype({"invoice_seq": "int64"})
+    assert po_header(items, 3).tolist() == ["PO-10; PO-9", "", "PO-3"]
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [DRAFT_FORMAT, "{period}/{seq!r}-{seq:02d}", "INV{{{yyyy}}}-{seq:>5}", "{mm}{seq:,}", "N{seq.real:03}"],
+)
+def test_numbers_of_a_run_are_each_number_formatted_alone(fmt: str) -> None:
+    assert format_numbers(fmt, PERIOD, 1200) == [format_number(fmt, PERIOD, i) for i in range(1, 1201)]

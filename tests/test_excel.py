@@ -84,7 +84,13 @@ def invoice_set(folder: Path, method: str = "customer", **tables: str) -> Invoic
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, Period.parse("2026-10"))
     check_pos(prep, reference_table(inputs.table("po_budgets")))
-    return consolidate(prep, method, invoice_date=INVOICE_DATE, billing_groups=inputs.table("billing_groups"), billing_entities=inputs.table("billing_entities"))
+    return consolidate(
+        prep,
+        method,
+        invoice_date=INVOICE_DATE,
+        billing_groups=inputs.table("billing_groups"),
+        billing_entities=inputs.table("billing_entities"),
+    )
 
 
 @pytest.fixture()
@@ -462,7 +468,13 @@ def test_parallel_and_sequential_write_the_same_cells(
     inputs = load_inputs(sample_month)
     prep = prepare_items(inputs, Period.parse("2026-10"))
     check_pos(prep, reference_table(inputs.table("po_budgets")))
-    s = consolidate(prep, "po_number", invoice_date=INVOICE_DATE, billing_groups=inputs.table("billing_groups"), billing_entities=inputs.table("billing_entities"))
+    s = consolidate(
+        prep,
+        "po_number",
+        invoice_date=INVOICE_DATE,
+        billing_groups=inputs.table("billing_groups"),
+        billing_entities=inputs.table("billing_entities"),
+    )
     monkeypatch.setattr(excel, "PARALLEL_MIN_ITEMS", 10)
     parallel = excel.write_invoices(s, tmp_path / "parallel", workers=2, progress=True)
     sequential = excel.write_invoices(s, tmp_path / "sequential", workers=1)

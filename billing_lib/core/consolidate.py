@@ -222,10 +222,12 @@ def _price_text(price: object) -> str:
 
 
 def _tax_minor(net_minor: pd.Series, rates: pd.Series) -> np.ndarray:
-    """``net x rate / 100`` rounded half up (away from zero) once per invoice, in exact integer arithmetic."""
-    ratios = [rate.as_integer_ratio() for rate in rates]
-    exact = np.array([net * num for net, (num, _) in zip(net_minor.tolist(), ratios, strict=True)], dtype=object)
-    den = np.array([100 * d for _, d in ratios], dtype=object)
+    """``net x rate / 100`` rounded half up (away from zero) once per invoice, in exact integer arithmetic
+    (Python integers: no overflow whatever the amounts)."""
+    codes, distinct = pd.factorize(rates)
+    ratios = [rate.as_integer_ratio() for rate in distinct]
+    exact = net_minor.to_numpy(object) * np.array([num for num, _ in ratios], dtype=object)[codes]
+    den = np.array([100 * den for _, den in ratios], dtype=object)[codes]
     tax = (2 * np.abs(exact) + den) // (2 * den)
     return np.where(exact < 0, -tax, tax).astype(np.int64)
 
@@ -233,10 +235,12 @@ def _tax_minor(net_minor: pd.Series, rates: pd.Series) -> np.ndarray:
 def _labour_only_issues(excluded: pd.DataFrame) -> list[Issue]:
     """An issue for each charge or expense a timesheet run leaves for a separate run."""
     issues = []
+    files: dict[tuple[str, str], str] = {}  # the place's file and sheet, named once each
     columns = (excluded[c].to_numpy(object) for c in ("source_table", "item_id", "_file", "_sheet", "_row"))
     for table, item_id, file, sheet, row in zip(*columns, strict=True):
         sheet = sheet if isinstance(sheet, str) else ""
-        place = where(str(file), sheet, int(row))
+        in_file = files.get((file, sheet)) or files.setdefault((file, sheet), where(str(file), sheet, None))
+        place = f"{in_file}, row {row}"  # as ``where`` names a row
         issues.append(
             Issue(
                 str(table),
@@ -255,7 +259,7 @@ def _labour_only_issues(excluded: pd.DataFrame) -> list[Issue]:
 def keyed_items(items: pd.DataFrame, methods: pd.Series) -> pd.DataFrame:
     """The items with their ``method``, one PO spelling per PO, ``group_key`` and ``unit_price_text``."""
     items = items.assign(method=methods, po_number=_one_spelling_per_po(items))
-    prices = pd.Series(map(_price_text, items["unit_price"].to_numpy(object)), index=items.index, dtype="str")
+    prices = items["unit_price"].map(_price_text).astype("str")
     return items.assign(group_key=group_keys(items, items["method"]), unit_price_text=prices)
 
 
@@ -264,7 +268,7 @@ def in_invoice_order(items: pd.DataFrame, split: list[str]) -> pd.DataFrame:
     sorted by it, then by date, source table and item id (ties keep the month's order)."""
     seq = items.groupby(split, sort=True, dropna=False).ngroup()
     items = items.copy(deep=False)
-    items.insert(items.columns.get_loc("unit_price_text"), "invoice_seq", seq.to_numpy(np.int64))
+    items.insert(list(items.columns).index("unit_price_text"), "invoice_seq", seq.to_numpy(np.int64))
     return items.sort_values(["invoice_seq", *ITEM_ORDER], kind="stable", ignore_index=True)
 
 
@@ -280,8 +284,8 @@ def po_header(items: pd.DataFrame, count: int) -> np.ndarray:
     header = np.full(count, "", dtype=object)
     shared = pairs["invoice_seq"].duplicated(keep=False).to_numpy()
     header[pairs["invoice_seq"].to_numpy()[~shared]] = pairs["po_number"].to_numpy(object)[~shared]
-    for seq, pos in pairs[shared].groupby("invoice_seq")["po_number"]:
-        header[seq] = "; ".join(pos)
+    joined = pairs[shared].groupby("invoice_seq")["po_number"].agg("; ".join)
+    header[joined.index.to_numpy()] = joined.to_numpy(object)
     return header
 
 
@@ -296,9 +300,11 @@ def invoice_heads(items: pd.DataFrame, split: list[str], rates: dict[str, Decima
     amounts = items["amount_minor"].to_numpy(np.int64)
     heads["net_minor"] = np.add.reduceat(amounts, first) if len(first) else np.zeros(0, dtype=np.int64)
     heads["po_number"] = po_header(items, len(heads))
-    heads["line_count"] = items[["invoice_seq", *LINE]].drop_duplicates().groupby("invoice_seq").size().to_numpy()
+    heads["line_count"] = (
+        items[["invoice_seq", *LINE]].drop_duplicates().groupby("invoice_seq").size().to_numpy()
+    )
     zero = Decimal(0)
-    tax_rate = pd.Series([rates.get(c, zero) for c in heads["customer_id"]], index=heads.index, dtype=object)
+    tax_rate = pd.Series([rates.get(c, zero) for c in heads["customer_id"].to_numpy(object)], dtype=object)
     heads["tax_minor"] = _tax_minor(heads["net_minor"], tax_rate)
     heads["total_minor"] = heads["net_minor"] + heads["tax_minor"]
     heads["tax_rate"] = tax_rate
@@ -358,7 +364,9 @@ def _seq_template(fmt: str, period: Period) -> str | None:
             continue
         if "{" in (spec or ""):
             return None
-        field_text = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+        field_text = (
+            "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+        )
         if name == "seq" or name.startswith(("seq.", "seq[")):
             parts.append("{0" + field_text[4:])
         else:
@@ -565,8 +573,10 @@ def compare_methods(
     ``force``: each method for every customer; False: each as the run's default, so customers (and
     billing groups, entities) with a method of their own keep it, as a run with that default would.
     """
-    tables = {"billing_groups": billing_groups, "billing_entities": billing_entities}
-    sets = {m: consolidate(prep, m, force=force, **tables) for m in (normalise_method(x) for x in methods)}
+    sets = {
+        m: consolidate(prep, m, force=force, billing_groups=billing_groups, billing_entities=billing_entities)
+        for m in (normalise_method(x) for x in methods)
+    }
     summary = pd.DataFrame(
         [
             {

@@ -215,10 +215,14 @@ def minor_units_of(amounts: pd.Series, currencies: pd.Series) -> np.ndarray:
     """Round a column of Decimals (None allowed, giving 0) to int64 minor units of each row's currency."""
     amount_codes, values = pd.factorize(amounts.to_numpy(object))  # a missing amount: code -1
     currency_codes, currency_values = pd.factorize(currencies.to_numpy(object), use_na_sentinel=False)
-    pairs = np.where(amount_codes < 0, -1, amount_codes.astype(np.int64) * len(currency_values) + currency_codes)
+    pairs = np.where(
+        amount_codes < 0, -1, amount_codes.astype(np.int64) * len(currency_values) + currency_codes
+    )
     codes, distinct = pd.factorize(pairs)  # each distinct (amount, currency) rounded once
     minors = [
-        to_minor(values[p // len(currency_values)], currency_values[p % len(currency_values)]) if p >= 0 else 0
+        to_minor(values[p // len(currency_values)], currency_values[p % len(currency_values)])
+        if p >= 0
+        else 0
         for p in distinct.tolist()
     ]
     return np.asarray(minors, dtype=np.int64)[codes]

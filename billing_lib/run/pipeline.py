@@ -192,17 +192,13 @@ def analyse(
     return _finish_analysis(options, prep, ref, previously, invoice_set, timings)
 
 
-def reference_tables(prep: Prepared) -> dict[str, pd.DataFrame]:
-    """The reference tables consolidation takes besides the items: billing groups and entities."""
-    return {name: prep.inputs.table(name) for name in ("billing_groups", "billing_entities")}
-
-
 def consolidate_month(options: RunOptions, prep: Prepared) -> InvoiceSet:
     """The invoices ``analyse`` makes of the prepared month under the options' method (draft numbers)."""
     return consolidate(
         prep,
         options.method,
-        **reference_tables(prep),
+        billing_groups=prep.inputs.table("billing_groups"),
+        billing_entities=prep.inputs.table("billing_entities"),
         force=options.force_method,
         split_by_contact=options.split_by_contact,
         invoice_date=options.invoice_date,
