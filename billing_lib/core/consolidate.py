@@ -155,7 +155,7 @@ def group_keys(items: pd.DataFrame, methods: pd.Series) -> pd.Series:
     return keys.fillna("").astype("str")
 
 
-@dataclass
+@dataclass(eq=False)  # frames do not compare with ==
 class InvoiceSet:
     """The invoices of a run as frames: ``invoices`` (one row each, in invoice order) and ``items``
     (every invoiced item in invoice order, then by date, source table and item id, with its
