@@ -65,7 +65,13 @@ def invoice_set(folder: Path, method: str = "customer", **tables: str) -> Invoic
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, Period.parse("2026-10"))
     check_pos(prep, reference_table(inputs.table("po_budgets")))
-    return consolidate(prep, method, invoice_date=INVOICE_DATE)
+    return consolidate(
+        prep,
+        method,
+        invoice_date=INVOICE_DATE,
+        billing_groups=inputs.table("billing_groups"),
+        billing_entities=inputs.table("billing_entities"),
+    )
 
 
 def row_of(ws: Any, label: str) -> int:

@@ -12,20 +12,26 @@ rate on the invoice net, rounded half up once.
 
 from __future__ import annotations
 
+import io
 import textwrap
 from decimal import Decimal
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from billing_lib.core.consolidate import (
+    DRAFT_FORMAT,
     METHODS,
+    SPLIT,
     InvoiceSet,
     compare_methods,
     consolidate,
+    format_number,
+    format_numbers,
     group_keys,
+    in_invoice_order,
+    po_header,
     resolve_methods,
 )
 from billing_lib.core.po import check_pos, reference_table
@@ -621,6 +627,21 @@ def test_forced_split_by_billing_entity(tmp_path):
 
 # --- which method a customer gets --------------------------------------------------------------
 
+GROUPS = """
+    billing_group,consolidation_method
+    North,customer
+    South,
+"""
+ENTITIES = """
+    billing_entity,consolidation_method,legal_name
+    E1,cost_centre,Our Company Ltd
+    E2,,Our Company GmbH
+"""
+# consolidation takes the reference tables as frames
+TABLES = {
+    "billing_groups": pd.read_csv(io.StringIO(textwrap.dedent(GROUPS)), dtype="str"),
+    "billing_entities": pd.read_csv(io.StringIO(textwrap.dedent(ENTITIES)), dtype="str"),
+}
 HIERARCHY_MONTH = {
     "Companies": """
         id,companyName,taxRate,consolidationMethod,billingGroup,billingEntity
@@ -630,16 +651,8 @@ HIERARCHY_MONTH = {
         104,Default,20,,,E2
         105,Group without method,20,project,South,E2
     """,
-    "billing_groups": """
-        billing_group,consolidation_method
-        North,customer
-        South,
-    """,
-    "billing_entities": """
-        billing_entity,consolidation_method,legal_name
-        E1,cost_centre,Our Company Ltd
-        E2,,Our Company GmbH
-    """,
+    "billing_groups": GROUPS,
+    "billing_entities": ENTITIES,
     "BillingItems": """
         id,itemDate,companyID,extendedPrice
         B1,2026-10-02,101,1.00
@@ -657,14 +670,14 @@ def _method_by_item(prep: Prepared, methods: pd.Series) -> dict[str, str]:
 
 def test_method_resolved_billing_group_then_customer_then_entity_then_default(tmp_path):
     prep = month(tmp_path, **HIERARCHY_MONTH)
-    assert _method_by_item(prep, resolve_methods(prep, "po_number")) == {
+    assert _method_by_item(prep, resolve_methods(prep, "po_number", **TABLES)) == {
         "B1": "customer",
         "B2": "contract",
         "B3": "cost_centre",
         "B4": "po_number",
         "B5": "project",
     }
-    s = consolidate(prep, "workplace")
+    s = consolidate(prep, "workplace", **TABLES)
     assert dict(zip(s.invoices["customer_id"], s.invoices["method"], strict=True)) == {
         "101": "customer",
         "102": "contract",
@@ -676,8 +689,8 @@ def test_method_resolved_billing_group_then_customer_then_entity_then_default(tm
 
 def test_forced_method_overrides_every_level(tmp_path):
     prep = month(tmp_path, **HIERARCHY_MONTH)
-    assert set(resolve_methods(prep, "job", force=True)) == {"contract"}
-    assert set(consolidate(prep, "workplace", force=True).invoices["method"]) == {"workplace"}
+    assert set(resolve_methods(prep, "job", force=True, **TABLES)) == {"contract"}
+    assert set(consolidate(prep, "workplace", force=True, **TABLES).invoices["method"]) == {"workplace"}
 
 
 def test_buyer_reference_is_never_the_run_default(tmp_path):
@@ -927,7 +940,7 @@ def test_items_list_each_invoice_by_date_table_and_id_and_one_invoice_reads_alon
     prep = month(tmp_path, **ORDER_MONTH)
     s = consolidate(prep, "contract")
     numbers = s.invoices["invoice_number"].tolist()
-    # one invoice at a time, before every item is put in order
+    # one invoice at a time, as the app's preview reads it
     alone = {n: s.invoice_items(n) for n in numbers}
     records = {n: s.record(n) for n in numbers}
     items = s.items
@@ -984,24 +997,6 @@ def test_unit_prices_written_differently_are_separate_lines(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("shared", [True, False])
-def test_factorising_by_object_identity_gives_pandas_codes_and_uniques(shared):
-    from billing_lib.core.codes import factorize, object_ids
-
-    words = ["b", "a", "", "b\x00", "c"]
-    rows = [words[i % 5] if shared else "".join(list(words[i % 5])) for i in range(30_000)]
-    rows[7] = float("nan")
-    rows[11] = "".join(["a"])  # an equal text, another object
-    values = np.array(rows, dtype=object)
-    assert object_ids(values).tolist() == [id(v) for v in values]
-    codes, uniques = factorize(values)
-    want_codes, want_uniques = pd.factorize(values, use_na_sentinel=False)
-    assert codes.tolist() == want_codes.tolist()
-    assert [u if isinstance(u, str) else "nan" for u in uniques] == [
-        u if isinstance(u, str) else "nan" for u in want_uniques
-    ]
-
-
 # --- reported to the lead: bugs outside consolidate.py / po.py -----------------------------------
 
 
@@ -1026,21 +1021,10 @@ def sample_prep(sample_month: Path) -> Prepared:
     return prepare_items(load_inputs(sample_month), Period.parse("2026-10"))
 
 
-@pytest.mark.parametrize("method", [m for m in METHODS if m != "buyer_reference"])
-def test_the_group_key_codes_spell_what_group_keys_defines(sample_prep: Prepared, method: str) -> None:
-    # consolidate works on integer codes; group_keys is the readable definition of each method's key
-    invoice_set = consolidate(sample_prep, method, force=True)
-    items = invoice_set.items
-    assert len(items) > 100
-    assert items["group_key"].tolist() == group_keys(items, items["method"]).tolist()
-    # and each invoice holds one key: the items of an invoice are those of its key
-    assert (items.groupby("invoice_number")["group_key"].nunique() == 1).all()
-
-
 @pytest.mark.parametrize("odd_resource", ["1", "1|2"])
 def test_timesheet_invoices_are_numbered_in_the_order_of_their_key_texts(tmp_path, odd_resource):
     # "12|..." sorts after "123|..." as text ('|' is above the digits): the order is by the key's
-    # text, not by its parts; a resource id holding '|' itself takes the slower whole-text ranking
+    # text, not by its parts, whatever the resource id holds
     prep = month(
         tmp_path,
         Companies=COMPANIES,
@@ -1068,9 +1052,8 @@ def test_timesheet_invoices_are_numbered_in_the_order_of_their_key_texts(tmp_pat
 
 
 @pytest.mark.parametrize("method", ["timesheet", "po_number"])
-def test_a_fresh_invoice_set_pickles_with_its_pending_parts(sample_prep: Prepared, method: str) -> None:
-    # items, left-out charges and their issues are put together on first read; a set sent to another
-    # process before that must arrive whole
+def test_an_invoice_set_pickles_whole(sample_prep: Prepared, method: str) -> None:
+    # a set is sent to other processes (parallel writing): items, left-out charges and issues arrive
     import pickle
 
     fresh = consolidate(sample_prep, method, force=True)
@@ -1078,3 +1061,68 @@ def test_a_fresh_invoice_set_pickles_with_its_pending_parts(sample_prep: Prepare
     pd.testing.assert_frame_equal(copy.items, fresh.items)
     pd.testing.assert_frame_equal(copy.excluded, fresh.excluded)
     assert copy.issues == fresh.issues and (len(copy.issues) > 0) == (method == "timesheet")
+
+
+# --- the pieces, on frames from CSV text -----------------------------------------------------------
+
+
+def frame(text: str) -> pd.DataFrame:
+    """A frame of a CSV text block, every column text ('' for an empty cell), ``item_date`` a date."""
+    table = pd.read_csv(io.StringIO(textwrap.dedent(text).strip()), dtype="str", keep_default_na=False)
+    if "item_date" in table:
+        table["item_date"] = pd.to_datetime(table["item_date"])
+    return table
+
+
+def test_group_keys_follow_each_items_own_method() -> None:
+    items = frame("""
+        method,po_number,contract_id,billing_group,project_id,task_id,resource_id,item_date
+        po_number,PO-7,C1,North,P1,K1,R1,2026-10-05
+        contract,PO-7,C1,North,P1,K1,R1,2026-10-05
+        customer,PO-7,C1,North,P1,K1,R1,2026-10-05
+        project_activity,PO-7,C1,North,P1,K1,R1,2026-10-05
+        project_activity,PO-7,C1,North,,K1,R1,2026-10-05
+        timesheet,PO-7,C1,North,P1,K1,R1,2026-10-05
+        timesheet_and_expense,PO-7,C2,North,P1,K1,R1,2026-10-12
+        timesheet,PO-7,C1,North,P1,K1,,2026-10-05
+    """)
+    assert group_keys(items, items["method"]).tolist() == [
+        "PO-7", "C1", "North", "P1/K1", "", "R1|2026-W41|C1", "R1|2026-W42|C2", "",
+    ]  # fmt: skip
+
+
+def test_an_invoice_is_one_distinct_split_value_and_its_items_sort_by_date_table_and_id() -> None:
+    items = frame("""
+        customer_id,currency,billing_entity,method,group_key,item_date,source_table,item_id,unit_price_text
+        102,EUR,E1,contract,C2,2026-10-02,time_entries,T1,95
+        101,EUR,E1,contract,C1,2026-10-03,billing_items,B10,
+        101,EUR,E1,contract,C1,2026-10-03,billing_items,B9,
+        101,USD,E1,contract,C1,2026-10-01,billing_items,B1,
+        101,EUR,E1,contract,C1,2026-10-01,time_entries,T2,95
+    """)
+    ordered = in_invoice_order(items, SPLIT)
+    assert list(zip(ordered["invoice_seq"], ordered["item_id"], strict=True)) == [
+        (0, "T2"), (0, "B10"), (0, "B9"), (1, "B1"), (2, "T1"),
+    ]  # fmt: skip
+    assert list(ordered.columns[-2:]) == ["invoice_seq", "unit_price_text"]
+
+
+def test_the_po_header_lists_an_invoices_distinct_pos_sorted() -> None:
+    items = frame("""
+        invoice_seq,po_number
+        0,PO-9
+        0,PO-10
+        0,PO-9
+        1,
+        2,PO-3
+        2,
+    """).astype({"invoice_seq": "int64"})
+    assert po_header(items, 3).tolist() == ["PO-10; PO-9", "", "PO-3"]
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [DRAFT_FORMAT, "{period}/{seq!r}-{seq:02d}", "INV{{{yyyy}}}-{seq:>5}", "{mm}{seq:,}", "N{seq.real:03}"],
+)
+def test_numbers_of_a_run_are_each_number_formatted_alone(fmt: str) -> None:
+    assert format_numbers(fmt, PERIOD, 1200) == [format_number(fmt, PERIOD, i) for i in range(1, 1201)]

@@ -93,7 +93,13 @@ def test_parallel_and_sequential_write_the_same_cells(
     inputs = load_inputs(sample_month)
     prep = prepare_items(inputs, Period.parse("2026-10"))
     check_pos(prep, reference_table(inputs.table("po_budgets")))
-    s = consolidate(prep, "po_number", invoice_date=INVOICE_DATE)
+    s = consolidate(
+        prep,
+        "po_number",
+        invoice_date=INVOICE_DATE,
+        billing_groups=inputs.table("billing_groups"),
+        billing_entities=inputs.table("billing_entities"),
+    )
     monkeypatch.setattr(invoice_files, "PARALLEL_MIN_ITEMS", 10)
     parallel = invoice_files.write_invoices(s, tmp_path / "parallel", workers=2, progress=True)
     sequential = invoice_files.write_invoices(s, tmp_path / "sequential", workers=1)

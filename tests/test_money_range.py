@@ -100,8 +100,8 @@ def test_no_sum_of_an_accepted_month_wraps(parts: list[tuple[int, int]], rate: F
     np.add.at(net, invoices, kept)
     assert [int(n) for n in net] == [sum(exact[k::3]) for k in range(3)]
     # tax at any rate from 0 to 100 %: net + tax stays exact
-    rates = {"101": Decimal(rate.numerator) / Decimal(rate.denominator)}
-    tax = _tax_minor(net, np.zeros(3, dtype=np.int64), np.array(["101"], dtype=object), rates)
+    rates = pd.Series([Decimal(rate.numerator) / Decimal(rate.denominator)] * 3, dtype=object)
+    tax = _tax_minor(pd.Series(net), rates)
     for n, t in zip(net.tolist(), tax.tolist(), strict=True):
         assert t == half_up(Fraction(n) * rate / 100)
         assert int(np.int64(n) + np.int64(t)) == n + t

@@ -215,7 +215,13 @@ def run(folder: Path, month: Month) -> tuple[Prepared, InvoiceSet]:
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, PERIOD)
     check_pos(prep, reference_table(inputs.table("po_budgets")))
-    return prep, consolidate(prep, month.method, force=month.force, split_by_contact=month.split_by_contact)
+    tables = {
+        "billing_groups": inputs.table("billing_groups"),
+        "billing_entities": inputs.table("billing_entities"),
+    }
+    return prep, consolidate(
+        prep, month.method, force=month.force, split_by_contact=month.split_by_contact, **tables
+    )
 
 
 def _keys(frame: pd.DataFrame) -> list[tuple[str, str, int]]:

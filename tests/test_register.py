@@ -63,7 +63,13 @@ def month(
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, Period.parse(period))
     check_pos(prep, reference_table(inputs.table("po_budgets")))
-    return consolidate(prep, method, invoice_date=dt.date(2026, 11, 3))
+    return consolidate(
+        prep,
+        method,
+        invoice_date=dt.date(2026, 11, 3),
+        billing_groups=inputs.table("billing_groups"),
+        billing_entities=inputs.table("billing_entities"),
+    )
 
 
 def nothing(_s: InvoiceSet) -> None:

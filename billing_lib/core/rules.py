@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from billing_lib.core import autotask
-from billing_lib.core.codes import distinct_objects
 from billing_lib.domain.identity import file_copies, item_keys, source_keys
 from billing_lib.domain.money import (
     DEFAULT_CURRENCY,
@@ -468,14 +467,13 @@ def compute_amounts(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, 
     )  # a row with a bad cell is not priced
     multiply = np.flatnonzero(~has_supplied & has_qty & has_rate & readable)
     if len(multiply):
-        # quantity x rate once per distinct pair of cell objects (a reader shares one object per value)
-        q_codes, q_first = distinct_objects(qty[multiply])
-        r_codes, r_first = distinct_objects(rate[multiply])
-        pair_codes, pairs = pd.factorize(q_codes.astype(np.int64) * len(r_first) + r_codes)
-        q_values, r_values = qty[multiply][q_first], rate[multiply][r_first]
+        # quantity x rate once per distinct pair of values
+        q_codes, q_values = pd.factorize(qty[multiply])
+        r_codes, r_values = pd.factorize(rate[multiply])
+        pair_codes, pairs = pd.factorize(q_codes.astype(np.int64) * len(r_values) + r_codes)
         products = np.empty(len(pairs), dtype=object)
         products[:] = [
-            exact_product(q_values[p // len(r_first)], r_values[p % len(r_first)]) for p in pairs.tolist()
+            exact_product(q_values[p // len(r_values)], r_values[p % len(r_values)]) for p in pairs.tolist()
         ]
         exact[multiply] = products[pair_codes]
     items["_too_big"] = _beyond_money(exact, multiply)  # quantity x rate past MAX_AMOUNT: held, unpriced
@@ -492,8 +490,8 @@ def _beyond_money(exact: np.ndarray, multiplied: np.ndarray) -> np.ndarray:
     too_big = np.zeros(len(exact), dtype=bool)
     if len(multiplied):
         products = exact[multiplied]
-        codes, first = distinct_objects(products)
-        beyond = np.array([not amount_in_range(products[i]) for i in first.tolist()], dtype=bool)
+        codes, distinct = pd.factorize(products)
+        beyond = np.array([not amount_in_range(p) for p in distinct.tolist()], dtype=bool)
         too_big[multiplied] = beyond[codes]
     return too_big
 
@@ -728,19 +726,18 @@ def _mismatches(
 ) -> np.ndarray:
     """Rows whose supplied amount is more than one minor unit away from quantity x their own rate.
 
-    Worked out once per distinct (quantity, rate, amount, currency) of cell objects (a reader shares one
-    object per distinct value)."""
+    Worked out once per distinct (quantity, rate, amount, currency)."""
     out = np.zeros(len(items), dtype=bool)
     rows = np.flatnonzero(priced & items["_own_rate"].to_numpy(bool))
     if not len(rows):
         return out
     currency = items["currency"].to_numpy(object)
     units = {c: Decimal(1).scaleb(-minor_digits(str(c))) for c in pd.unique(currency[rows])}
-    # one code per distinct (quantity, rate, amount, currency) of cell objects, each pair worked out once
-    parts = [distinct_objects(a[rows]) for a in (qty, rate, supplied)]
+    # one code per distinct (quantity, rate, amount, currency), each worked out once
+    parts = [pd.factorize(a[rows]) for a in (qty, rate, supplied)]
     key = pd.factorize(currency[rows])[0].astype(np.int64)
-    for codes, firsts in parts:
-        key = key * (len(firsts) + 1) + codes
+    for codes, distinct in parts:
+        key = key * (len(distinct) + 1) + codes
     codes, _ = pd.factorize(key)
     first_rows = rows[np.unique(codes, return_index=True)[1]]  # the first row of each code, in code order
     verdict = np.array(

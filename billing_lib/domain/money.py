@@ -18,7 +18,6 @@ from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal, Invalid
 import numpy as np
 import pandas as pd
 
-from billing_lib.core.codes import distinct_objects
 from billing_lib.domain.text import is_missing
 
 Currency = str
@@ -228,14 +227,16 @@ def separator_evidence(uniques: Iterable[object]) -> tuple[bool, bool]:
 
 def minor_units_of(amounts: pd.Series, currencies: pd.Series) -> np.ndarray:
     """Round a column of Decimals (None allowed, giving 0) to int64 minor units of each row's currency."""
-    values = amounts.to_numpy(object)
-    currency = currencies.to_numpy(object)
-    value_codes, value_first = distinct_objects(values)
-    currency_codes, currency_values = pd.factorize(currency, use_na_sentinel=False)
-    pair_codes, pairs = pd.factorize(value_codes.astype(np.int64) * len(currency_values) + currency_codes)
-    minors = np.zeros(len(pairs), dtype=np.int64)
-    for k, pair in enumerate(pairs.tolist()):
-        amount = values[value_first[pair // len(currency_values)]]
-        if amount is not None:
-            minors[k] = to_minor(amount, currency_values[pair % len(currency_values)])
-    return minors[pair_codes]
+    amount_codes, values = pd.factorize(amounts.to_numpy(object))  # a missing amount: code -1
+    currency_codes, currency_values = pd.factorize(currencies.to_numpy(object), use_na_sentinel=False)
+    pairs = np.where(
+        amount_codes < 0, -1, amount_codes.astype(np.int64) * len(currency_values) + currency_codes
+    )
+    codes, distinct = pd.factorize(pairs)  # each distinct (amount, currency) rounded once
+    minors = [
+        to_minor(values[p // len(currency_values)], currency_values[p % len(currency_values)])
+        if p >= 0
+        else 0
+        for p in distinct.tolist()
+    ]
+    return np.asarray(minors, dtype=np.int64)[codes]

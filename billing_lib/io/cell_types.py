@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from billing_lib.core.codes import distinct_objects
 from billing_lib.domain import schema
 from billing_lib.domain.money import MAX_AMOUNT, MAX_RATE_PLACES, amount_in_range, decimals_of, rate_in_range
 from billing_lib.domain.period import FIRST_YEAR, LAST_YEAR
@@ -475,11 +474,9 @@ def _second_reading(
 def _out_of_range(typed: pd.Series, name: str) -> tuple[pd.Series, np.ndarray]:
     """Values no amount, rate, quantity or tax rate can be (each distinct value once): emptied, and marked."""
     values = typed.to_numpy(object)
-    codes, first = distinct_objects(values)  # the reader shares one Decimal object per distinct cell
-    bad = np.zeros(len(first), dtype=bool)
-    for k, value in enumerate(values[first].tolist()):
-        if value is None:
-            continue
+    codes, distinct = pd.factorize(values)  # each distinct value checked once; no value: code -1
+    bad = np.zeros(len(distinct) + 1, dtype=bool)  # the last stands for no value: never out of range
+    for k, value in enumerate(distinct.tolist()):
         if name == "tax_rate":
             bad[k] = not 1 <= value <= 100 and value != 0
         elif name in ("rate", "unit_price"):

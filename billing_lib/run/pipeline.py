@@ -197,6 +197,8 @@ def consolidate_month(options: RunOptions, prep: Prepared) -> InvoiceSet:
     return consolidate(
         prep,
         options.method,
+        billing_groups=prep.inputs.table("billing_groups"),
+        billing_entities=prep.inputs.table("billing_entities"),
         force=options.force_method,
         split_by_contact=options.split_by_contact,
         invoice_date=options.invoice_date,

@@ -239,7 +239,14 @@ class Workbook:
         chosen one: for every customer when forced, else as the default beside customers' own methods."""
         key = (self.method, self.compare_with, self.force_method)
         if key not in self._comparisons:
-            self._comparisons[key] = compare_methods(self.prepared[0], list(key[:2]), force=self.force_method)
+            prep = self.prepared[0]
+            self._comparisons[key] = compare_methods(
+                prep,
+                list(key[:2]),
+                force=self.force_method,
+                billing_groups=prep.inputs.table("billing_groups"),
+                billing_entities=prep.inputs.table("billing_entities"),
+            )
             while len(self._comparisons) > CACHE_SIZE:
                 self._comparisons.popitem(last=False)
         return self._comparisons[key]
