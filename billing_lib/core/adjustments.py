@@ -32,6 +32,7 @@ import pandas as pd
 from billing_lib.core.rules import Prepared, po_key
 from billing_lib.domain.errors import InputError
 from billing_lib.domain.identity import CHARGE_KINDS
+from billing_lib.domain.reasons import Reason
 from billing_lib.domain.records import MISSING_PO, OVER_BUDGET, PO_CUSTOMER_MISMATCH, Issue
 
 FILE_NAME = "adjustments.csv"
@@ -44,7 +45,7 @@ ACTIONS = {
 }
 # the held reasons that are a judgement, not broken data: the analyst may invoice such an item as it is
 RELEASABLE = (PO_CUSTOMER_MISMATCH, MISSING_PO, OVER_BUDGET)
-ADJUSTMENT = "adjustment"  # reason of the flags raised for rows that could not be applied
+ADJUSTMENT = Reason.ADJUSTMENT.value  # reason of the flags raised for rows that could not be applied
 LEFT_OUT = "left_out"  # the skipped count of the items left out
 
 # outcomes recorded in the manifest
