@@ -83,7 +83,7 @@ def invoice_set(folder: Path, method: str = "customer", **tables: str) -> Invoic
         (folder / f"{name}.csv").write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, Period.parse("2026-10"))
-    check_pos(prep, reference_table(inputs.table("po_budgets")))
+    prep, _ = check_pos(prep, reference_table(inputs.table("po_budgets")))
     return consolidate(prep, method, invoice_date=INVOICE_DATE)
 
 
@@ -461,7 +461,7 @@ def test_parallel_and_sequential_write_the_same_cells(
 ) -> None:
     inputs = load_inputs(sample_month)
     prep = prepare_items(inputs, Period.parse("2026-10"))
-    check_pos(prep, reference_table(inputs.table("po_budgets")))
+    prep, _ = check_pos(prep, reference_table(inputs.table("po_budgets")))
     s = consolidate(prep, "po_number", invoice_date=INVOICE_DATE)
     monkeypatch.setattr(excel, "PARALLEL_MIN_ITEMS", 10)
     parallel = excel.write_invoices(s, tmp_path / "parallel", workers=2, progress=True)

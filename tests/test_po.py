@@ -61,7 +61,7 @@ def test_a_reference_row_without_currency_counts_its_budget_in_the_items_currenc
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, Period.parse("2026-10"))
     ref = reference_table(inputs.table("po_budgets"))
-    check_pos(prep, ref)
+    prep, ref = check_pos(prep, ref)
     # 1000 yen is 1000 minor units, not 100000 (EUR cents): the second item takes it over budget
     assert (ref.at["po-j", "currency"], int(ref.at["po-j", "authorised_minor"])) == ("JPY", 1000)
     flagged = [i.item_id for i in prep.issues if i.reason == "over_budget"]

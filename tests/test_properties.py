@@ -214,7 +214,7 @@ def months(draw: st.DrawFn, duplicates: bool = True) -> Month:
 def run(folder: Path, month: Month) -> tuple[Prepared, InvoiceSet]:
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, PERIOD)
-    check_pos(prep, reference_table(inputs.table("po_budgets")))
+    prep, _ = check_pos(prep, reference_table(inputs.table("po_budgets")))
     return prep, consolidate(prep, month.method, force=month.force, split_by_contact=month.split_by_contact)
 
 

@@ -33,7 +33,7 @@ def month(folder: Path, **tables: str) -> Path:
 
 def prepared(folder: Path, period: str = "2026-10") -> Prepared:
     prep = prepare_items(load_inputs(folder), Period.parse(period))
-    check_pos(prep, reference_table(prep.inputs.table("po_budgets")))
+    prep, _ = check_pos(prep, reference_table(prep.inputs.table("po_budgets")))
     return prep
 
 
