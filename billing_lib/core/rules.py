@@ -637,26 +637,111 @@ def check_customer(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
     ]  # fmt: skip
 
 
-def check_settings(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
-    """What an item is billed by cannot be read: its customer's settings, its currency, its PO."""
-    out = []
-    for found, about, texts, values in _setting_problems(
-        items, facts.companies, facts.own_currency, facts.inputs
+def _setting(
+    facts: _Facts, found: pd.Series, about: str, texts: pd.Series, values: pd.Series | None
+) -> Finding:
+    """An item held as an invalid row because of what it is billed by; ``about`` is the item's column the
+    problem is in ('' when it is the customer's row), named as each file and sheet heads it."""
+
+    def issues(rows: pd.DataFrame) -> list[Issue]:
+        made: list[Issue] = []
+        for (f, _sh), group in rows.groupby(["_file", "_sheet"], sort=False, dropna=False):
+            table = _table_of(str(group["source_table"].iloc[0]))
+            heading = (
+                facts.inputs.heading(table, str(f), _sheet_of(group.iloc[0]), about, "") if about else ""
+            )
+            made += issues_for(group, INVALID_ROW, texts, column=heading, values=values)
+        return made
+
+    return Finding(found.to_numpy(bool), INVALID_ROW, issues)
+
+
+def _first_rows(companies: pd.DataFrame) -> pd.DataFrame:
+    return companies.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
+
+
+def check_customer_settings(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+    """The customer's row in the companies table has a cell that cannot be read (a tax rate such as -21
+    or 0.21, a yes/no that is neither): its items are not invoiced."""
+    companies = facts.companies
+    if companies.empty or "_bad" not in companies or not companies["_bad"].astype(bool).any():
+        return []
+    problem_of: dict[str, str] = {}
+    by_place = {(i.file, i.sheet, i.row): i for i in facts.inputs.issues if i.source_table == "companies"}
+    first_rows = _first_rows(companies)
+    for cid, bad, f, sh, r in zip(
+        *(first_rows[c] for c in ("customer_id", "_bad", "_file", "_sheet", "_row")), strict=True
     ):
+        if bad:
+            sheet = sh if isinstance(sh, str) else ""
+            found = by_place.get((str(f), sheet, int(r)))
+            detail = found.message if found else where(str(f), sheet, int(r))
+            problem_of[str(cid)] = f"the customer's settings cannot be read ({detail}): not invoiced"
+    if not problem_of:
+        return []
+    messages = items["customer_id"].map(problem_of)
+    return [_setting(facts, messages.notna(), "", messages.fillna(""), None)]
 
-        def issues(rows: pd.DataFrame, about: str = about, texts: pd.Series = texts,
-                   values: pd.Series | None = values) -> list[Issue]:  # fmt: skip
-            made: list[Issue] = []
-            for (f, _sh), group in rows.groupby(["_file", "_sheet"], sort=False, dropna=False):
-                table = _table_of(str(group["source_table"].iloc[0]))
-                heading = (
-                    facts.inputs.heading(table, str(f), _sheet_of(group.iloc[0]), about, "") if about else ""
-                )
-                made += issues_for(group, INVALID_ROW, texts, column=heading, values=values)
-            return made
 
-        out.append(Finding(found.to_numpy(bool), INVALID_ROW, issues))
-    return out
+def check_method(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+    """The customer's consolidation method is not one this workbook knows."""
+    companies = facts.companies
+    if companies.empty or "consolidation_method" not in companies:
+        return []
+    from billing_lib.core.consolidate import is_method  # consolidation builds on these rules
+
+    first_rows = _first_rows(companies)
+    wrong = {
+        str(c): str(m)
+        for c, m in zip(first_rows["customer_id"], first_rows["consolidation_method"], strict=True)
+        if isinstance(m, str) and m.strip() and not is_method(m)
+    }
+    if not wrong:
+        return []
+    method = items["customer_id"].map(wrong)
+    text = "the customer's consolidation method " + method.map(repr) + " is not one this workbook knows"
+    return [_setting(facts, method.notna(), "", text.fillna(""), method.fillna(""))]
+
+
+def check_currency(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+    """The item's currency (its own, else its customer's) is not an ISO 4217 code."""
+    codes, distinct = pd.factorize(items["currency"].to_numpy(object))
+    known = np.array([is_currency(str(c)) for c in distinct], dtype=bool)
+    unknown = pd.Series(~known[codes] if len(distinct) else np.zeros(len(items), bool), index=items.index)
+    if not unknown.any():
+        return []
+    own = _text(facts.own_currency)
+    customers = _Ref(facts.companies, "customer_id")
+    theirs = pd.Series(customers.take(customers.positions(_col(items, "customer_id")), "currency"),
+                       index=items.index, dtype="str")  # fmt: skip
+    sentence = " is not an ISO 4217 currency code (such as EUR, USD, GBP): not invoiced"
+    from_item = own != ""
+    return [
+        _setting(
+            facts, unknown & from_item, "currency", "the item's currency " + own.map(repr) + sentence, own
+        ),
+        _setting(
+            facts, unknown & ~from_item, "", "the customer's currency " + theirs.map(repr) + sentence, theirs
+        ),
+    ]
+
+
+def check_po_formula(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+    """The item's PO is a formula without its value, or an error value."""
+    po = items["po_raw"].astype("str")
+    po_codes, po_distinct = pd.factorize(po.to_numpy(object))
+    looks = np.array([_looks_like_formula(str(p)) for p in po_distinct] + [False], dtype=bool)
+    formula = pd.Series(looks[po_codes], index=items.index, dtype=bool)
+    if not formula.any():
+        return []
+    messages = (
+        "the PO number "
+        + po.map(repr)
+        + " (from the "
+        + items["po_source"].astype("str")
+        + ") is a formula without its value or an error value: not invoiced"
+    )
+    return [_setting(facts, formula, "po_number", messages, po)]
 
 
 def check_amounts(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
@@ -725,7 +810,10 @@ CHECKS: tuple[Check, ...] = (
     check_negative_hours,
     check_names,
     check_customer,
-    check_settings,
+    check_customer_settings,
+    check_method,
+    check_currency,
+    check_po_formula,
     check_amounts,
     check_late,
 )
@@ -954,77 +1042,6 @@ def _sheet_of(row: pd.Series) -> str:
 def _looks_like_formula(value: str) -> bool:
     """A cell written as a formula (``=...``) whose value is not there, or a spreadsheet error value."""
     return (value.startswith("=") and len(value) > 1) or is_error_text(value)
-
-
-def _setting_problems(
-    items: pd.DataFrame, companies: pd.DataFrame, own_currency: pd.Series, inputs: Inputs
-) -> list[tuple[pd.Series, str, pd.Series, pd.Series | None]]:
-    """Items that cannot be invoiced as they stand because of what they are billed by: their customer's
-    row in the companies table has a cell that cannot be read (a tax rate such as -21 or 0.21, a yes/no
-    that is neither), their currency is not an ISO 4217 code, or their PO is a formula or an error value.
-    Each is (mask, the item's column it is about, messages, the values)."""
-    out: list[tuple[pd.Series, str, pd.Series, pd.Series | None]] = []
-    if not companies.empty and "_bad" in companies and companies["_bad"].astype(bool).any():
-        problem_of: dict[str, str] = {}
-        first_rows = companies.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
-        by_place = {(i.file, i.sheet, i.row): i for i in inputs.issues if i.source_table == "companies"}
-        for cid, bad, f, sh, r in zip(
-            *(first_rows[c] for c in ("customer_id", "_bad", "_file", "_sheet", "_row")), strict=True
-        ):
-            if bad:
-                sheet = sh if isinstance(sh, str) else ""
-                found = by_place.get((str(f), sheet, int(r)))
-                detail = found.message if found else where(str(f), sheet, int(r))
-                problem_of[str(cid)] = f"the customer's settings cannot be read ({detail}): not invoiced"
-        if problem_of:
-            messages = items["customer_id"].map(problem_of)
-            out.append((messages.notna(), "", messages.fillna(""), None))
-    if not companies.empty and "consolidation_method" in companies:
-        from billing_lib.core.consolidate import (
-            is_method,  # consolidation builds on these rules: imported when needed
-        )
-
-        first_rows = companies.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
-        wrong = {
-            str(c): str(m)
-            for c, m in zip(first_rows["customer_id"], first_rows["consolidation_method"], strict=True)
-            if isinstance(m, str) and m.strip() and not is_method(m)
-        }
-        if wrong:
-            method = items["customer_id"].map(wrong)
-            text = (
-                "the customer's consolidation method " + method.map(repr) + " is not one this workbook knows"
-            )
-            out.append((method.notna(), "", text.fillna(""), method.fillna("")))
-    currency = items["currency"]
-    codes, distinct = pd.factorize(currency.to_numpy(object))
-    known = np.array([is_currency(str(c)) for c in distinct], dtype=bool)
-    unknown = pd.Series(~known[codes] if len(distinct) else np.zeros(len(items), bool), index=items.index)
-    if unknown.any():
-        own = _text(own_currency)
-        customers = _Ref(companies, "customer_id")
-        theirs = pd.Series(customers.take(customers.positions(_col(items, "customer_id")), "currency"),
-                           index=items.index, dtype="str")  # fmt: skip
-        sentence = " is not an ISO 4217 currency code (such as EUR, USD, GBP): not invoiced"
-        from_item = own != ""
-        out.append((unknown & from_item, "currency", "the item's currency " + own.map(repr) + sentence, own))
-        out.append(
-            (unknown & ~from_item, "", "the customer's currency " + theirs.map(repr) + sentence, theirs)
-        )
-    po = items["po_raw"].astype("str")
-    po_codes, po_distinct = pd.factorize(po.to_numpy(object))
-    looks = np.array([_looks_like_formula(str(p)) for p in po_distinct] + [False], dtype=bool)
-    formula = pd.Series(looks[po_codes], index=items.index, dtype=bool)
-    if formula.any():
-        messages = (
-            "the PO number "
-            + po.map(repr)
-            + " (from the "
-            + items["po_source"].astype("str")
-            + ") is a formula without its value or an error value: not invoiced"
-        )
-        out.append((formula, "po_number", messages, po))
-    return out
 
 
 def _beyond_sums(items: pd.DataFrame) -> list[tuple[int, str]]:

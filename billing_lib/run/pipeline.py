@@ -194,14 +194,15 @@ def analyse(
     return _finish_analysis(options, prep, ref, previously, invoice_set, timings)
 
 
-def consolidate_month(options: RunOptions, prep: Prepared) -> InvoiceSet:
-    """The invoices ``analyse`` makes of the prepared month under the options' method (draft numbers)."""
+def consolidate_month(options: RunOptions, prep: Prepared, today: dt.date | None = None) -> InvoiceSet:
+    """The invoices ``analyse`` makes of the prepared month under the options' method (draft numbers),
+    dated the options' invoice date, else ``today`` (the clock is read here, in the shell, not in the core)."""
     return consolidate(
         prep,
         options.method,
         force=options.force_method,
         split_by_contact=options.split_by_contact,
-        invoice_date=options.invoice_date,
+        invoice_date=options.invoice_date or today or dt.date.today(),
     )
 
 
