@@ -318,16 +318,12 @@ def render_text(checklist: Checklist, limit: int = 50, ascii_only: bool = False)
         out.append(
             f"  {m['bad']} {_plural(c.held, 'item')} held: kept off every invoice until the data is fixed"
         )
-        out += [
-            f"      {n:>6,}  {reason}: {summary(reason)}" for reason, n in c.held_by_reason
-        ]
+        out += [f"      {n:>6,}  {reason}: {summary(reason)}" for reason, n in c.held_by_reason]
     else:
         out.append(f"  {m['ok']} no item held")
     if c.flagged:
         out.append(f"  {m['note']} {_plural(c.flagged, 'flag')}: invoiced, but worth a look")
-        out += [
-            f"      {n:>6,}  {reason}: {summary(reason)}" for reason, n in c.flagged_by_reason
-        ]
+        out += [f"      {n:>6,}  {reason}: {summary(reason)}" for reason, n in c.flagged_by_reason]
     else:
         out.append(f"  {m['ok']} no flags")
     if c.skipped:

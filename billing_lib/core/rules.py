@@ -532,7 +532,7 @@ def _none(rows: pd.DataFrame) -> list[Issue]:
 
 
 @dataclass(frozen=True)
-class _Facts:
+class Facts:
     """What the checks need besides the items: read once, passed explicitly."""
 
     inputs: Inputs
@@ -544,7 +544,7 @@ class _Facts:
     own_currency: pd.Series  # the currency the item carried itself ('' where none)
 
 
-Check = Callable[[pd.DataFrame, _Facts], list[Finding]]
+Check = Callable[[pd.DataFrame, Facts], list[Finding]]
 
 
 def _rows_issue(
@@ -565,14 +565,14 @@ def _rows_issue(
     return build
 
 
-def check_unreadable(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+def check_unreadable(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """Rows with a cell that cannot be read: held with the reason the reader gave (its issues are the reader's)."""
     why = _text(items["_why"])
     reasons = why.where(why != "", INVALID_ROW).to_numpy(object)
     return [Finding(items["_bad"].to_numpy(bool), reasons, _none)]
 
 
-def check_duplicates(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+def check_duplicates(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """A repeated item id within a source table: the first copy is kept (found on the raw rows)."""
 
     def message(row: pd.Series) -> str:
@@ -587,7 +587,7 @@ def check_duplicates(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
     ]
 
 
-def check_negative_hours(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+def check_negative_hours(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """Negative hours on a raw time entry are a data error (credits on billing items are fine)."""
     labour = (items["source_table"] == "time_entries").to_numpy(bool)
     qty = items["quantity"].to_numpy(object)
@@ -603,7 +603,7 @@ def check_negative_hours(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
     return [Finding(negative, INVALID_ROW, _rows_issue(INVALID_ROW, message, column))]
 
 
-def check_names(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+def check_names(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """A name in a report that matches two records."""
     problems = facts.name_problems.reindex(items.index)
     text = dict(zip(items.index.tolist(), problems.tolist(), strict=True))
@@ -616,7 +616,7 @@ def check_names(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
     ]
 
 
-def check_customer(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+def check_customer(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """An item with no customer, or whose customer's currencyID cannot be read (never guessed)."""
 
     def no_customer(row: pd.Series) -> str:
@@ -638,7 +638,7 @@ def check_customer(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
 
 
 def _setting(
-    facts: _Facts, found: pd.Series, about: str, texts: pd.Series, values: pd.Series | None
+    facts: Facts, found: pd.Series, about: str, texts: pd.Series, values: pd.Series | None
 ) -> Finding:
     """An item held as an invalid row because of what it is billed by; ``about`` is the item's column the
     problem is in ('' when it is the customer's row), named as each file and sheet heads it."""
@@ -660,7 +660,7 @@ def _first_rows(companies: pd.DataFrame) -> pd.DataFrame:
     return companies.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
 
 
-def check_customer_settings(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+def check_customer_settings(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """The customer's row in the companies table has a cell that cannot be read (a tax rate such as -21
     or 0.21, a yes/no that is neither): its items are not invoiced."""
     companies = facts.companies
@@ -683,7 +683,7 @@ def check_customer_settings(items: pd.DataFrame, facts: _Facts) -> list[Finding]
     return [_setting(facts, messages.notna(), "", messages.fillna(""), None)]
 
 
-def check_method(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+def check_method(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """The customer's consolidation method is not one this workbook knows."""
     companies = facts.companies
     if companies.empty or "consolidation_method" not in companies:
@@ -703,7 +703,7 @@ def check_method(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
     return [_setting(facts, method.notna(), "", text.fillna(""), method.fillna(""))]
 
 
-def check_currency(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+def check_currency(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """The item's currency (its own, else its customer's) is not an ISO 4217 code."""
     codes, distinct = pd.factorize(items["currency"].to_numpy(object))
     known = np.array([is_currency(str(c)) for c in distinct], dtype=bool)
@@ -726,7 +726,7 @@ def check_currency(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
     ]
 
 
-def check_po_formula(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+def check_po_formula(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """The item's PO is a formula without its value, or an error value."""
     po = items["po_raw"].astype("str")
     po_codes, po_distinct = pd.factorize(po.to_numpy(object))
@@ -744,7 +744,7 @@ def check_po_formula(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
     return [_setting(facts, formula, "po_number", messages, po)]
 
 
-def check_amounts(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+def check_amounts(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """Pricing: past what an amount can be, labour to bill from the posted items, no rate, posted elsewhere,
     a supplied amount that is not quantity x rate (flagged), the month's sum past what can be summed."""
     inputs = facts.inputs
@@ -789,7 +789,7 @@ def check_amounts(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
     ]  # fmt: skip
 
 
-def check_late(items: pd.DataFrame, facts: _Facts) -> list[Finding]:
+def check_late(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """Dated before the period: invoiced now, and flagged."""
 
     def issues(rows: pd.DataFrame) -> list[Issue]:
@@ -944,7 +944,7 @@ def _unclear_issues(rows: pd.DataFrame, inputs: Inputs, table: str) -> list[Issu
     return out
 
 
-def _resolved(read: _Read, inputs: Inputs, period: Period) -> tuple[pd.DataFrame, _Facts, Counter[str]]:
+def _resolved(read: _Read, inputs: Inputs, period: Period) -> tuple[pd.DataFrame, Facts, Counter[str]]:
     """Links, customers and their settings resolved; the items after the period left for their own."""
     items = read.items
     name_problems = autotask.ids_from_names(items, inputs)
@@ -962,11 +962,11 @@ def _resolved(read: _Read, inputs: Inputs, period: Period) -> tuple[pd.DataFrame
     skipped = read.skipped
     skipped["after_period"] += int(after.sum())
     items = items[~after]
-    facts = _Facts(inputs, period, read.first_copy, name_problems, unknown_currency, companies, own_currency)
+    facts = Facts(inputs, period, read.first_copy, name_problems, unknown_currency, companies, own_currency)
     return items, facts, skipped
 
 
-def _priced(items: pd.DataFrame, inputs: Inputs, facts: _Facts) -> pd.DataFrame:
+def _priced(items: pd.DataFrame, inputs: Inputs, facts: Facts) -> pd.DataFrame:
     """Amounts (labour by its cascade of rates), what pricing found as columns, PO keys, the late mark."""
     raw_time = items["source_table"] == "time_entries"
     labour = autotask.price_labour(items, inputs, raw_time)
