@@ -26,6 +26,7 @@ from billing_lib.domain.records import (
     Action,
     Issue,
     issue_at,
+    issues_at,
 )
 
 OVER_BUDGET_POLICIES = ("flag", "hold")
@@ -182,12 +183,9 @@ def _issues(reason: str, action: Action, message: Message) -> Callable[[pd.DataF
 
     def build(rows: pd.DataFrame) -> list[Issue]:
         texts = [message] * len(rows) if isinstance(message, str) else message(rows).astype("str").tolist()
-        columns = (rows[c].tolist() for c in ("source_table", "item_id", "_file", "_sheet", "_row"))
-        return [
-            issue_at(reason, text, source_table=str(table), item_id=str(item_id), action=action, file=str(file),
-                     sheet=sheet if isinstance(sheet, str) else "", row=int(row))
-            for (table, item_id, file, sheet, row), text in zip(zip(*columns, strict=True), texts, strict=True)
-        ]  # fmt: skip
+        sheets = [s if isinstance(s, str) else "" for s in rows["_sheet"]]
+        return issues_at(reason, texts, action=action, source_tables=rows["source_table"],
+                         item_ids=rows["item_id"], files=rows["_file"], sheets=sheets, rows=rows["_row"])  # fmt: skip
 
     return build
 

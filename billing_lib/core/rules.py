@@ -46,6 +46,7 @@ from billing_lib.domain.records import (
     Action,
     Issue,
     issue_at,
+    issues_at,
     where,
 )
 from billing_lib.io.cells import is_error_text
@@ -242,20 +243,10 @@ def _posted_elsewhere(raw: pd.DataFrame, billing_items: pd.DataFrame, table: str
     return raw["_item_key"].isin(posted[posted != ""]) & (_text(raw["item_id"]) != "")
 
 
-def _issue(row: pd.Series, reason: str, message: str, column: str = "", action: str = "held") -> Issue:
-    sheet = str(row["_sheet"]) if isinstance(row["_sheet"], str) else ""
-    place = where(str(row["_file"]), sheet, int(row["_row"]), column)
-    return Issue(
-        str(row["source_table"]),
-        str(row["item_id"]),
-        reason,
-        action,  # type: ignore[arg-type]
-        f"{place}: {message}",
-        str(row["_file"]),
-        sheet,
-        int(row["_row"]),
-        column,
-    )
+def _issue(row: pd.Series, reason: str, message: str, column: str = "", action: Action = "held") -> Issue:
+    return issue_at(reason, message, source_table=str(row["source_table"]), item_id=str(row["item_id"]),
+                    action=action, file=str(row["_file"]), sheet=_sheet_of(row), row=int(row["_row"]),
+                    column=column)  # fmt: skip
 
 
 def issues_for(
@@ -274,32 +265,18 @@ def issues_for(
         if isinstance(messages, str)
         else messages.loc[rows.index].astype("str").tolist()
     )
-    sheets = [s if isinstance(s, str) else "" for s in rows["_sheet"]]
-    shown = [""] * len(rows) if values is None else values.loc[rows.index].astype("str").tolist()
-    return [
-        Issue(
-            str(src),
-            str(item),
-            reason,
-            action,
-            f"{where(str(f), sh, int(r), column)}: {text}",
-            str(f),
-            sh,
-            int(r),
-            column,
-            value,
-        )
-        for src, item, f, sh, r, text, value in zip(
-            rows["source_table"],
-            rows["item_id"],
-            rows["_file"],
-            sheets,
-            rows["_row"],
-            texts,
-            shown,
-            strict=True,
-        )
-    ]
+    return issues_at(
+        reason,
+        texts,
+        action=action,
+        source_tables=rows["source_table"],
+        item_ids=rows["item_id"],
+        files=rows["_file"],
+        sheets=[s if isinstance(s, str) else "" for s in rows["_sheet"]],
+        rows=rows["_row"],
+        column=column,
+        values=None if values is None else values.loc[rows.index].astype("str").tolist(),
+    )
 
 
 class _Ref:

@@ -7,6 +7,7 @@ date, the period, its PO numbers, its lines, net, tax and total.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -128,6 +129,37 @@ def issue_at(
     ``items.xlsx, sheet Charges, row 7, column Rate: no amount and no rate``."""
     message = f"{where(file, sheet, row, column)}: {text}"
     return Issue(source_table, item_id, reason, action, message, file, sheet, row, column, value)
+
+
+def issues_at(
+    reason: str,
+    texts: Sequence[str],
+    *,
+    action: Action,
+    source_tables: Iterable[object],
+    item_ids: Iterable[object],
+    files: Iterable[object],
+    sheets: Iterable[str],
+    rows: Iterable[object],
+    column: str = "",
+    values: Sequence[str] | None = None,
+) -> list[Issue]:
+    """``issue_at`` for many rows at once, one text each (cheap for 100,000 flags: each file and sheet
+    is named once)."""
+    named: dict[tuple[str, str], str] = {}
+    tail = f", column {column}" if column else ""
+    shown: Iterable[str] = values if values is not None else [""] * len(texts)
+    out = []
+    for src, item, f, sh, r, text, value in zip(
+        source_tables, item_ids, files, sheets, rows, texts, shown, strict=True
+    ):
+        file, row = str(f), int(r)
+        head = named.get((file, sh))
+        if head is None:
+            head = named[(file, sh)] = where(file, sh, None)
+        message = f"{head}, row {row}{tail}: {text}"
+        out.append(Issue(str(src), str(item), reason, action, message, file, sh, row, column, value))
+    return out
 
 
 ISSUE_COLUMNS = (
