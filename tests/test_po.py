@@ -129,7 +129,7 @@ REF = reference(
 
 def test_check_po_currency_holds_an_item_in_another_currency_than_its_po() -> None:
     items = frame(ITEMS)
-    found = check_po_currency(items, REF)
+    found = check_po_currency(items, po_currencies(items, REF))
     assert found.mask.tolist() == [False, True, False, False, False, False]
     (issue,) = found.issues(items[found.mask])
     assert issue.message == "c.csv, row 3: the item is in USD but PO PO-1 is in EUR"

@@ -144,8 +144,11 @@ def po_currencies(items: pd.DataFrame, ref: pd.DataFrame) -> pd.Series:
     """Each PO's currency: the reference table's, else the one most of its items carry (ties: A-Z).
 
     ``ref`` as ``with_item_currencies`` gives it (a reference row without a currency takes its items')."""
+    return _po_currencies(ref, _items_currency(items))
+
+
+def _po_currencies(ref: pd.DataFrame, from_items: pd.Series) -> pd.Series:
     stated = ref["currency"][ref["currency"] != ""]
-    from_items = _items_currency(items)
     return pd.concat([stated, from_items[~from_items.index.isin(stated.index)]])
 
 
@@ -160,7 +163,10 @@ def _items_currency(items: pd.DataFrame) -> pd.Series:
 def with_item_currencies(ref: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     """The reference table with each row that states no currency in the one most of its PO's items carry,
     its authorised amount counted again in that currency's minor unit (a new frame)."""
-    from_items = _items_currency(items)
+    return _filled(ref, _items_currency(items))
+
+
+def _filled(ref: pd.DataFrame, from_items: pd.Series) -> pd.DataFrame:
     blank = ref.index[(ref["currency"] == "") & ref.index.isin(from_items.index)]
     if not len(blank):
         return ref
@@ -201,9 +207,10 @@ def check_missing_po(items: pd.DataFrame, companies: pd.DataFrame) -> Finding:
     return Finding(missing, MISSING_PO, _issues(MISSING_PO, "held", text))
 
 
-def check_po_currency(items: pd.DataFrame, ref: pd.DataFrame) -> Finding:
-    """A PO is one budget in one currency: an item in another currency cannot count against it."""
-    currency = items["po_key"].map(po_currencies(items, ref).astype("str")).astype("str").fillna("")
+def check_po_currency(items: pd.DataFrame, currencies: pd.Series) -> Finding:
+    """A PO is one budget in one currency (``currencies``, by ``po_key``, as ``po_currencies`` gives them):
+    an item in another currency cannot count against it."""
+    currency = items["po_key"].map(currencies.astype("str")).astype("str").fillna("")
     other = (items["po_key"] != "") & (currency != "") & (currency != items["currency"])
 
     def text(r: pd.DataFrame) -> pd.Series:
@@ -264,8 +271,12 @@ def check_pos(
     known = prep.items["po_key"].isin(ref.index)
     shown = prep.items["po_key"].map(ref["po_number"]).where(known, prep.items["po_number"]).fillna("")
     items = prep.items.assign(po_number=shown)
-    ref = with_item_currencies(ref, items)
-    findings = [check_missing_po(items, prep.companies), check_po_currency(items, ref)]
+    from_items = _items_currency(items)
+    ref = _filled(ref, from_items)
+    findings = [
+        check_missing_po(items, prep.companies),
+        check_po_currency(items, _po_currencies(ref, from_items)),
+    ]
     has_ref = not ref.empty if has_reference is None else has_reference
     if has_ref:
         findings += [check_unknown_po(items, ref), check_po_customer(items, ref), check_po_dates(items, ref)]
@@ -306,11 +317,10 @@ def _over_budget(
             ordered = on_ref[on_ref["po_key"].isin(crossing)].sort_values(
                 ["po_key", "item_date", "source_table", "item_id"], kind="stable"
             )
-            positions = {idx: pos for pos, idx in enumerate(items.index)}
             for key, group in ordered.groupby("po_key", sort=False):
                 for idx, said in _crossings(group, ref, int(previously.get(str(key), 0)), policy):
-                    over[positions[idx]] = True
                     messages[idx] = said
+            over[items.index.get_indexer(pd.Index(list(messages)))] = True
 
     def text(r: pd.DataFrame) -> pd.Series:
         return pd.Series(messages, dtype="str").reindex(r.index)
