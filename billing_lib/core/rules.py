@@ -234,12 +234,12 @@ def _already_invoiced(raw: pd.DataFrame, registered: set[str]) -> pd.Series:
     return done
 
 
-def _posted_elsewhere(raw: pd.DataFrame, billing_items: pd.DataFrame, table: str) -> pd.Series:
+def _posted_elsewhere(raw: pd.DataFrame, posted: pd.Series) -> pd.Series:
     """Raw time entries and charges that a billing item already carries (they would bill twice): a
-    posted row and its source are one item, by kind and id (``identity``), SOAP ``*CostID`` links too."""
-    if billing_items.empty:
+    posted row and its source are one item, by kind and id (``identity``), SOAP ``*CostID`` links too.
+    ``posted``: the billing items' ``source_keys``."""
+    if posted.empty:
         return pd.Series(False, index=raw.index)
-    posted = source_keys(billing_items, "billing_items")
     return raw["_item_key"].isin(posted[posted != ""]) & (_text(raw["item_id"]) != "")
 
 
@@ -770,12 +770,11 @@ def check_late(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """Dated before the period: invoiced now, and flagged."""
 
     def issues(rows: pd.DataFrame) -> list[Issue]:
-        dated = (
-            "dated "
-            + rows["item_date"].dt.strftime("%Y-%m-%d")
-            + f", before the period {facts.period}; invoiced now"
+        codes, days = pd.factorize(rows["item_date"])  # each day's sentence once
+        said = [f"dated {day:%Y-%m-%d}, before the period {facts.period}; invoiced now" for day in days]
+        return issues_for(
+            rows, LATE, pd.Series(np.array(said, dtype=object)[codes], index=rows.index), action="flagged"
         )
-        return issues_for(rows, LATE, dated, action="flagged")
 
     return [Finding(items["late"].to_numpy(bool), LATE, issues, holds=False)]
 
@@ -841,7 +840,7 @@ def _read_billable(inputs: Inputs, registered: set[str]) -> _Read:
     """Billing items, time entries and charges as one frame of items: copies of another file dropped,
     non-billable, invoiced and posted rows counted as skipped, unreadable and repeated rows marked."""
     done = _Read(pd.DataFrame(), list(inputs.issues), Counter(), 0, {})
-    billing_items = inputs.table("billing_items")
+    sources = source_keys(inputs.table("billing_items"), "billing_items")  # each posted row's source
     frames = []
     for table, build in (
         ("billing_items", _billing_items),
@@ -849,7 +848,7 @@ def _read_billable(inputs: Inputs, registered: set[str]) -> _Read:
         ("charges", _charges),
     ):
         if inputs.has(table):
-            frames.append(_read_table(inputs, table, build, billing_items, registered, done))
+            frames.append(_read_table(inputs, table, build, sources, registered, done))
     done.items = pd.concat(frames, ignore_index=True)
     return done
 
@@ -858,12 +857,15 @@ def _read_table(
     inputs: Inputs,
     table: str,
     build: Callable[[pd.DataFrame], pd.DataFrame],
-    billing_items: pd.DataFrame,
+    sources: pd.Series,
     registered: set[str],
     done: _Read,
 ) -> pd.DataFrame:
     raw = inputs.table(table)
-    raw = raw.assign(_item_key=item_keys(raw, table), _source_key=source_keys(raw, table))
+    raw = raw.assign(
+        _item_key=item_keys(raw, table),
+        _source_key=sources if table == "billing_items" else source_keys(raw, table),
+    )
     # a row repeated exactly in another file of the same table (a re-downloaded export) is one item
     copies, copy_issues = file_copies(raw)
     if copies.any():
@@ -889,7 +891,7 @@ def _read_table(
     invoiced = _already_invoiced(raw, registered) & ~bad & ~non_billable
     posted = pd.Series(False, index=raw.index)
     if table != "billing_items":
-        posted = _posted_elsewhere(raw, billing_items, table) & ~bad & ~non_billable & ~invoiced
+        posted = _posted_elsewhere(raw, sources) & ~bad & ~non_billable & ~invoiced
     done.skipped["non_billable"] += int(non_billable.sum())
     done.skipped["already_invoiced"] += int(invoiced.sum())
     if posted.any():
