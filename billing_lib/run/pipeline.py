@@ -165,7 +165,9 @@ def prepare(options: RunOptions, inputs: object | None = None) -> tuple[Prepared
     prep.issues += reference_problems(loaded.table("po_budgets"), loaded.heading)
     # the analyst's decisions (adjustments.csv beside the inputs): a PO or a leave-out before the checks
     adjustments_path = adjmod.path_beside(options.inputs)
-    decided = adjmod.apply_before_checks(prep, adjmod.read(adjustments_path), registered, adjustments_path)
+    prep, decided = adjmod.apply_before_checks(
+        prep, adjmod.read(adjustments_path), registered, adjustments_path
+    )
     ref = reference_table(loaded.table("po_budgets"))
     by_po = (
         {str(k): int(v) for k, v in previously.groupby("po_key")["amount_minor"].sum().items()}
@@ -175,7 +177,7 @@ def prepare(options: RunOptions, inputs: object | None = None) -> tuple[Prepared
     prep, ref = check_pos(
         prep, ref, by_po, options.over_budget_policy, has_reference=loaded.has("po_budgets")
     )
-    prep.adjustments = adjmod.apply_after_checks(prep, decided, adjustments_path)  # releases of held items
+    prep, _ = adjmod.apply_after_checks(prep, decided, adjustments_path)  # releases of held items
     return prep, ref, previously
 
 
