@@ -583,10 +583,11 @@ def check_negative_hours(items: pd.DataFrame, facts: Facts) -> list[Finding]:
 def check_names(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     """A name in a report that matches two records."""
     problems = facts.name_problems.reindex(items.index)
-    text = dict(zip(items.index.tolist(), problems.tolist(), strict=True))
+    found = (problems != "").to_numpy(bool)
+    text = dict(zip(items.index[found].tolist(), problems[found].tolist(), strict=True))
     return [
         Finding(
-            (problems != "").to_numpy(bool),
+            found,
             INVALID_ROW,
             _rows_issue(INVALID_ROW, lambda row: str(text[row.name]), lambda row: ""),
         )
