@@ -252,19 +252,22 @@ def _issue(row: pd.Series, reason: str, message: str, column: str = "", action: 
 def issues_for(
     rows: pd.DataFrame,
     reason: str,
-    messages: pd.Series | str,
+    messages: pd.Series | str | list[str],
     action: Action = "held",
     column: str = "",
     values: pd.Series | None = None,
 ) -> list[Issue]:
-    """One issue per row of ``rows`` (an items frame), built column-wise: cheap for thousands of flags."""
+    """One issue per row of ``rows`` (an items frame), built column-wise: cheap for thousands of flags.
+
+    ``messages``: one text for all, a Series by the items' index, or a list of one text per row."""
     if rows.empty:
         return []
-    texts = (
-        [messages] * len(rows)
-        if isinstance(messages, str)
-        else messages.loc[rows.index].astype("str").tolist()
-    )
+    if isinstance(messages, str):
+        texts = [messages] * len(rows)
+    elif isinstance(messages, list):
+        texts = messages
+    else:
+        texts = messages.loc[rows.index].astype("str").tolist()
     return issues_at(
         reason,
         texts,
@@ -773,9 +776,7 @@ def check_late(items: pd.DataFrame, facts: Facts) -> list[Finding]:
     def issues(rows: pd.DataFrame) -> list[Issue]:
         codes, days = pd.factorize(rows["item_date"])  # each day's sentence once
         said = [f"dated {day:%Y-%m-%d}, before the period {facts.period}; invoiced now" for day in days]
-        return issues_for(
-            rows, LATE, pd.Series(np.array(said, dtype=object)[codes], index=rows.index), action="flagged"
-        )
+        return issues_for(rows, LATE, np.array(said, dtype=object)[codes].tolist(), action="flagged")
 
     return [Finding(items["late"].to_numpy(bool), LATE, issues, holds=False)]
 
