@@ -281,17 +281,18 @@ def check_pos(
     if has_ref:
         findings += [check_unknown_po(items, ref), check_po_customer(items, ref), check_po_dates(items, ref)]
     reason, issues = decide(items, findings)
-    held = [prep.held] + [
+    # the held, grouped by reason in the order of the checks
+    held = [
         items[reason == r].assign(reason=r) for r in (MISSING_PO, PO_CURRENCY_MISMATCH, PO_CUSTOMER_MISMATCH)
     ]
     items = items[reason == ""].reset_index(drop=True)
-    if (has_reference is None and not ref.empty) or has_reference:
+    if has_ref:  # the budget walk sees only what is still to invoice: held items do not consume a budget
         over = _over_budget(items, ref, previously_invoiced or {}, over_budget_policy)
         issues += over.issues(items[over.mask])
         if over.holds:
             held.append(items[over.mask].assign(reason=OVER_BUDGET))
             items = items[~over.mask].reset_index(drop=True)
-    parts = [h for h in held[1:] if len(h)]
+    parts = [h for h in held if len(h)]
     all_held = pd.concat([prep.held, *parts], ignore_index=True) if parts else prep.held
     return replace(prep, items=items, held=all_held, issues=[*prep.issues, *issues]), ref
 
