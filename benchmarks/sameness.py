@@ -129,7 +129,9 @@ def main() -> None:
         tmp = Path(scratch)
         common = ["--inputs", args.inputs, "--period", args.period]
         print("check", flush=True)
-        (dump / "check.txt").write_text(_run(["check", *common, "--register", str(tmp / "check.sqlite")], tmp), encoding="utf-8")
+        (dump / "check.txt").write_text(
+            _run(["check", *common, "--register", str(tmp / "check.sqlite")], tmp), encoding="utf-8"
+        )
         print("invoice (final)", flush=True)
         extra = [] if args.documents else ["--no-documents"]
         out = tmp / "final"

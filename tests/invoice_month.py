@@ -64,7 +64,7 @@ def invoice_set(folder: Path, method: str = "customer", **tables: str) -> Invoic
         (folder / f"{name}.csv").write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, Period.parse("2026-10"))
-    check_pos(prep, reference_table(inputs.table("po_budgets")))
+    prep, _ = check_pos(prep, reference_table(inputs.table("po_budgets")))
     return consolidate(
         prep,
         method,

@@ -155,3 +155,38 @@ def test_the_file_is_not_read_as_an_input_table(month: Path, tmp_path: Path) -> 
     adj.add(adj.path_beside(month), adj.Adjustment("billing_items", "1", adj.LEAVE_OUT, note="x"))
     result = run_invoice(options(month, tmp_path))
     assert adj.FILE_NAME not in result.manifest["ignored_inputs"]  # type: ignore[operator]
+
+
+def test_applying_adjustments_makes_a_new_month_and_leaves_the_one_given_alone(tmp_path: Path) -> None:
+    import io
+    from collections import Counter
+
+    import pandas as pd
+
+    from billing_lib.core.rules import Prepared
+    from billing_lib.domain.period import Period
+
+    items = pd.read_csv(io.StringIO(
+        "source_table,item_id,po_number,po_key,po_source\n"
+        "charges,1,,,\n"
+        "charges,2,PO-2,po-2,item\n"
+    ), dtype=str, keep_default_na=False)  # fmt: skip
+    held = pd.DataFrame({"source_table": ["charges"], "item_id": ["3"], "reason": ["missing_po"]})
+    given = Prepared(Period.parse("2026-10"), items, held, [], Counter(), 3, None)  # type: ignore[arg-type]
+    path = tmp_path / adj.FILE_NAME
+    decisions = [
+        adj.Adjustment("charges", "1", adj.SET_PO, "PO-9", note="mail"),
+        adj.Adjustment("charges", "2", adj.LEAVE_OUT, note="not ours"),
+        adj.Adjustment("charges", "3", adj.RELEASE, note="agreed"),
+    ]
+    before, decided = adj.apply_before_checks(given, decisions, set(), path)
+    assert before.items[["item_id", "po_number", "po_key", "po_source"]].values.tolist() == [
+        ["1", "PO-9", "po-9", "adjustment"]
+    ]
+    assert before.skipped[adj.LEFT_OUT] == 1
+    after, done = adj.apply_after_checks(before, decided, path)
+    assert after.items["item_id"].tolist() == ["1", "3"] and after.held.empty
+    assert [a.outcome for a in done] == [adj.APPLIED] * 3 and after.adjustments == done
+    # the months given are as they were
+    assert given.items["po_number"].tolist() == ["", "PO-2"] and given.skipped == Counter()
+    assert given.held["item_id"].tolist() == ["3"] and before.held["item_id"].tolist() == ["3"]

@@ -95,7 +95,7 @@ def run(
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, PERIOD)
     ref = reference_table(inputs.table("po_budgets"))
-    check_pos(prep, ref, previously_invoiced=previously or {}, over_budget_policy=policy)
+    prep, ref = check_pos(prep, ref, previously_invoiced=previously or {}, over_budget_policy=policy)
     return prep, ref
 
 

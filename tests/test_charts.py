@@ -50,7 +50,7 @@ def month(tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, PERIOD)
     ref = reference_table(inputs.table("po_budgets"))
-    check_pos(prep, ref)
+    prep, ref = check_pos(prep, ref)
     return bdm.burndown(prep.items, ref, PERIOD), bdm.burn_series(prep.items, ref, period=PERIOD)
 
 

@@ -54,7 +54,7 @@ def analyse(folder: Path, items: str = ITEMS, policy: str = "flag") -> tuple[Pre
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, PERIOD)
     ref = reference_table(inputs.table("po_budgets"))
-    check_pos(prep, ref, over_budget_policy=policy)
+    prep, ref = check_pos(prep, ref, over_budget_policy=policy)
     bd = bdm.burndown(prep.items, ref, PERIOD)
     return prep, build_checklist(prep, bd, bdm.exposure(prep.items, prep.held))
 
@@ -122,7 +122,7 @@ def test_a_po_over_budget_only_in_earlier_periods_does_not_block(tmp_path):
     earlier = pd.DataFrame([{"po_key": "po-a", "po_number": "PO-A", "customer_id": "101", "currency": "EUR",
                              "amount_minor": 120000, "quantity": "1", "kind": "charge",
                              "item_date": "2026-08-01"}])  # fmt: skip
-    check_pos(prep, ref, previously_invoiced={"po-a": 120000})
+    prep, ref = check_pos(prep, ref, previously_invoiced={"po-a": 120000})
     c = build_checklist(
         prep, bdm.burndown(prep.items, ref, PERIOD, earlier), bdm.exposure(prep.items, prep.held)
     )

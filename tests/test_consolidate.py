@@ -53,7 +53,7 @@ def month(tmp_path: Path, **tables: str) -> Prepared:
         (folder / f"{name}.csv").write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, PERIOD)
-    check_pos(prep, reference_table(inputs.table("po_budgets")))
+    prep, _ = check_pos(prep, reference_table(inputs.table("po_budgets")))
     return prep
 
 

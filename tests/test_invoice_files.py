@@ -92,7 +92,7 @@ def test_parallel_and_sequential_write_the_same_cells(
 ) -> None:
     inputs = load_inputs(sample_month)
     prep = prepare_items(inputs, Period.parse("2026-10"))
-    check_pos(prep, reference_table(inputs.table("po_budgets")))
+    prep, _ = check_pos(prep, reference_table(inputs.table("po_budgets")))
     s = consolidate(
         prep,
         "po_number",

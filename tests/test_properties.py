@@ -214,7 +214,7 @@ def months(draw: st.DrawFn, duplicates: bool = True) -> Month:
 def run(folder: Path, month: Month) -> tuple[Prepared, InvoiceSet]:
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, PERIOD)
-    check_pos(prep, reference_table(inputs.table("po_budgets")))
+    prep, _ = check_pos(prep, reference_table(inputs.table("po_budgets")))
     tables = {
         "billing_groups": inputs.table("billing_groups"),
         "billing_entities": inputs.table("billing_entities"),

@@ -62,7 +62,7 @@ def month(
         (folder / f"{name}.csv").write_text(textwrap.dedent(text).strip() + "\n", encoding="utf-8")
     inputs = load_inputs(folder)
     prep = prepare_items(inputs, Period.parse(period))
-    check_pos(prep, reference_table(inputs.table("po_budgets")))
+    prep, _ = check_pos(prep, reference_table(inputs.table("po_budgets")))
     return consolidate(
         prep,
         method,

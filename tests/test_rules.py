@@ -8,15 +8,29 @@ and the column heading as the user wrote it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from exports import write_xlsx
 
 from billing_lib.core.po import check_pos, reference_table
-from billing_lib.core.rules import Prepared, prepare_items
+from billing_lib.core.rules import (
+    Facts,
+    Finding,
+    Prepared,
+    check_currency,
+    check_customer,
+    check_late,
+    check_negative_hours,
+    check_po_formula,
+    decide,
+    issues_for,
+    prepare_items,
+)
 from billing_lib.domain.period import Period
 from billing_lib.domain.records import DUPLICATE_ITEM, INVALID_ROW, LATE, NO_RATE, UNKNOWN_PO, Issue
 from billing_lib.io.inputs import load_inputs
@@ -33,7 +47,7 @@ def month(folder: Path, **tables: str) -> Path:
 
 def prepared(folder: Path, period: str = "2026-10") -> Prepared:
     prep = prepare_items(load_inputs(folder), Period.parse(period))
-    check_pos(prep, reference_table(prep.inputs.table("po_budgets")))
+    prep, _ = check_pos(prep, reference_table(prep.inputs.table("po_budgets")))
     return prep
 
 
@@ -688,3 +702,163 @@ def test_every_billable_row_read_is_kept_held_or_skipped_exactly_once(tmp_path: 
     assert Counter(prep.held["reason"]) == Counter({DUPLICATE_ITEM: 1, INVALID_ROW: 2})
     assert set(prep.held["_row"]) & set(prep.items["_row"]) == set()
     assert pd.api.types.is_integer_dtype(prep.items["amount_minor"])
+
+
+# --- the checks as functions of frames (no files): items from CSV text next to the assertions ---------
+
+
+def items_of(text: str) -> pd.DataFrame:
+    """An items frame from CSV text; every column is text, as the checks see ids and places."""
+    import io
+    import textwrap
+
+    frame = pd.read_csv(io.StringIO(textwrap.dedent(text).strip()), dtype=str, keep_default_na=False)
+    frame["_row"] = frame["_row"].astype(int)
+    return frame
+
+
+def facts_of(items: pd.DataFrame, **given: object) -> Facts:
+    from billing_lib.io.inputs import Inputs
+
+    base: dict[str, object] = {
+        "inputs": Inputs(Path("."), {}),
+        "period": Period.parse("2026-10"),
+        "first_copy": {},
+        "name_problems": pd.Series("", index=items.index),
+        "unknown_currency": {},
+        "companies": pd.DataFrame(),
+        "own_currency": pd.Series("", index=items.index),
+    }
+    return Facts(**{**base, **given})  # type: ignore[arg-type]
+
+
+def test_decide_holds_each_row_for_the_first_finding_and_builds_issues_only_for_it() -> None:
+    items = items_of("""
+        source_table,item_id,_file,_sheet,_row
+        charges,1,a.csv,,2
+        charges,2,a.csv,,3
+        charges,3,a.csv,,4
+    """)
+    told: list[list[str]] = []
+
+    def telling(reason: str, action: str = "held") -> Callable[[pd.DataFrame], list[Issue]]:
+        def build(rows: pd.DataFrame) -> list[Issue]:
+            told.append(rows["item_id"].tolist())
+            return issues_for(rows, reason, f"{reason} here", action)  # type: ignore[arg-type]
+
+        return build
+
+    findings = [
+        Finding(np.array([True, True, False]), "no_rate", telling("no_rate")),
+        Finding(np.array([False, True, True]), "late", telling("late", "flagged"), holds=False),
+        Finding(np.array([False, True, True]), "duplicate_item", telling("duplicate_item")),
+        Finding(np.array([False, False, False]), "invalid_row", telling("invalid_row")),
+    ]
+    reason, issues = decide(items, findings)
+    assert reason.tolist() == ["no_rate", "no_rate", "duplicate_item"]
+    assert told == [["1", "2"], ["3"], ["3"]]  # no issue for a row an earlier finding holds
+    assert [(i.item_id, i.reason, i.action) for i in issues] == [
+        ("1", "no_rate", "held"), ("2", "no_rate", "held"), ("3", "late", "flagged"), ("3", "duplicate_item", "held"),
+    ]  # fmt: skip
+    assert issues[0].message == "a.csv, row 2: no_rate here"
+
+
+def test_an_overriding_finding_takes_rows_already_held() -> None:
+    items = items_of("""
+        source_table,item_id,_file,_sheet,_row
+        charges,1,a.csv,,2
+        charges,2,a.csv,,3
+    """)
+    findings = [
+        Finding(np.array([True, False]), "no_rate", lambda rows: []),
+        Finding(np.array([True, True]), "amount_out_of_range", lambda rows: issues_for(rows, "amount_out_of_range", "x"),
+                overrides=True),
+    ]  # fmt: skip
+    reason, issues = decide(items, findings)
+    assert reason.tolist() == ["amount_out_of_range", "amount_out_of_range"]
+    assert [i.item_id for i in issues] == ["1", "2"]
+
+
+def test_check_negative_hours_holds_only_raw_time_entries() -> None:
+    items = items_of("""
+        source_table,item_id,_file,_sheet,_row,quantity_column
+        time_entries,1,t.csv,,2,hours_worked
+        billing_items,2,b.csv,,2,
+        time_entries,3,t.csv,,3,hours_to_bill
+    """)
+    items["quantity"] = [Decimal("-2"), Decimal("-5"), Decimal("1.5")]  # a credit on a billing item is fine
+    (found,) = check_negative_hours(items, facts_of(items))
+    assert found.mask.tolist() == [True, False, False] and found.reason == INVALID_ROW
+    (issue,) = found.issues(items[found.mask])
+    assert issue.message == "t.csv, row 2, column hours: negative hours (-2) on a time entry"
+
+
+def test_check_customer_names_the_organisation_the_row_asked_for() -> None:
+    items = items_of("""
+        source_table,item_id,_file,_sheet,_row,customer_id,customer_name
+        charges,1,c.csv,,2,,Acme Ltd
+        charges,2,c.csv,,3,,
+        charges,3,c.csv,,4,101,Alpha
+        charges,4,c.csv,,5,102,Beta
+    """)
+    no_customer, no_currency = check_customer(
+        items, facts_of(items, unknown_currency={"102": "currency 'EU' unread"})
+    )
+    assert no_customer.mask.tolist() == [True, True, False, False]
+    first, second = no_customer.issues(items[no_customer.mask])
+    assert (
+        first.message == "c.csv, row 2, column companyID: no customer: no organisation is called 'Acme Ltd'"
+    )
+    assert second.text.startswith("no customer: neither the row nor its ticket")
+    assert no_currency.mask.tolist() == [False, False, False, True]
+    assert no_currency.issues(items[no_currency.mask])[0].text == "customer 102: currency 'EU' unread"
+
+
+def test_check_currency_says_whose_currency_is_not_iso() -> None:
+    items = items_of("""
+        source_table,item_id,_file,_sheet,_row,customer_id,currency
+        charges,1,c.csv,,2,101,EUR
+        charges,2,c.csv,,3,101,EURO
+        charges,3,c.csv,,4,102,XX1
+    """)
+    companies = items_of("""
+        customer_id,currency,_row
+        101,EUR,2
+        102,XX1,3
+    """)
+    own = pd.Series(["", "euro", ""])
+    item_own, customers = check_currency(items, facts_of(items, companies=companies, own_currency=own))
+    assert item_own.mask.tolist() == [False, True, False]
+    assert customers.mask.tolist() == [False, False, True]
+    assert "the item's currency 'euro' is not an ISO 4217" in item_own.issues(items[item_own.mask])[0].message
+    assert customers.issues(items[customers.mask])[0].text.startswith("the customer's currency 'XX1'")
+
+
+def test_check_po_formula_holds_a_po_that_is_a_formula_or_an_error() -> None:
+    items = items_of("""
+        source_table,item_id,_file,_sheet,_row,po_raw,po_source
+        charges,1,c.csv,,2,=VLOOKUP(A2),item
+        charges,2,c.csv,,3,#N/A,contract
+        charges,3,c.csv,,4,PO-1,item
+        charges,4,c.csv,,5,=,item
+    """)
+    (found,) = check_po_formula(items, facts_of(items))
+    assert found.mask.tolist() == [True, True, False, False]
+    assert found.issues(items[found.mask])[1].value == "#N/A"
+
+
+def test_check_late_flags_items_dated_before_the_period() -> None:
+    items = items_of("""
+        source_table,item_id,_file,_sheet,_row,item_date
+        charges,1,c.csv,,2,2026-09-30
+        charges,2,c.csv,,3,2026-10-01
+    """)
+    items["item_date"] = pd.to_datetime(items["item_date"])
+    items["late"] = items["item_date"] < pd.Timestamp("2026-10-01")
+    (found,) = check_late(items, facts_of(items))
+    assert not found.holds and found.mask.tolist() == [True, False]
+    (issue,) = found.issues(items[found.mask])
+    assert (issue.action, issue.text) == (
+        "flagged",
+        "dated 2026-09-30, before the period 2026-10; invoiced now",
+    )

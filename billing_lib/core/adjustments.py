@@ -32,6 +32,7 @@ import pandas as pd
 from billing_lib.core.rules import Prepared, po_key
 from billing_lib.domain.errors import InputError
 from billing_lib.domain.identity import CHARGE_KINDS
+from billing_lib.domain.reasons import Reason
 from billing_lib.domain.records import MISSING_PO, OVER_BUDGET, PO_CUSTOMER_MISMATCH, Issue
 from billing_lib.domain.text import FORMULA_START
 
@@ -45,7 +46,7 @@ ACTIONS = {
 }
 # the held reasons that are a judgement, not broken data: the analyst may invoice such an item as it is
 RELEASABLE = (PO_CUSTOMER_MISMATCH, MISSING_PO, OVER_BUDGET)
-ADJUSTMENT = "adjustment"  # reason of the flags raised for rows that could not be applied
+ADJUSTMENT = Reason.ADJUSTMENT.value  # reason of the flags raised for rows that could not be applied
 LEFT_OUT = "left_out"  # the skipped count of the items left out
 
 # outcomes recorded in the manifest
@@ -199,11 +200,13 @@ def _invoiced(adjustment: Adjustment, registered: set[str]) -> bool:
 
 def apply_before_checks(
     prep: Prepared, adjustments: list[Adjustment], registered: set[str], path: Path
-) -> list[Adjustment]:
-    """``set_po`` and ``leave_out`` on the prepared items, in place; every adjustment with its outcome."""
+) -> tuple[Prepared, list[Adjustment]]:
+    """``set_po`` and ``leave_out`` on the prepared items: the month they make (a new ``Prepared``, the one
+    given is not changed) and every adjustment with its outcome."""
     if not adjustments:
-        return []
-    item_keys, held_keys = _keys(prep.items), _keys(prep.held)
+        return prep, []
+    items, held, issues, skipped = prep.items.copy(), prep.held, list(prep.issues), prep.skipped.copy()
+    item_keys, held_keys = _keys(items), _keys(held)
     done: list[Adjustment] = []
     for a in adjustments:
         if a.action == RELEASE:
@@ -213,65 +216,64 @@ def apply_before_checks(
         if not on_items.any() and not on_held.any():
             outcome = ALREADY_INVOICED if _invoiced(a, registered) else NOT_FOUND
             if outcome == NOT_FOUND:
-                prep.issues.append(_flag(a, path, f"no billable item {a.item_id} in {a.source_table}"))
+                issues.append(_flag(a, path, f"no billable item {a.item_id} in {a.source_table}"))
             done.append(replace(a, outcome=outcome))
             continue
         if a.action == SET_PO:
             if not on_items.any():
-                reason = str(prep.held.loc[on_held, "reason"].iloc[0])
-                prep.issues.append(_flag(a, path, f"item {a.item_id} is held ({reason}); fix its data first"))
+                reason = str(held.loc[on_held, "reason"].iloc[0])
+                issues.append(_flag(a, path, f"item {a.item_id} is held ({reason}); fix its data first"))
                 done.append(replace(a, outcome=NOT_RELEASABLE))
                 continue
-            prep.items.loc[on_items, "po_number"] = a.value
-            prep.items.loc[on_items, "po_key"] = po_key(a.value)
-            prep.items.loc[on_items, "po_source"] = "adjustment"
+            items.loc[on_items, "po_number"] = a.value
+            items.loc[on_items, "po_key"] = po_key(a.value)
+            items.loc[on_items, "po_source"] = "adjustment"
         else:  # leave out: not billed this run, whatever its state
-            prep.items = prep.items[~on_items].reset_index(drop=True)
-            prep.held = prep.held[~on_held].reset_index(drop=True)
-            item_keys, held_keys = _keys(prep.items), _keys(prep.held)
-            prep.issues = [i for i in prep.issues if (i.source_table, i.item_id) != a.key]
-            prep.skipped[LEFT_OUT] += int(on_items.sum() + on_held.sum())
+            items = items[~on_items].reset_index(drop=True)
+            held = held[~on_held].reset_index(drop=True)
+            item_keys, held_keys = _keys(items), _keys(held)
+            issues = [i for i in issues if (i.source_table, i.item_id) != a.key]
+            skipped[LEFT_OUT] += int(on_items.sum() + on_held.sum())
         done.append(replace(a, outcome=APPLIED))
-    return done
+    return replace(prep, items=items, held=held, issues=issues, skipped=skipped), done
 
 
-def apply_after_checks(prep: Prepared, adjustments: list[Adjustment], path: Path) -> list[Adjustment]:
-    """``release`` of held items back onto the invoices, in place; their hold becomes a flag."""
+def apply_after_checks(
+    prep: Prepared, adjustments: list[Adjustment], path: Path
+) -> tuple[Prepared, list[Adjustment]]:
+    """``release`` of held items back onto the invoices, their hold becoming a flag: the month this makes
+    (a new ``Prepared``) and every adjustment with its outcome."""
+    items, held, issues = prep.items, prep.held, list(prep.issues)
     done: list[Adjustment] = []
     for a in adjustments:
         if a.action != RELEASE or a.outcome:
             done.append(a)
             continue
-        on_held = _keys(prep.held) == a.key
+        on_held = _keys(held) == a.key
         if not on_held.any():
-            if (_keys(prep.items) == a.key).any():
+            if (_keys(items) == a.key).any():
                 done.append(replace(a, outcome=APPLIED))  # not held (any more): nothing to release
                 continue
-            prep.issues.append(_flag(a, path, f"no held item {a.item_id} in {a.source_table}"))
+            issues.append(_flag(a, path, f"no held item {a.item_id} in {a.source_table}"))
             done.append(replace(a, outcome=NOT_FOUND))
             continue
-        reasons = set(prep.held.loc[on_held, "reason"])
+        reasons = set(held.loc[on_held, "reason"])
         if not reasons <= set(RELEASABLE):
-            prep.issues.append(
-                _flag(
-                    a,
-                    path,
-                    f"item {a.item_id} is held ({', '.join(sorted(reasons))}), which a release cannot fix",
-                )
-            )
+            text = f"item {a.item_id} is held ({', '.join(sorted(reasons))}), which a release cannot fix"
+            issues.append(_flag(a, path, text))
             done.append(replace(a, outcome=NOT_RELEASABLE))
             continue
-        back = prep.held[on_held].drop(columns=["reason"])
-        prep.held = prep.held[~on_held].reset_index(drop=True)
-        prep.items = pd.concat([prep.items, back], ignore_index=True)
-        prep.issues = [
+        back = held[on_held].drop(columns=["reason"])
+        held = held[~on_held].reset_index(drop=True)
+        items = pd.concat([items, back], ignore_index=True)
+        issues = [
             replace(i, action="flagged", message=f"{i.message} (released by the analyst: {a.note})")
             if (i.source_table, i.item_id) == a.key and i.action == "held"
             else i
-            for i in prep.issues
+            for i in issues
         ]
         done.append(replace(a, outcome=APPLIED))
-    return done
+    return replace(prep, items=items, held=held, issues=issues, adjustments=done), done
 
 
 def manifest_entry(path: Path, adjustments: list[Adjustment]) -> dict[str, object]:

@@ -157,7 +157,8 @@ def price_labour(items: pd.DataFrame, inputs: Inputs, raw_time: pd.Series) -> La
             kinds[contract] = types[contract]  # unknown: waits for posting, never billed as T&M
     kind = items["contract_id"].where(raw_time, "").map(kinds)
     covered = raw_time & kind.isin(COVERING)
-    waits = raw_time & kind.map(lambda k: k in PREPAID or isinstance(k, str)).astype(bool)
+    waiting = [k for k in set(kinds.values()) if k in PREPAID or isinstance(k, str)]  # each kind once
+    waits = raw_time & kind.isin(waiting)
     said = {
         contract: f"labour on contract {contract} "
         f"({CONTRACT_TYPE_NAMES[k] if isinstance(k, int) else f'type {k!r}'}) is drawn from the contract's "

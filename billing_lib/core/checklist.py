@@ -19,65 +19,14 @@ from billing_lib.core.coverage import Coverage, charge_records
 from billing_lib.core.coverage import summary as coverage_summary
 from billing_lib.core.rules import Prepared
 from billing_lib.domain.money import format_minor
+from billing_lib.domain.reasons import summary
 from billing_lib.domain.records import (
-    AMBIGUOUS_DATE,
-    AMBIGUOUS_NUMBER,
-    AMOUNT_MISMATCH,
-    AMOUNT_OUT_OF_RANGE,
     BLOCKING_INPUT_REASONS,
-    DUPLICATE_HEADING,
-    DUPLICATE_ITEM,
-    EINVOICE_INCOMPLETE,
-    ENCODING,
-    EXPIRED_PO,
-    HIDDEN_SHEET,
-    IGNORED_FILE,
-    INVALID_ROW,
-    LATE,
-    MISSING_PO,
-    NEEDS_POSTING,
-    NO_RATE,
-    OVER_BUDGET,
-    PO_CURRENCY_MISMATCH,
-    PO_CUSTOMER_MISMATCH,
-    PO_REFERENCE_CONFLICT,
     PO_REFERENCE_INVALID,
-    POSTED_ELSEWHERE,
     READ_REASONS,
-    SUMMARY_ROW,
-    TIMESHEET_EXCLUDED,
-    UNKNOWN_PO,
     Issue,
 )
 
-# What each reason means to a finance analyst.
-REASON_TEXT = {
-    INVALID_ROW: "rows with a value that cannot be read (date, number, customer)",
-    DUPLICATE_ITEM: "repeated item ids (the first copy is kept)",
-    NO_RATE: "no amount and no rate to price them",
-    AMBIGUOUS_NUMBER: "a number that reads two ways (decimal comma or thousands separator)",
-    AMBIGUOUS_DATE: "a date that reads two ways (day/month or month/day)",
-    NEEDS_POSTING: "labour on a block-hours, retainer or per-ticket contract: bill it from the posted items",
-    POSTED_ELSEWHERE: "charges Autotask has posted whose posted billing item is not in the inputs",
-    AMOUNT_MISMATCH: "a supplied amount that is not quantity x rate",
-    MISSING_PO: "no PO, for a customer that requires one",
-    PO_CUSTOMER_MISMATCH: "a PO that belongs to another customer",
-    PO_CURRENCY_MISMATCH: "in another currency than their PO",
-    OVER_BUDGET: "taking a PO past its authorised amount",
-    UNKNOWN_PO: "a PO that is not in the PO reference table",
-    EXPIRED_PO: "dated outside the PO's validity",
-    LATE: "dated before the period (invoiced now)",
-    ENCODING: "file not in UTF-8 (read as Windows-1252)",
-    SUMMARY_ROW: "totals rows at the end of an export (not items; left out)",
-    TIMESHEET_EXCLUDED: "charges left for a separate run (timesheet method)",
-    EINVOICE_INCOMPLETE: "customers whose invoices get no e-invoice (PDF only): data missing",
-    AMOUNT_OUT_OF_RANGE: "an amount beyond what money can be (more than 10^13, or a rate past 8 decimals)",
-    PO_REFERENCE_CONFLICT: "rows of the PO reference table that disagree about one PO",
-    PO_REFERENCE_INVALID: "PO reference rows that cannot be right (budget 0 or below, dates reversed, currency)",
-    HIDDEN_SHEET: "hidden sheets (not read)",
-    IGNORED_FILE: "files or sheets whose name is not a known table (not read)",
-    DUPLICATE_HEADING: "two columns with headings for the same field",
-}
 SKIPPED_TEXT = {
     "non_billable": "marked non-billable",
     "already_invoiced": "already invoiced",
@@ -219,7 +168,7 @@ def _input_problems(issues: list[Issue]) -> list[str]:
             reason = PO_REFERENCE_INVALID  # a cell of the reference table that cannot be read
         if reason in BLOCKING_INPUT_REASONS:
             counts[reason] = counts.get(reason, 0) + 1
-    return [f"{n} {REASON_TEXT[reason]}" for reason, n in sorted(counts.items())]
+    return [f"{n} {summary(reason)}" for reason, n in sorted(counts.items())]
 
 
 def build_checklist(

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -42,6 +44,8 @@ from billing_lib.domain.records import (
     POSTED_ELSEWHERE,
     Action,
     Issue,
+    issue_at,
+    issues_at,
     where,
 )
 from billing_lib.io.cells import is_error_text
@@ -220,73 +224,52 @@ def _already_invoiced(raw: pd.DataFrame, registered: set[str]) -> pd.Series:
     return done
 
 
-def _posted_elsewhere(raw: pd.DataFrame, billing_items: pd.DataFrame, table: str) -> pd.Series:
+def _posted_elsewhere(raw: pd.DataFrame, posted: pd.Series) -> pd.Series:
     """Raw time entries and charges that a billing item already carries (they would bill twice): a
-    posted row and its source are one item, by kind and id (``identity``), SOAP ``*CostID`` links too."""
-    if billing_items.empty:
+    posted row and its source are one item, by kind and id (``identity``), SOAP ``*CostID`` links too.
+    ``posted``: the billing items' ``source_keys``."""
+    if posted.empty:
         return pd.Series(False, index=raw.index)
-    posted = source_keys(billing_items, "billing_items")
     return raw["_item_key"].isin(posted[posted != ""]) & (_text(raw["item_id"]) != "")
 
 
-def _issue(row: pd.Series, reason: str, message: str, column: str = "", action: str = "held") -> Issue:
-    sheet = str(row["_sheet"]) if isinstance(row["_sheet"], str) else ""
-    place = where(str(row["_file"]), sheet, int(row["_row"]), column)
-    return Issue(
-        str(row["source_table"]),
-        str(row["item_id"]),
-        reason,
-        action,  # type: ignore[arg-type]
-        f"{place}: {message}",
-        str(row["_file"]),
-        sheet,
-        int(row["_row"]),
-        column,
-    )
+def _issue(row: pd.Series, reason: str, message: str, column: str = "", action: Action = "held") -> Issue:
+    return issue_at(reason, message, source_table=str(row["source_table"]), item_id=str(row["item_id"]),
+                    action=action, file=str(row["_file"]), sheet=_sheet_of(row), row=int(row["_row"]),
+                    column=column)  # fmt: skip
 
 
 def issues_for(
     rows: pd.DataFrame,
     reason: str,
-    messages: pd.Series | str,
+    messages: pd.Series | str | list[str],
     action: Action = "held",
     column: str = "",
     values: pd.Series | None = None,
 ) -> list[Issue]:
-    """One issue per row of ``rows`` (an items frame), built column-wise: cheap for thousands of flags."""
+    """One issue per row of ``rows`` (an items frame), built column-wise: cheap for thousands of flags.
+
+    ``messages``: one text for all, a Series by the items' index, or a list of one text per row."""
     if rows.empty:
         return []
-    texts = (
-        [messages] * len(rows)
-        if isinstance(messages, str)
-        else messages.loc[rows.index].astype("str").tolist()
+    if isinstance(messages, str):
+        texts = [messages] * len(rows)
+    elif isinstance(messages, list):
+        texts = messages
+    else:
+        texts = messages.loc[rows.index].astype("str").tolist()
+    return issues_at(
+        reason,
+        texts,
+        action=action,
+        source_tables=rows["source_table"],
+        item_ids=rows["item_id"],
+        files=rows["_file"],
+        sheets=[s if isinstance(s, str) else "" for s in rows["_sheet"]],
+        rows=rows["_row"],
+        column=column,
+        values=None if values is None else values.loc[rows.index].astype("str").tolist(),
     )
-    sheets = [s if isinstance(s, str) else "" for s in rows["_sheet"]]
-    shown = [""] * len(rows) if values is None else values.loc[rows.index].astype("str").tolist()
-    return [
-        Issue(
-            str(src),
-            str(item),
-            reason,
-            action,
-            f"{where(str(f), sh, int(r), column)}: {text}",
-            str(f),
-            sh,
-            int(r),
-            column,
-            value,
-        )
-        for src, item, f, sh, r, text, value in zip(
-            rows["source_table"],
-            rows["item_id"],
-            rows["_file"],
-            sheets,
-            rows["_row"],
-            texts,
-            shown,
-            strict=True,
-        )
-    ]
 
 
 class _Ref:
@@ -496,229 +479,488 @@ def _beyond_money(exact: np.ndarray, multiplied: np.ndarray) -> np.ndarray:
     return too_big
 
 
+@dataclass(frozen=True)
+class Finding:
+    """What one check found: the rows (a mask over the items), why, and what to tell the analyst.
+
+    ``issues`` builds the issues of the rows given (called only for the rows this finding decides).
+    A finding that ``holds`` keeps its rows off every invoice, else it only flags them. A row takes the
+    reason of the first finding that holds it, except that an ``overrides`` finding takes every row it
+    found whatever came before (and tells each of them).
+    """
+
+    mask: np.ndarray
+    reason: str | np.ndarray  # one reason, or one per row of the items
+    issues: Callable[[pd.DataFrame], list[Issue]]
+    holds: bool = True
+    overrides: bool = False
+
+
+def _none(rows: pd.DataFrame) -> list[Issue]:
+    return []
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the checks need besides the items: read once, passed explicitly."""
+
+    inputs: Inputs
+    period: Period
+    first_copy: dict[str, tuple[str, str, int]]  # a repeated item's first copy: file, sheet, row
+    name_problems: pd.Series  # a name in a report that matches two records, per item
+    unknown_currency: dict[str, str]  # a customer whose currencyID cannot be read
+    companies: pd.DataFrame
+    own_currency: pd.Series  # the currency the item carried itself ('' where none)
+
+
+Check = Callable[[pd.DataFrame, Facts], list[Finding]]
+
+
+def _rows_issue(
+    reason: str,
+    message: Callable[[pd.Series], str],
+    column: Callable[[pd.Series], str],
+    action: Action = "held",
+) -> Callable[[pd.DataFrame], list[Issue]]:
+    """Issues built row by row (for findings that touch few rows)."""
+
+    def build(rows: pd.DataFrame) -> list[Issue]:
+        out = []
+        for idx in rows.index:
+            row = rows.loc[idx]
+            out.append(_issue(row, reason, message(row), column(row), action))
+        return out
+
+    return build
+
+
+def check_unreadable(items: pd.DataFrame, facts: Facts) -> list[Finding]:
+    """Rows with a cell that cannot be read: held with the reason the reader gave (its issues are the reader's)."""
+    why = _text(items["_why"])
+    reasons = why.where(why != "", INVALID_ROW).to_numpy(object)
+    return [Finding(items["_bad"].to_numpy(bool), reasons, _none)]
+
+
+def check_duplicates(items: pd.DataFrame, facts: Facts) -> list[Finding]:
+    """A repeated item id within a source table: the first copy is kept (found on the raw rows)."""
+
+    def message(row: pd.Series) -> str:
+        f, sh, r = facts.first_copy[str(row["item_key"])]
+        same_sheet = f == row["_file"] and sh == _sheet_of(row)
+        first_at = f"row {r}" if same_sheet else where(f, sh, r)
+        return f"item id {row['item_id']} appears again (first on {first_at})"
+
+    column = partial(_heading_of, facts.inputs, "item_id", "")
+    return [
+        Finding(items["_dup"].to_numpy(bool), DUPLICATE_ITEM, _rows_issue(DUPLICATE_ITEM, message, column))
+    ]
+
+
+def check_negative_hours(items: pd.DataFrame, facts: Facts) -> list[Finding]:
+    """Negative hours on a raw time entry are a data error (credits on billing items are fine)."""
+    labour = (items["source_table"] == "time_entries").to_numpy(bool)
+    qty = items["quantity"].to_numpy(object)
+    negative = np.zeros(len(items), dtype=bool)
+    negative[labour] = [q is not None and q < 0 for q in qty[labour].tolist()]
+
+    def column(row: pd.Series) -> str:
+        return _heading(facts.inputs, row, str(row["quantity_column"]), "hours")
+
+    def message(row: pd.Series) -> str:
+        return f"negative hours ({row['quantity']}) on a time entry"
+
+    return [Finding(negative, INVALID_ROW, _rows_issue(INVALID_ROW, message, column))]
+
+
+def check_names(items: pd.DataFrame, facts: Facts) -> list[Finding]:
+    """A name in a report that matches two records."""
+    problems = facts.name_problems.reindex(items.index)
+    found = (problems != "").to_numpy(bool)
+    text = dict(zip(items.index[found].tolist(), problems[found].tolist(), strict=True))
+    return [
+        Finding(
+            found,
+            INVALID_ROW,
+            _rows_issue(INVALID_ROW, lambda row: str(text[row.name]), lambda row: ""),
+        )
+    ]
+
+
+def check_customer(items: pd.DataFrame, facts: Facts) -> list[Finding]:
+    """An item with no customer, or whose customer's currencyID cannot be read (never guessed)."""
+
+    def no_customer(row: pd.Series) -> str:
+        named = row["customer_name"] if row["customer_name"] != row["customer_id"] else ""
+        if named:
+            return f"no customer: no organisation is called {named!r}"
+        return "no customer: neither the row nor its ticket, task, project or contract names one"
+
+    def no_currency(row: pd.Series) -> str:
+        return f"customer {row['customer_id']}: {facts.unknown_currency[row['customer_id']]}"
+
+    column = partial(_heading_of, facts.inputs, "customer_id", "companyID")
+    return [
+        Finding((items["customer_id"] == "").to_numpy(bool), INVALID_ROW,
+                _rows_issue(INVALID_ROW, no_customer, column)),
+        Finding(items["customer_id"].isin(list(facts.unknown_currency)).to_numpy(bool), INVALID_ROW,
+                _rows_issue(INVALID_ROW, no_currency, lambda row: "")),
+    ]  # fmt: skip
+
+
+def _setting(
+    facts: Facts, found: pd.Series, about: str, texts: pd.Series, values: pd.Series | None
+) -> Finding:
+    """An item held as an invalid row because of what it is billed by; ``about`` is the item's column the
+    problem is in ('' when it is the customer's row), named as each file and sheet heads it."""
+
+    def issues(rows: pd.DataFrame) -> list[Issue]:
+        made: list[Issue] = []
+        for (f, _sh), group in rows.groupby(["_file", "_sheet"], sort=False, dropna=False):
+            table = _table_of(str(group["source_table"].iloc[0]))
+            heading = (
+                facts.inputs.heading(table, str(f), _sheet_of(group.iloc[0]), about, "") if about else ""
+            )
+            made += issues_for(group, INVALID_ROW, texts, column=heading, values=values)
+        return made
+
+    return Finding(found.to_numpy(bool), INVALID_ROW, issues)
+
+
+def _first_rows(companies: pd.DataFrame) -> pd.DataFrame:
+    return companies.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
+
+
+def check_customer_settings(items: pd.DataFrame, facts: Facts) -> list[Finding]:
+    """The customer's row in the companies table has a cell that cannot be read (a tax rate such as -21
+    or 0.21, a yes/no that is neither): its items are not invoiced."""
+    companies = facts.companies
+    if companies.empty or "_bad" not in companies or not companies["_bad"].astype(bool).any():
+        return []
+    problem_of: dict[str, str] = {}
+    by_place = {(i.file, i.sheet, i.row): i for i in facts.inputs.issues if i.source_table == "companies"}
+    first_rows = _first_rows(companies)
+    for cid, bad, f, sh, r in zip(
+        *(first_rows[c] for c in ("customer_id", "_bad", "_file", "_sheet", "_row")), strict=True
+    ):
+        if bad:
+            sheet = sh if isinstance(sh, str) else ""
+            found = by_place.get((str(f), sheet, int(r)))
+            detail = found.message if found else where(str(f), sheet, int(r))
+            problem_of[str(cid)] = f"the customer's settings cannot be read ({detail}): not invoiced"
+    if not problem_of:
+        return []
+    messages = items["customer_id"].map(problem_of)
+    return [_setting(facts, messages.notna(), "", messages.fillna(""), None)]
+
+
+def check_method(items: pd.DataFrame, facts: Facts) -> list[Finding]:
+    """The customer's consolidation method is not one this workbook knows."""
+    companies = facts.companies
+    if companies.empty or "consolidation_method" not in companies:
+        return []
+    from billing_lib.core.consolidate import is_method  # consolidation builds on these rules
+
+    first_rows = _first_rows(companies)
+    wrong = {
+        str(c): str(m)
+        for c, m in zip(first_rows["customer_id"], first_rows["consolidation_method"], strict=True)
+        if isinstance(m, str) and m.strip() and not is_method(m)
+    }
+    if not wrong:
+        return []
+    method = items["customer_id"].map(wrong)
+    text = "the customer's consolidation method " + method.map(repr) + " is not one this workbook knows"
+    return [_setting(facts, method.notna(), "", text.fillna(""), method.fillna(""))]
+
+
+def check_currency(items: pd.DataFrame, facts: Facts) -> list[Finding]:
+    """The item's currency (its own, else its customer's) is not an ISO 4217 code."""
+    codes, distinct = pd.factorize(items["currency"].to_numpy(object))
+    known = np.array([is_currency(str(c)) for c in distinct], dtype=bool)
+    unknown = pd.Series(~known[codes] if len(distinct) else np.zeros(len(items), bool), index=items.index)
+    if not unknown.any():
+        return []
+    own = _text(facts.own_currency)
+    customers = _Ref(facts.companies, "customer_id")
+    theirs = pd.Series(customers.take(customers.positions(_col(items, "customer_id")), "currency"),
+                       index=items.index, dtype="str")  # fmt: skip
+    sentence = " is not an ISO 4217 currency code (such as EUR, USD, GBP): not invoiced"
+    from_item = own != ""
+    return [
+        _setting(
+            facts, unknown & from_item, "currency", "the item's currency " + own.map(repr) + sentence, own
+        ),
+        _setting(
+            facts, unknown & ~from_item, "", "the customer's currency " + theirs.map(repr) + sentence, theirs
+        ),
+    ]
+
+
+def check_po_formula(items: pd.DataFrame, facts: Facts) -> list[Finding]:
+    """The item's PO is a formula without its value, or an error value."""
+    po = items["po_raw"].astype("str")
+    po_codes, po_distinct = pd.factorize(po.to_numpy(object))
+    looks = np.array([_looks_like_formula(str(p)) for p in po_distinct] + [False], dtype=bool)
+    formula = pd.Series(looks[po_codes], index=items.index, dtype=bool)
+    if not formula.any():
+        return []
+    messages = (
+        "the PO number "
+        + po.map(repr)
+        + " (from the "
+        + items["po_source"].astype("str")
+        + ") is a formula without its value or an error value: not invoiced"
+    )
+    return [_setting(facts, formula, "po_number", messages, po)]
+
+
+def check_amounts(items: pd.DataFrame, facts: Facts) -> list[Finding]:
+    """Pricing: past what an amount can be, labour to bill from the posted items, no rate, posted elsewhere,
+    a supplied amount that is not quantity x rate (flagged), the month's sum past what can be summed."""
+    inputs = facts.inputs
+    raw_time = (items["source_table"] == "time_entries").to_numpy(bool)
+    told = raw_time & (items["_labour_message"] != "").to_numpy(bool)
+    no_rate = items["_no_rate"].to_numpy(bool)
+
+    def too_big(row: pd.Series) -> str:
+        return (f"quantity {row['quantity']} x rate {row['unit_price']} is beyond what an amount can be here "
+                f"(more than {MAX_AMOUNT:,}): held")  # fmt: skip
+
+    def no_rate_text(row: pd.Series) -> str:
+        return ("no amount and no rate (neither the row nor its billing code "
+                f"{row['billing_code_id'] or '(none)'} has a unit price)")  # fmt: skip
+
+    unposted = (
+        "Autotask has posted this charge (isBilled), but its posted BillingItems row is not in the inputs: "
+        "bill it from that row"
+    )
+    beyond = f"the month's amounts add up past what can be summed here ({SUM_LIMIT:,} minor units): the largest are held"
+    return [
+        Finding(items["_too_big"].to_numpy(bool), AMOUNT_OUT_OF_RANGE,
+                _rows_issue(AMOUNT_OUT_OF_RANGE, too_big,
+                            lambda row: _heading(inputs, row, "quantity") or _heading(inputs, row, "rate"))),
+        Finding(items["_needs_posting"].to_numpy(bool), NEEDS_POSTING,
+                lambda rows: issues_for(rows, NEEDS_POSTING, items["_labour_message"])),
+        Finding(no_rate & told, NO_RATE,
+                _rows_issue(NO_RATE, lambda row: str(row["_labour_message"]),
+                            lambda row: _heading(inputs, row, "rate") or _heading(inputs, row, "billing_code_id"))),
+        Finding(items["_unposted"].fillna(False).to_numpy(bool) & ~no_rate, POSTED_ELSEWHERE,
+                lambda rows: issues_for(rows, POSTED_ELSEWHERE, unposted)),
+        Finding(items["_mismatch"].to_numpy(bool), AMOUNT_MISMATCH,
+                lambda rows: _amount_mismatches(rows, inputs), holds=False),
+        Finding(no_rate & ~told, NO_RATE,
+                _rows_issue(NO_RATE, no_rate_text,
+                            lambda row: _heading(inputs, row, "billing_code_id") or _heading(inputs, row, "rate"))),
+        Finding((items["_beyond_sums"] >= 0).to_numpy(bool), AMOUNT_OUT_OF_RANGE,
+                lambda rows: _rows_issue(AMOUNT_OUT_OF_RANGE, lambda row: beyond,
+                                         lambda row: _heading(inputs, row, "amount"))(
+                    rows.sort_values("_beyond_sums", kind="stable")),
+                overrides=True),
+    ]  # fmt: skip
+
+
+def check_late(items: pd.DataFrame, facts: Facts) -> list[Finding]:
+    """Dated before the period: invoiced now, and flagged."""
+
+    def issues(rows: pd.DataFrame) -> list[Issue]:
+        codes, days = pd.factorize(rows["item_date"])  # each day's sentence once
+        said = [f"dated {day:%Y-%m-%d}, before the period {facts.period}; invoiced now" for day in days]
+        return issues_for(rows, LATE, np.array(said, dtype=object)[codes].tolist(), action="flagged")
+
+    return [Finding(items["late"].to_numpy(bool), LATE, issues, holds=False)]
+
+
+# The checks of SPEC section 2, in the order their reasons win (an item is held for the first that holds it).
+CHECKS: tuple[Check, ...] = (
+    check_unreadable,
+    check_duplicates,
+    check_negative_hours,
+    check_names,
+    check_customer,
+    check_customer_settings,
+    check_method,
+    check_currency,
+    check_po_formula,
+    check_amounts,
+    check_late,
+)
+
+
+def decide(items: pd.DataFrame, findings: list[Finding]) -> tuple[pd.Series, list[Issue]]:
+    """Each item's held reason ('' for an item to invoice) and the issues, from the findings in order."""
+    reason = np.full(len(items), "", dtype=object)
+    issues: list[Issue] = []
+    for found in findings:
+        rows = found.mask if found.overrides else found.mask & (reason == "")
+        if not rows.any():
+            continue
+        issues += found.issues(items[rows])
+        if found.holds:
+            reason[rows] = found.reason if isinstance(found.reason, str) else found.reason[rows]
+    return pd.Series(reason, index=items.index, dtype="str"), issues
+
+
 def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = None) -> Prepared:
-    """Apply the SPEC section 2 rules to every billable row (PO checks come after, in ``po``)."""
-    registered = registered or set()
-    issues = list(inputs.issues)
-    skipped: Counter[str] = Counter()
-    billing_items = inputs.table("billing_items")
+    """Apply the SPEC section 2 rules to every billable row (PO checks come after, in ``po``): build the
+    items, run ``CHECKS``, hold each item found once, for its first reason."""
+    read = _read_billable(inputs, registered or set())
+    items, facts, skipped = _resolved(read, inputs, period)
+    items = _priced(items, inputs, facts)
+    reason, found = decide(items, [f for check in CHECKS for f in check(items, facts)])
+    items = items.reindex(columns=list(ITEM_COLUMNS))
+    held = items[reason != ""].assign(reason=reason[reason != ""])
+    kept = items[reason == ""].reset_index(drop=True)
+    issues = [*read.issues, *found]
+    return Prepared(
+        period, kept, held.reset_index(drop=True), issues, skipped, read.count, inputs, facts.companies
+    )
+
+
+@dataclass
+class _Read:
+    """The billable rows of every source table, as items (before links and rules)."""
+
+    items: pd.DataFrame
+    issues: list[Issue]
+    skipped: Counter[str]
+    count: int
+    first_copy: dict[str, tuple[str, str, int]]
+
+
+def _read_billable(inputs: Inputs, registered: set[str]) -> _Read:
+    """Billing items, time entries and charges as one frame of items: copies of another file dropped,
+    non-billable, invoiced and posted rows counted as skipped, unreadable and repeated rows marked."""
+    done = _Read(pd.DataFrame(), list(inputs.issues), Counter(), 0, {})
+    sources = source_keys(inputs.table("billing_items"), "billing_items")  # each posted row's source
     frames = []
-    read = 0
-    first_copy: dict[str, tuple[str, str, int]] = {}
     for table, build in (
         ("billing_items", _billing_items),
         ("time_entries", _time_entries),
         ("charges", _charges),
     ):
-        if not inputs.has(table):
-            continue
-        raw = inputs.table(table)
-        raw = raw.assign(_item_key=item_keys(raw, table), _source_key=source_keys(raw, table))
-        # a row repeated exactly in another file of the same table (a re-downloaded export) is one item
-        copies, copy_issues = file_copies(raw)
-        if copies.any():
-            issues += copy_issues
-            skipped["copy_in_another_file"] += int(copies.sum())
-            raw = raw[~copies]
-        read += len(raw)
-        bad = raw["_bad"].astype(bool)
-        # a repeated item is held whatever became of its first copy (invoiced, non-billable, later period)
-        ids = _text(raw["item_id"])
-        keyed = raw["_item_key"]
-        dup = keyed.duplicated(keep="first") & (ids != "") & ~bad
-        if dup.any():
-            firsts = raw[keyed.duplicated(keep=False) & ~keyed.duplicated(keep="first")]
-            for key, f, sh, r in zip(
-                firsts["_item_key"], firsts["_file"], firsts["_sheet"], firsts["_row"], strict=True
-            ):
-                first_copy.setdefault(str(key), (str(f), sh if isinstance(sh, str) else "", int(r)))
-        unclear = _unclear_invoice(raw) & ~bad & ~dup
-        for idx in raw.index[unclear]:
-            row = raw.loc[idx]
-            column = (
-                "invoice_id" if _invoice_marks(raw.loc[[idx], "invoice_id"])[1].any() else "invoice_number"
-            )
-            heading = inputs.heading(table, str(row["_file"]), _sheet_of(row), column, column)
-            issues.append(
-                Issue(str(row["_source"]), str(row["item_id"]), INVALID_ROW, "held",
-                      f"{where(str(row['_file']), _sheet_of(row), int(row['_row']), heading)}: "
-                      f"{row[column]!r} does not say whether the item was invoiced (an invoice id, or - / N/A / 0 "
-                      "for not invoiced)", str(row["_file"]), _sheet_of(row), int(row["_row"]), heading,
-                      str(row[column]))
-            )  # fmt: skip
-        raw = raw.assign(_bad=raw["_bad"].astype(bool) | unclear)
-        bad = bad | dup | unclear
-        non_billable = _not_billable(raw) & ~bad
-        invoiced = _already_invoiced(raw, registered) & ~bad & ~non_billable
-        posted = (
-            (
-                _posted_elsewhere(raw, billing_items, table)
-                if table != "billing_items"
-                else pd.Series(False, index=raw.index)
-            )
-            & ~bad
-            & ~non_billable
-            & ~invoiced
-        )
-        skipped["non_billable"] += int(non_billable.sum())
-        skipped["already_invoiced"] += int(invoiced.sum())
-        if posted.any():
-            skipped["posted_as_billing_item"] += int(posted.sum())
-        keep = ~(non_billable | invoiced | posted)
-        frame = build(raw[keep])
-        frame["_bad"] = bad[keep] & ~dup[keep]
-        frame["_why"] = _text(raw["_why"])[keep] if "_why" in raw else ""
-        frame["_dup"] = dup[keep]
-        # posted by Autotask (isBilled / Billed) but its posted BillingItems row is not in the inputs
-        billed = _is(raw["is_billed"], True) if "is_billed" in raw else pd.Series(False, index=raw.index)
-        frame["_unposted"] = billed[keep]
-        frames.append(frame)
-    items = pd.concat(frames, ignore_index=True)
+        if inputs.has(table):
+            frames.append(_read_table(inputs, table, build, sources, registered, done))
+    done.items = pd.concat(frames, ignore_index=True)
+    return done
+
+
+def _read_table(
+    inputs: Inputs,
+    table: str,
+    build: Callable[[pd.DataFrame], pd.DataFrame],
+    sources: pd.Series,
+    registered: set[str],
+    done: _Read,
+) -> pd.DataFrame:
+    raw = inputs.table(table)
+    raw = raw.assign(
+        _item_key=item_keys(raw, table),
+        _source_key=sources if table == "billing_items" else source_keys(raw, table),
+    )
+    # a row repeated exactly in another file of the same table (a re-downloaded export) is one item
+    copies, copy_issues = file_copies(raw)
+    if copies.any():
+        done.issues += copy_issues
+        done.skipped["copy_in_another_file"] += int(copies.sum())
+        raw = raw[~copies]
+    done.count += len(raw)
+    bad = raw["_bad"].astype(bool)
+    # a repeated item is held whatever became of its first copy (invoiced, non-billable, later period)
+    keyed = raw["_item_key"]
+    dup = keyed.duplicated(keep="first") & (_text(raw["item_id"]) != "") & ~bad
+    if dup.any():
+        firsts = raw[keyed.duplicated(keep=False) & ~keyed.duplicated(keep="first")]
+        for key, f, sh, r in zip(
+            firsts["_item_key"], firsts["_file"], firsts["_sheet"], firsts["_row"], strict=True
+        ):
+            done.first_copy.setdefault(str(key), (str(f), sh if isinstance(sh, str) else "", int(r)))
+    unclear = _unclear_invoice(raw) & ~bad & ~dup
+    done.issues += _unclear_issues(raw[unclear], inputs, table)
+    raw = raw.assign(_bad=raw["_bad"].astype(bool) | unclear)
+    bad = bad | dup | unclear
+    non_billable = _not_billable(raw) & ~bad
+    invoiced = _already_invoiced(raw, registered) & ~bad & ~non_billable
+    posted = pd.Series(False, index=raw.index)
+    if table != "billing_items":
+        posted = _posted_elsewhere(raw, sources) & ~bad & ~non_billable & ~invoiced
+    done.skipped["non_billable"] += int(non_billable.sum())
+    done.skipped["already_invoiced"] += int(invoiced.sum())
+    if posted.any():
+        done.skipped["posted_as_billing_item"] += int(posted.sum())
+    keep = ~(non_billable | invoiced | posted)
+    frame = build(raw[keep])
+    frame["_bad"] = bad[keep] & ~dup[keep]
+    frame["_why"] = _text(raw["_why"])[keep] if "_why" in raw else ""
+    frame["_dup"] = dup[keep]
+    # posted by Autotask (isBilled / Billed) but its posted BillingItems row is not in the inputs
+    billed = _is(raw["is_billed"], True) if "is_billed" in raw else pd.Series(False, index=raw.index)
+    frame["_unposted"] = billed[keep]
+    return frame
+
+
+def _unclear_issues(rows: pd.DataFrame, inputs: Inputs, table: str) -> list[Issue]:
+    """An invoice id or number that does not say whether the row was invoiced."""
+    out = []
+    for idx in rows.index:
+        row = rows.loc[idx]
+        column = "invoice_id" if _invoice_marks(rows.loc[[idx], "invoice_id"])[1].any() else "invoice_number"
+        heading = inputs.heading(table, str(row["_file"]), _sheet_of(row), column, column)
+        out.append(
+            issue_at(INVALID_ROW, f"{row[column]!r} does not say whether the item was invoiced (an invoice id, "
+                     "or - / N/A / 0 for not invoiced)", source_table=str(row["_source"]),
+                     item_id=str(row["item_id"]), file=str(row["_file"]), sheet=_sheet_of(row),
+                     row=int(row["_row"]), column=heading, value=str(row[column]))
+        )  # fmt: skip
+    return out
+
+
+def _resolved(read: _Read, inputs: Inputs, period: Period) -> tuple[pd.DataFrame, Facts, Counter[str]]:
+    """Links, customers and their settings resolved; the items after the period left for their own."""
+    items = read.items
     name_problems = autotask.ids_from_names(items, inputs)
     items = resolve_links(items, inputs)
     companies, unknown_currency = autotask.company_codes(inputs.table("companies"), inputs)
     own_currency = items["currency"].copy()
     items = autotask.bill_to_parent(items, companies)
     items = apply_customer_settings(items, companies, autotask.default_currency(inputs))
-
-    held_reason = pd.Series("", index=items.index, dtype="str")
-    bad_rows = items["_bad"].astype(bool)
-    held_reason[bad_rows] = _text(items["_why"]).where(_text(items["_why"]) != "", INVALID_ROW)[bad_rows]
-    # period: items after the period's last day wait for their own period
-    end = pd.Timestamp(period.end)
-    after = items["item_date"].notna() & (items["item_date"] > end) & (held_reason == "")
+    # period: items after the period's last day wait for their own period (unless unreadable: held)
+    after = (
+        items["item_date"].notna()
+        & (items["item_date"] > pd.Timestamp(period.end))
+        & ~items["_bad"].astype(bool)
+    )
+    skipped = read.skipped
     skipped["after_period"] += int(after.sum())
     items = items[~after]
-    held_reason = held_reason[~after]
-    # duplicate ids within a source table: the first copy is kept (found on the raw rows above)
-    dupes = items["_dup"].astype(bool) & (held_reason == "")
-    for idx in items.index[dupes]:
-        row = items.loc[idx]
-        f, sh, r = first_copy[str(row["item_key"])]
-        same_sheet = f == row["_file"] and sh == (row["_sheet"] if isinstance(row["_sheet"], str) else "")
-        first_at = f"row {r}" if same_sheet else where(f, sh, r)
-        message = f"item id {row['item_id']} appears again (first on {first_at})"
-        issues.append(_issue(row, DUPLICATE_ITEM, message, _heading(inputs, row, "item_id")))
-    held_reason[dupes] = DUPLICATE_ITEM
-    # negative hours on raw time entries are a data error; credits on billing items are fine
-    qty = items["quantity"]
-    labour_rows = items["source_table"] == "time_entries"
-    negative = labour_rows & False
-    negative[labour_rows] = qty[labour_rows].map(lambda q: q is not None and q < 0).astype(bool)
-    for idx in items.index[negative & (held_reason == "")]:
-        row = items.loc[idx]
-        column = _heading(inputs, row, str(row["quantity_column"]), "hours")
-        issues.append(_issue(row, INVALID_ROW, f"negative hours ({row['quantity']}) on a time entry", column))
-    held_reason[negative & (held_reason == "")] = INVALID_ROW
-    # a name in a report that matches two records
-    two_names = (name_problems.reindex(items.index) != "") & (held_reason == "")
-    for idx in items.index[two_names]:
-        issues.append(_issue(items.loc[idx], INVALID_ROW, name_problems[idx]))
-    held_reason[two_names] = INVALID_ROW
-    # customer
-    no_customer = (items["customer_id"] == "") & (held_reason == "")
-    for idx in items.index[no_customer]:
-        row = items.loc[idx]
-        column = _heading(inputs, row, "customer_id", "companyID")
-        named = row["customer_name"] if row["customer_name"] != row["customer_id"] else ""
-        message = (
-            f"no customer: no organisation is called {named!r}"
-            if named
-            else "no customer: neither the row nor its ticket, task, project or contract names one"
-        )
-        issues.append(_issue(row, INVALID_ROW, message, column))
-    held_reason[no_customer] = INVALID_ROW
-    # a customer whose currencyID cannot be read: its currency is never guessed
-    no_currency = items["customer_id"].isin(list(unknown_currency)) & (held_reason == "")
-    for idx in items.index[no_currency]:
-        row = items.loc[idx]
-        issues.append(
-            _issue(row, INVALID_ROW, f"customer {row['customer_id']}: {unknown_currency[row['customer_id']]}")
-        )
-    held_reason[no_currency] = INVALID_ROW
-    for found, about, texts, values in _setting_problems(items, companies, own_currency, inputs):
-        mask = found & (held_reason == "")
-        for (f, _sh), rows in items[mask].groupby(["_file", "_sheet"], sort=False, dropna=False):
-            heading = inputs.heading(_table_of(str(rows["source_table"].iloc[0])), str(f), _sheet_of(rows.iloc[0]),
-                                     about, "") if about else ""  # fmt: skip
-            issues += issues_for(rows, INVALID_ROW, texts, column=heading, values=values)
-        held_reason[mask] = INVALID_ROW
+    facts = Facts(inputs, period, read.first_copy, name_problems, unknown_currency, companies, own_currency)
+    return items, facts, skipped
 
+
+def _priced(items: pd.DataFrame, inputs: Inputs, facts: Facts) -> pd.DataFrame:
+    """Amounts (labour by its cascade of rates), what pricing found as columns, PO keys, the late mark."""
     raw_time = items["source_table"] == "time_entries"
     labour = autotask.price_labour(items, inputs, raw_time)
     items, no_rate = compute_amounts(items, inputs)
-    too_big = items["_too_big"].astype(bool) & (held_reason == "")
-    for idx in items.index[too_big]:
-        row = items.loc[idx]
-        column = _heading(inputs, row, "quantity") or _heading(inputs, row, "rate")
-        issues.append(
-            _issue(row, AMOUNT_OUT_OF_RANGE,
-                   f"quantity {row['quantity']} x rate {row['unit_price']} is beyond what an amount can be here "
-                   f"(more than {MAX_AMOUNT:,}): held", column)
-        )  # fmt: skip
-    held_reason[too_big] = AMOUNT_OUT_OF_RANGE
-    no_rate = (no_rate | labour.no_rate) & ~labour.covered & ~labour.needs_posting & (held_reason == "")
-    waits = labour.needs_posting & (held_reason == "")
-    issues += issues_for(items[waits], NEEDS_POSTING, labour.messages)
-    held_reason[waits] = NEEDS_POSTING
-    no_rate &= held_reason == ""
-    for idx in items.index[no_rate & raw_time & (labour.messages != "")]:
-        row = items.loc[idx]
-        column = _heading(inputs, row, "rate") or _heading(inputs, row, "billing_code_id")
-        issues.append(_issue(row, NO_RATE, str(labour.messages[idx]), column))
+    items["_needs_posting"] = labour.needs_posting
+    items["_labour_message"] = labour.messages
+    items["_no_rate"] = (no_rate | labour.no_rate) & ~labour.covered & ~labour.needs_posting
     items.loc[labour.covered, "description"] = items.loc[labour.covered, "description"].map(
         lambda d: f"{d} (covered by the contract)" if d else "covered by the contract"
     )
-    unposted = items["_unposted"].fillna(False).astype(bool) & (held_reason == "") & ~no_rate
-    issues += issues_for(
-        items[unposted],
-        POSTED_ELSEWHERE,
-        "Autotask has posted this charge (isBilled), but its posted BillingItems row is not in the inputs: "
-        "bill it from that row",
-    )
-    held_reason[unposted] = POSTED_ELSEWHERE
-    issues += _amount_mismatches(items[held_reason == ""], inputs)
-    for idx in items.index[no_rate & ~(raw_time & (labour.messages != ""))]:
-        row = items.loc[idx]
-        column = _heading(inputs, row, "billing_code_id") or _heading(inputs, row, "rate")
-        issues.append(
-            _issue(
-                row,
-                NO_RATE,
-                "no amount and no rate (neither the row nor its billing code "
-                f"{row['billing_code_id'] or '(none)'} has a unit price)",
-                column,
-            )
-        )
-    held_reason[no_rate & (held_reason == "")] = NO_RATE
-    for idx, why in _beyond_sums(items):
-        row = items.loc[idx]
-        assert isinstance(row, pd.Series)
-        issues.append(_issue(row, AMOUNT_OUT_OF_RANGE, why, _heading(inputs, row, "amount")))
-        items.loc[idx, "amount_minor"] = 0
-        held_reason[idx] = AMOUNT_OUT_OF_RANGE
-
+    beyond = [idx for idx, _ in _beyond_sums(items)]  # largest amounts first
+    order = pd.Series(-1, index=items.index, dtype="int64")
+    order[beyond] = np.arange(len(beyond))
+    items["_beyond_sums"] = order  # the rank among the held, -1 for the rest
+    items.loc[beyond, "amount_minor"] = 0
     keys = {raw: po_key(raw) for raw in pd.unique(items["po_raw"].to_numpy(object))}
     items["po_key"] = items["po_raw"].map(keys).astype("str")
     items["po_number"] = items["po_raw"]
-    start = pd.Timestamp(period.start)
-    items["late"] = (items["item_date"] < start).fillna(False)
-    late = items[items["late"] & (held_reason == "")]
-    issues += issues_for(
-        late,
-        LATE,
-        "dated " + late["item_date"].dt.strftime("%Y-%m-%d") + f", before the period {period}; invoiced now",
-        action="flagged",
-    )
-    items = items.drop(
-        columns=["supplied_amount", "own_po", "po_raw", "_bad", "_dup", "quantity_column", "_why", "_unposted",
-                 "_own_rate", "_mismatch", "_rate_source", "_too_big"],
-        errors="ignore",
-    )  # fmt: skip
-    items = items.reindex(columns=list(ITEM_COLUMNS))
-    held = items[held_reason != ""].assign(reason=held_reason[held_reason != ""])
-    kept = items[held_reason == ""].reset_index(drop=True)
-    return Prepared(period, kept, held.reset_index(drop=True), issues, skipped, read, inputs, companies)
+    items["late"] = (items["item_date"] < pd.Timestamp(facts.period.start)).fillna(False)
+    return items
+
+
+def _heading_of(inputs: Inputs, column: str, default: str, row: pd.Series) -> str:
+    return _heading(inputs, row, column, default)
 
 
 def _mismatches(
@@ -769,77 +1011,6 @@ def _sheet_of(row: pd.Series) -> str:
 def _looks_like_formula(value: str) -> bool:
     """A cell written as a formula (``=...``) whose value is not there, or a spreadsheet error value."""
     return (value.startswith("=") and len(value) > 1) or is_error_text(value)
-
-
-def _setting_problems(
-    items: pd.DataFrame, companies: pd.DataFrame, own_currency: pd.Series, inputs: Inputs
-) -> list[tuple[pd.Series, str, pd.Series, pd.Series | None]]:
-    """Items that cannot be invoiced as they stand because of what they are billed by: their customer's
-    row in the companies table has a cell that cannot be read (a tax rate such as -21 or 0.21, a yes/no
-    that is neither), their currency is not an ISO 4217 code, or their PO is a formula or an error value.
-    Each is (mask, the item's column it is about, messages, the values)."""
-    out: list[tuple[pd.Series, str, pd.Series, pd.Series | None]] = []
-    if not companies.empty and "_bad" in companies and companies["_bad"].astype(bool).any():
-        problem_of: dict[str, str] = {}
-        first_rows = companies.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
-        by_place = {(i.file, i.sheet, i.row): i for i in inputs.issues if i.source_table == "companies"}
-        for cid, bad, f, sh, r in zip(
-            *(first_rows[c] for c in ("customer_id", "_bad", "_file", "_sheet", "_row")), strict=True
-        ):
-            if bad:
-                sheet = sh if isinstance(sh, str) else ""
-                found = by_place.get((str(f), sheet, int(r)))
-                detail = found.message if found else where(str(f), sheet, int(r))
-                problem_of[str(cid)] = f"the customer's settings cannot be read ({detail}): not invoiced"
-        if problem_of:
-            messages = items["customer_id"].map(problem_of)
-            out.append((messages.notna(), "", messages.fillna(""), None))
-    if not companies.empty and "consolidation_method" in companies:
-        from billing_lib.core.consolidate import (
-            is_method,  # consolidation builds on these rules: imported when needed
-        )
-
-        first_rows = companies.dropna(subset=["customer_id"]).drop_duplicates("customer_id")
-        wrong = {
-            str(c): str(m)
-            for c, m in zip(first_rows["customer_id"], first_rows["consolidation_method"], strict=True)
-            if isinstance(m, str) and m.strip() and not is_method(m)
-        }
-        if wrong:
-            method = items["customer_id"].map(wrong)
-            text = (
-                "the customer's consolidation method " + method.map(repr) + " is not one this workbook knows"
-            )
-            out.append((method.notna(), "", text.fillna(""), method.fillna("")))
-    currency = items["currency"]
-    codes, distinct = pd.factorize(currency.to_numpy(object))
-    known = np.array([is_currency(str(c)) for c in distinct], dtype=bool)
-    unknown = pd.Series(~known[codes] if len(distinct) else np.zeros(len(items), bool), index=items.index)
-    if unknown.any():
-        own = _text(own_currency)
-        customers = _Ref(companies, "customer_id")
-        theirs = pd.Series(customers.take(customers.positions(_col(items, "customer_id")), "currency"),
-                           index=items.index, dtype="str")  # fmt: skip
-        sentence = " is not an ISO 4217 currency code (such as EUR, USD, GBP): not invoiced"
-        from_item = own != ""
-        out.append((unknown & from_item, "currency", "the item's currency " + own.map(repr) + sentence, own))
-        out.append(
-            (unknown & ~from_item, "", "the customer's currency " + theirs.map(repr) + sentence, theirs)
-        )
-    po = items["po_raw"].astype("str")
-    po_codes, po_distinct = pd.factorize(po.to_numpy(object))
-    looks = np.array([_looks_like_formula(str(p)) for p in po_distinct] + [False], dtype=bool)
-    formula = pd.Series(looks[po_codes], index=items.index, dtype=bool)
-    if formula.any():
-        messages = (
-            "the PO number "
-            + po.map(repr)
-            + " (from the "
-            + items["po_source"].astype("str")
-            + ") is a formula without its value or an error value: not invoiced"
-        )
-        out.append((formula, "po_number", messages, po))
-    return out
 
 
 def _beyond_sums(items: pd.DataFrame) -> list[tuple[int, str]]:

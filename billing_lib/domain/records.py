@@ -7,43 +7,46 @@ date, the period, its PO numbers, its lines, net, tax and total.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
 from billing_lib.domain.money import Currency
 from billing_lib.domain.parties import Parties
+from billing_lib.domain.reasons import Reason
 
 Action = Literal["held", "flagged"]
 
-# Reason codes (SPEC section 2). Held reasons keep the item off every invoice.
-INVALID_ROW = "invalid_row"
-AMOUNT_OUT_OF_RANGE = "amount_out_of_range"
-DUPLICATE_ITEM = "duplicate_item"
-NO_RATE = "no_rate"
-AMBIGUOUS_NUMBER = "ambiguous_number"  # "386,645" where nothing in the file says which mark is decimal
-AMBIGUOUS_DATE = "ambiguous_date"  # "03/04/2026" where nothing in the file says which part is the day
-NEEDS_POSTING = "needs_posting"  # labour on a block-hours, retainer or per-ticket contract, not posted
-POSTED_ELSEWHERE = "posted_elsewhere"  # a charge Autotask posted (isBilled) whose posted row is not here
-AMOUNT_MISMATCH = "amount_mismatch"  # a supplied amount that is not quantity x rate
-UNKNOWN_PO = "unknown_po"
-PO_CUSTOMER_MISMATCH = "po_customer_mismatch"
-PO_CURRENCY_MISMATCH = "po_currency_mismatch"
-EXPIRED_PO = "expired_po"
-OVER_BUDGET = "over_budget"
-MISSING_PO = "missing_po"
-LATE = "late"
-ENCODING = "encoding"
-SUMMARY_ROW = "summary_row"
-TIMESHEET_EXCLUDED = "not_in_timesheet_run"
-COPY_OF_ANOTHER_FILE = "copy_of_another_file"
-EINVOICE_INCOMPLETE = "einvoice_incomplete"  # a customer's invoices get a PDF but no e-invoice
-# Problems of the inputs as a whole, not of one item: each blocks ``billing check``.
-PO_REFERENCE_CONFLICT = "po_reference_conflict"  # two rows of the PO reference table for one PO disagree
-PO_REFERENCE_INVALID = "po_reference_invalid"  # budget <= 0, valid_to before valid_from, bad currency
-HIDDEN_SHEET = "hidden_sheet"  # a hidden sheet of a known table: not read
-DUPLICATE_HEADING = "duplicate_heading"  # two columns of one sheet stand for the same field
-IGNORED_FILE = "ignored_file"  # a spreadsheet file or sheet whose name is not a known table
+# Reason codes (SPEC section 2) as plain strings, for the frames and files that carry them: the codes,
+# their meaning and the text the analyst reads are ``reasons.Reason``.
+INVALID_ROW = Reason.INVALID_ROW.value
+AMOUNT_OUT_OF_RANGE = Reason.AMOUNT_OUT_OF_RANGE.value
+DUPLICATE_ITEM = Reason.DUPLICATE_ITEM.value
+NO_RATE = Reason.NO_RATE.value
+AMBIGUOUS_NUMBER = Reason.AMBIGUOUS_NUMBER.value
+AMBIGUOUS_DATE = Reason.AMBIGUOUS_DATE.value
+NEEDS_POSTING = Reason.NEEDS_POSTING.value
+POSTED_ELSEWHERE = Reason.POSTED_ELSEWHERE.value
+AMOUNT_MISMATCH = Reason.AMOUNT_MISMATCH.value
+MISSING_CUSTOMER = Reason.MISSING_CUSTOMER.value
+UNKNOWN_PO = Reason.UNKNOWN_PO.value
+PO_CUSTOMER_MISMATCH = Reason.PO_CUSTOMER_MISMATCH.value
+PO_CURRENCY_MISMATCH = Reason.PO_CURRENCY_MISMATCH.value
+EXPIRED_PO = Reason.EXPIRED_PO.value
+OVER_BUDGET = Reason.OVER_BUDGET.value
+MISSING_PO = Reason.MISSING_PO.value
+LATE = Reason.LATE.value
+ENCODING = Reason.ENCODING.value
+SUMMARY_ROW = Reason.SUMMARY_ROW.value
+TIMESHEET_EXCLUDED = Reason.TIMESHEET_EXCLUDED.value
+COPY_OF_ANOTHER_FILE = Reason.COPY_OF_ANOTHER_FILE.value
+EINVOICE_INCOMPLETE = Reason.EINVOICE_INCOMPLETE.value
+PO_REFERENCE_CONFLICT = Reason.PO_REFERENCE_CONFLICT.value
+PO_REFERENCE_INVALID = Reason.PO_REFERENCE_INVALID.value
+HIDDEN_SHEET = Reason.HIDDEN_SHEET.value
+DUPLICATE_HEADING = Reason.DUPLICATE_HEADING.value
+IGNORED_FILE = Reason.IGNORED_FILE.value
 
 # SPEC section 2, "Several reasons": the first of this order is an item's reason in every summary.
 HELD_ORDER = (
@@ -52,13 +55,13 @@ HELD_ORDER = (
     AMBIGUOUS_DATE,
     AMOUNT_OUT_OF_RANGE,
     DUPLICATE_ITEM,
-    "po_customer_mismatch",
-    "po_currency_mismatch",
-    "missing_po",
-    "no_rate",
-    "needs_posting",
-    "posted_elsewhere",
-    "over_budget",
+    PO_CUSTOMER_MISMATCH,
+    PO_CURRENCY_MISMATCH,
+    MISSING_PO,
+    NO_RATE,
+    NEEDS_POSTING,
+    POSTED_ELSEWHERE,
+    OVER_BUDGET,
 )
 # The reasons a row is held because one of its cells cannot be read.
 READ_REASONS = (INVALID_ROW, AMBIGUOUS_NUMBER, AMBIGUOUS_DATE, AMOUNT_OUT_OF_RANGE)
@@ -87,6 +90,11 @@ class Issue:
     column: str = ""
     value: str = ""
 
+    @property
+    def text(self) -> str:
+        """The message without the place it names first (the place is in ``file`` ... ``column``)."""
+        return self.message.removeprefix(f"{where(self.file, self.sheet, self.row, self.column)}: ")
+
     def as_row(self) -> dict[str, object]:
         return {
             "source_table": self.source_table,
@@ -100,6 +108,58 @@ class Issue:
             "column": self.column,
             "value": self.value,
         }
+
+
+def issue_at(
+    reason: str,
+    text: str,
+    *,
+    source_table: str = "",
+    item_id: str = "",
+    action: Action = "held",
+    file: str = "",
+    sheet: str = "",
+    row: int | None = None,
+    column: str = "",
+    value: str = "",
+) -> Issue:
+    """The one way the core builds an issue: the place in fields, ``text`` saying what is wrong there.
+
+    The message the analyst reads (``exceptions.csv``, the checklist) is the place, then the text:
+    ``items.xlsx, sheet Charges, row 7, column Rate: no amount and no rate``."""
+    message = f"{where(file, sheet, row, column)}: {text}"
+    return Issue(source_table, item_id, reason, action, message, file, sheet, row, column, value)
+
+
+def issues_at(
+    reason: str,
+    texts: Sequence[str],
+    *,
+    action: Action,
+    source_tables: Iterable[object],
+    item_ids: Iterable[object],
+    files: Iterable[object],
+    sheets: Iterable[str],
+    rows: Iterable[object],
+    column: str = "",
+    values: Sequence[str] | None = None,
+) -> list[Issue]:
+    """``issue_at`` for many rows at once, one text each (cheap for 100,000 flags: each file and sheet
+    is named once)."""
+    named: dict[tuple[str, str], str] = {}
+    tail = f", column {column}" if column else ""
+    shown: Iterable[str] = values if values is not None else [""] * len(texts)
+    out = []
+    for src, item, f, sh, r, text, value in zip(
+        source_tables, item_ids, files, sheets, rows, texts, shown, strict=True
+    ):
+        file, row = str(f), int(r)
+        head = named.get((file, sh))
+        if head is None:
+            head = named[(file, sh)] = where(file, sh, None)
+        message = f"{head}, row {row}{tail}: {text}"
+        out.append(Issue(str(src), str(item), reason, action, message, file, sh, row, column, value))
+    return out
 
 
 ISSUE_COLUMNS = (

@@ -35,7 +35,7 @@ from billing_lib.domain.records import Invoice, Issue
 from billing_lib.io import burndown_csv, faults, locations, outfolder
 from billing_lib.io.customer_documents import customer_einvoice_issues, einvoice_issues
 from billing_lib.io.filenames import safe_filename
-from billing_lib.io.inputs import load_inputs
+from billing_lib.io.inputs import Inputs, load_inputs
 from billing_lib.io.outputs import (
     exceptions_frame,
     for_spreadsheet,
@@ -160,20 +160,24 @@ def prepare(options: RunOptions, inputs: object | None = None) -> tuple[Prepared
     """Read and check the inputs: the prepared items, the PO reference table and earlier invoicing."""
     period = Period.parse(options.period)
     registered, previously = read_register(options.register_path)
-    loaded = inputs if inputs is not None else load_inputs(options.inputs)
-    prep = prepare_items(loaded, period, registered)  # type: ignore[arg-type]
-    prep.issues += reference_problems(prep.inputs)
+    loaded: Inputs = inputs if inputs is not None else load_inputs(options.inputs)  # type: ignore[assignment]
+    prep = prepare_items(loaded, period, registered)
+    prep.issues += reference_problems(loaded.table("po_budgets"), loaded.heading)
     # the analyst's decisions (adjustments.csv beside the inputs): a PO or a leave-out before the checks
     adjustments_path = adjmod.path_beside(options.inputs)
-    decided = adjmod.apply_before_checks(prep, adjmod.read(adjustments_path), registered, adjustments_path)
-    ref = reference_table(prep.inputs.table("po_budgets"))
+    prep, decided = adjmod.apply_before_checks(
+        prep, adjmod.read(adjustments_path), registered, adjustments_path
+    )
+    ref = reference_table(loaded.table("po_budgets"))
     by_po = (
         {str(k): int(v) for k, v in previously.groupby("po_key")["amount_minor"].sum().items()}
         if len(previously)
         else {}
     )
-    check_pos(prep, ref, by_po, options.over_budget_policy)
-    prep.adjustments = adjmod.apply_after_checks(prep, decided, adjustments_path)  # releases of held items
+    prep, ref = check_pos(
+        prep, ref, by_po, options.over_budget_policy, has_reference=loaded.has("po_budgets")
+    )
+    prep, _ = adjmod.apply_after_checks(prep, decided, adjustments_path)  # releases of held items
     return prep, ref, previously
 
 
@@ -192,8 +196,9 @@ def analyse(
     return _finish_analysis(options, prep, ref, previously, invoice_set, timings)
 
 
-def consolidate_month(options: RunOptions, prep: Prepared) -> InvoiceSet:
-    """The invoices ``analyse`` makes of the prepared month under the options' method (draft numbers)."""
+def consolidate_month(options: RunOptions, prep: Prepared, today: dt.date | None = None) -> InvoiceSet:
+    """The invoices ``analyse`` makes of the prepared month under the options' method (draft numbers),
+    dated the options' invoice date, else ``today`` (the clock is read here, in the shell, not in the core)."""
     return consolidate(
         prep,
         options.method,
@@ -201,7 +206,7 @@ def consolidate_month(options: RunOptions, prep: Prepared) -> InvoiceSet:
         billing_entities=prep.inputs.table("billing_entities"),
         force=options.force_method,
         split_by_contact=options.split_by_contact,
-        invoice_date=options.invoice_date,
+        invoice_date=options.invoice_date or today or dt.date.today(),
     )
 
 

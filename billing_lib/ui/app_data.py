@@ -21,21 +21,8 @@ from billing_lib.core import adjustments as adj
 from billing_lib.domain.errors import InputError
 from billing_lib.domain.money import format_minor
 from billing_lib.domain.period import Period
-from billing_lib.domain.records import (
-    DUPLICATE_ITEM,
-    ENCODING,
-    EXPIRED_PO,
-    INVALID_ROW,
-    LATE,
-    MISSING_PO,
-    NO_RATE,
-    OVER_BUDGET,
-    PO_CURRENCY_MISMATCH,
-    PO_CUSTOMER_MISMATCH,
-    SUMMARY_ROW,
-    TIMESHEET_EXCLUDED,
-    UNKNOWN_PO,
-)
+from billing_lib.domain.reasons import sentence
+from billing_lib.domain.records import PO_CUSTOMER_MISMATCH
 from billing_lib.io import locations
 from billing_lib.io.filenames import check_contained, safe_filename
 from billing_lib.run.pipeline import Analysis
@@ -43,29 +30,8 @@ from billing_lib.run.pipeline import Analysis
 ALL = ""  # a filter's "everything" value
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 
-# One sentence per reason code, as the analyst reads it (the codes stay in exceptions.csv).
-REASON_SENTENCES = {
-    INVALID_ROW: "A value in this row cannot be read (a date, a number or the customer).",
-    DUPLICATE_ITEM: "This item id appears twice in the export; the first copy is kept.",
-    NO_RATE: "There is no amount and no rate to price this item.",
-    MISSING_PO: "The customer requires a PO and this item has none.",
-    PO_CUSTOMER_MISMATCH: "The PO belongs to another customer.",
-    PO_CURRENCY_MISMATCH: "The item is in another currency than its PO.",
-    OVER_BUDGET: "This item takes its PO past the authorised amount.",
-    UNKNOWN_PO: "The PO is not in the PO reference table.",
-    EXPIRED_PO: "The item is dated outside the PO's validity.",
-    LATE: "The item is dated before the period; it is invoiced now.",
-    ENCODING: "The file is not UTF-8; it was read as Windows-1252.",
-    SUMMARY_ROW: "A totals row at the end of the export was left out.",
-    TIMESHEET_EXCLUDED: "A charge left for a separate run (timesheet method).",
-    adj.ADJUSTMENT: "An adjustment could not be applied.",
-}
 EXCEPTION_COLUMNS = ["Status", "Customer", "Item", "Date", "Description", "PO", "Amount", "Reason", "Where"]
 NO_PO_TABLE = "No PO reference table was found: every PO is unknown."
-
-
-def sentence(reason: str) -> str:
-    return REASON_SENTENCES.get(reason, reason.replace("_", " ").capitalize() + ".")
 
 
 def customer_names(analysis: Analysis) -> dict[str, str]:
@@ -326,11 +292,11 @@ def register_invoices(register_path: Path, period: str) -> pd.DataFrame:
 __all__ = [
     "EXCEPTION_COLUMNS",
     "NO_PO_TABLE",
-    "REASON_SENTENCES",
     "exceptions_table",
     "filter_exceptions",
     "period_choices",
     "period_zip",
     "register_invoices",
     "save_uploads",
+    "sentence",
 ]

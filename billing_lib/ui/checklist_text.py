@@ -6,13 +6,13 @@ from decimal import Decimal
 
 from billing_lib.core.burndown import EXPIRED, UNKNOWN, WARNING_PERCENT
 from billing_lib.core.checklist import (
-    REASON_TEXT,
     SKIPPED_TEXT,
     Checklist,
     PoAlert,
 )
 from billing_lib.core.coverage import Coverage
 from billing_lib.domain.money import format_minor
+from billing_lib.domain.reasons import summary
 
 MARKS = {"ok": "✓", "bad": "✗", "note": "!", "more": "…"}
 ASCII_MARKS = {"ok": "[ok]", "bad": "[X]", "note": "[!]", "more": "..."}
@@ -83,16 +83,12 @@ def _items_lines(c: Checklist, m: dict[str, str]) -> list[str]:
         out.append(
             f"  {m['bad']} {_plural(c.held, 'item')} held: kept off every invoice until the data is fixed"
         )
-        out += [
-            f"      {n:>6,}  {reason}: {REASON_TEXT.get(reason, reason)}" for reason, n in c.held_by_reason
-        ]
+        out += [f"      {n:>6,}  {reason}: {summary(reason)}" for reason, n in c.held_by_reason]
     else:
         out.append(f"  {m['ok']} no item held")
     if c.flagged:
         out.append(f"  {m['note']} {_plural(c.flagged, 'flag')}: invoiced, but worth a look")
-        out += [
-            f"      {n:>6,}  {reason}: {REASON_TEXT.get(reason, reason)}" for reason, n in c.flagged_by_reason
-        ]
+        out += [f"      {n:>6,}  {reason}: {summary(reason)}" for reason, n in c.flagged_by_reason]
     else:
         out.append(f"  {m['ok']} no flags")
     if c.skipped:
