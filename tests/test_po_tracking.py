@@ -21,7 +21,8 @@ from billing_lib.core import alerts
 from billing_lib.core.checklist import render_text
 from billing_lib.domain.errors import UsageError
 from billing_lib.io import charts
-from billing_lib.run.pipeline import Analysis, RunOptions, analyse, check, prepare
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import Analysis, analyse, check, prepare
 from billing_lib.ui import drilldown, po_report
 
 COMPANIES = """\

@@ -83,7 +83,7 @@ def customer_names(analysis: Analysis) -> dict[str, str]:
 
 def money_text(minor: object, currency: object) -> str:
     """``1,234.50 EUR`` (always two decimals for the usual currencies), '' when missing."""
-    from billing_lib.ui.report import money
+    from billing_lib.ui.page import money
 
     text = money(minor, currency)
     return f"{text} {currency}" if text else ""

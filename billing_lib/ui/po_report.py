@@ -39,21 +39,12 @@ from billing_lib.domain.period import Period
 from billing_lib.io import locations
 from billing_lib.io.charts import at_risk_first, plot_amounts_hours, plot_coverage, write_charts
 from billing_lib.io.outputs import csv_safe, write_csv
+from billing_lib.run.options import notebook_path
 from billing_lib.run.pipeline import Analysis
 from billing_lib.ui import drilldown
-from billing_lib.ui.report import (
-    Html,
-    Png,
-    card,
-    chip,
-    cut_note,
-    esc,
-    figure_png,
-    html_table,
-    money,
-    notebook_path,
-    po_report,
-)
+from billing_lib.ui.page import Html, Png, card, chip, cut_note, esc, html_table, money
+from billing_lib.ui.report import po_report
+from billing_lib.ui.report_images import figure_png
 
 MAX_ROWS = 200
 
