@@ -6,6 +6,7 @@ No CSV, no run: these tests build parsers, parameters and options and look at th
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import datetime as dt
 from pathlib import Path
@@ -193,12 +194,35 @@ def test_notebook_parameters_resolve_against_the_notebooks_folder(
     assert not options.from_notebook(excel=False).documents  # no workbooks: no documents beside them
 
 
+def test_parameters_resolve_against_the_notebooks_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("BILLING_INPUTS", raising=False)
+    monkeypatch.delenv("BILLING_OUTPUTS", raising=False)
+    opts = options.from_notebook(inputs="../data/sample", period="2026-10", method="job")
+    assert opts.inputs == locations.SAMPLE_DIR
+    assert opts.method == "contract"
+    assert opts.out == locations.PROJECT_ROOT / "outputs" / "2026-10"
+    assert opts.register == locations.PROJECT_ROOT / "outputs" / "register.sqlite"
+    assert opts.template is None and opts.invoice_date is None
+    monkeypatch.setenv("BILLING_INPUTS", str(tmp_path / "month"))
+    monkeypatch.setenv("BILLING_OUTPUTS", str(tmp_path / "outs"))
+    opts = options.from_notebook(inputs="../data/sample", period="2026-11", invoice_date="2026-12-01")
+    assert opts.inputs == tmp_path / "month"  # the environment replaces the default ...
+    assert opts.out == tmp_path / "outs" / "2026-11"
+    assert opts.invoice_date == dt.date(2026, 12, 1)
+    explicit = options.from_notebook(inputs=str(tmp_path / "other"), out="../outputs/x")
+    assert explicit.inputs == tmp_path / "other"  # ... but never a folder the parameters name
+    assert explicit.out == locations.PROJECT_ROOT / "outputs" / "x"
+
+
 @pytest.mark.parametrize(("parameters", "message"), [
     ({"period": "October"}, "period 'October' is not of the form YYYY-MM"),
     ({"method": "by_colour"}, "unknown consolidation method"),
     ({"draft": "perhaps"}, "draft must be True or False, not 'perhaps'"),
     ({"invoice_date": "1/11/2026"}, "invoice_date '1/11/2026' is not a date of the form YYYY-MM-DD"),
     ({"over_budget_policy": "ignore"}, "over_budget_policy must be one of flag, hold"),
+    ({"method": "buyer_reference"}, "buyer_reference"),
     ({"peroid": "2026-10"}, "no notebook parameter 'peroid'"),
 ])  # fmt: skip
 def test_a_bad_notebook_parameter_is_a_usage_error_naming_it(
@@ -248,3 +272,23 @@ def test_every_batch_parameter_is_declared_by_its_notebook(notebook: str) -> Non
         else batch.burndown_parameters(made, Path("r"))
     )
     assert set(given) <= set(declared)
+
+
+@pytest.mark.parametrize("notebook", [WORKBOOK, BURNDOWN])
+def test_the_notebook_passes_every_option_it_declares_on_by_name(notebook: str) -> None:
+    # the call after the parameters cell hands each declared option on as name=name: none forgotten
+    cells = [
+        c
+        for c in nbformat.read(locations.NOTEBOOK_DIR / notebook, as_version=4).cells
+        if c.cell_type == "code"
+    ]
+    passed = {
+        keyword.arg
+        for cell in cells[1:]
+        for node in ast.walk(ast.parse(cell.source))
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if isinstance(keyword.value, ast.Name) and keyword.value.id == keyword.arg
+    }
+    declared = {d.name for d in options.declared() if notebook in d.option.notebooks}
+    assert declared <= passed, sorted(declared - passed)

@@ -14,10 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from billing_lib.domain.errors import BillingError, UsageError
+from billing_lib.domain.errors import BillingError
 from billing_lib.domain.records import Invoice, InvoiceLine, Party
-from billing_lib.io import locations
-from billing_lib.run.options import RunOptions, from_notebook
+from billing_lib.run.options import RunOptions
 from billing_lib.run.pipeline import analyse, prepare
 from billing_lib.ui import page, report_html
 from billing_lib.ui.widgets import ALL, NO_PO, Workbook, filter_invoices
@@ -273,39 +272,6 @@ def test_invoice_preview_escapes_every_text() -> None:
     assert "Tom &amp; Jerry &lt;script&gt;" in page
     assert "PO&lt;1&gt;" in page
     assert "24.20" in page
-
-
-def test_parameters_resolve_against_the_notebooks_folder(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.delenv("BILLING_INPUTS", raising=False)
-    monkeypatch.delenv("BILLING_OUTPUTS", raising=False)
-    opts = from_notebook(inputs="../data/sample", period="2026-10", method="job")
-    assert opts.inputs == locations.SAMPLE_DIR
-    assert opts.method == "contract"
-    assert opts.out == locations.PROJECT_ROOT / "outputs" / "2026-10"
-    assert opts.register == locations.PROJECT_ROOT / "outputs" / "register.sqlite"
-    assert opts.template is None and opts.invoice_date is None
-    monkeypatch.setenv("BILLING_INPUTS", str(tmp_path / "month"))
-    monkeypatch.setenv("BILLING_OUTPUTS", str(tmp_path / "outs"))
-    opts = from_notebook(inputs="../data/sample", period="2026-11", invoice_date="2026-12-01")
-    assert opts.inputs == tmp_path / "month"  # the environment replaces the default ...
-    assert opts.out == tmp_path / "outs" / "2026-11"
-    assert opts.invoice_date == dt.date(2026, 12, 1)
-    explicit = from_notebook(inputs=str(tmp_path / "other"), out="../outputs/x")
-    assert explicit.inputs == tmp_path / "other"  # ... but never a folder the parameters name
-    assert explicit.out == locations.PROJECT_ROOT / "outputs" / "x"
-
-
-@pytest.mark.parametrize(("parameters", "message"), [
-    ({"period": "October"}, "YYYY-MM"),
-    ({"method": "by_colour"}, "unknown consolidation method"),
-    ({"method": "buyer_reference"}, "buyer_reference"),
-    ({"invoice_date": "1/11/2026"}, "invoice_date"),
-])  # fmt: skip
-def test_bad_parameters_are_usage_errors(parameters: dict[str, str], message: str) -> None:
-    with pytest.raises(UsageError, match=message):
-        from_notebook(**parameters)
 
 
 @pytest.mark.parametrize("force", [False, True])
