@@ -316,6 +316,8 @@ def _from_parameter(d: Declared, value: object) -> object:
         return _flag(d.name, value)
     if d.is_date:
         return _date(d.name, value)
+    if d.name == "inputs":
+        return inputs_path(str(value))
     if d.is_path:
         return notebook_path(str(value)) if str(value) else None
     if d.type is int:
@@ -342,17 +344,11 @@ def from_notebook(**parameters: object) -> RunOptions:
         name: _from_parameter(d, parameters.get(name, d.notebook_default)) for name, d in known.items()
     }
     root = locations.notebook_outputs_root()
-    period = str(values["period"])
-    return RunOptions(
-        **{
-            **values,
-            "inputs": inputs_path(str(parameters.get("inputs", NOTEBOOK_INPUTS))),
-            "method": normalise_method(values["method"]),
-            "out": values["out"] or root / period,
-            "register": values["register"] or root / "register.sqlite",
-            "documents": values["excel"] and values["documents"],
-        }
-    )
+    values["method"] = normalise_method(values["method"])
+    values["out"] = values["out"] or root / values["period"]
+    values["register"] = values["register"] or root / "register.sqlite"
+    values["documents"] = values["excel"] and values["documents"]  # no workbooks: no documents beside them
+    return RunOptions(**values)
 
 
 def _to_parameter(d: Declared, options: RunOptions) -> object:
