@@ -236,6 +236,14 @@ def test_a_wrong_inputs_folder_at_start_is_a_sentence_and_the_app_still_opens(
     assert app.panel() is app.w_app  # the period picker and the upload are there to fix it
 
 
+def test_a_bad_period_is_a_sentence_and_the_month_shown_stays(notebook_env: Path, tmp_path: Path) -> None:
+    app = App.from_parameters(inputs=str(tmp_path / "missing"), period="2026-10")
+    assert not app.load(period="October")  # the options are checked as they are made: no traceback
+    assert not app.message_ok
+    assert app.message == "period 'October' is not of the form YYYY-MM (for example 2026-10)"
+    assert app.options.period == "2026-10"
+
+
 def test_the_customer_filter_applies_to_the_register(app: App) -> None:
     app.issue()
     wb = app.workbook
