@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from billing_lib.io.customer_documents import DocumentOptions, write_documents
 from billing_lib.io.invoice_files import invoice_chunks, pool_context
-from billing_lib.run.pipeline import RunOptions, analyse
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import analyse
 from billing_lib.sample.synthetic import write_sample
 
 

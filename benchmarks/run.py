@@ -101,7 +101,8 @@ for path in sorted(Path(sys.argv[1]).glob("*.csv")):  # the CSV renderings (--st
 CONSOLIDATE = """
 import dataclasses, gc, json, sys, time
 from pathlib import Path
-from billing_lib.run.pipeline import RunOptions, prepare
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import prepare
 from billing_lib.core.consolidate import consolidate
 from billing_lib.ui.widgets import Workbook
 opts = RunOptions(inputs=Path(sys.argv[1]), period=sys.argv[2], register=Path(sys.argv[3]))
@@ -148,7 +149,8 @@ WRITE = """
 import json, sys, time, tempfile, shutil
 from pathlib import Path
 import xlsxwriter
-from billing_lib.run.pipeline import RunOptions, analyse
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import analyse
 from billing_lib.io.invoice_files import write_invoices
 opts = RunOptions(inputs=Path(sys.argv[1]), period=sys.argv[2], register=Path(sys.argv[3]), draft=True)
 analysis = analyse(opts)

@@ -12,7 +12,8 @@ import pytest
 from billing_lib.core import adjustments as adj
 from billing_lib.core.checklist import build_checklist
 from billing_lib.domain.errors import InputError
-from billing_lib.run.pipeline import RunOptions, check, prepare, run_invoice
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import check, prepare, run_invoice
 
 
 @pytest.fixture()

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from billing_lib.core import adjustments as adj
+from billing_lib.run.options import from_notebook
 from billing_lib.run.pipeline import analyse
-from billing_lib.ui import app_data, report
+from billing_lib.ui import app_data, page
 from billing_lib.ui.app import App
 
 
@@ -26,7 +27,7 @@ def app(month: Path, notebook_env: Path) -> App:
 
 
 def test_opens_on_the_month_with_a_sentence(app: App, month: Path) -> None:
-    expected = analyse(report.options_from_parameters(inputs=str(month))).invoice_set.invoices
+    expected = analyse(from_notebook(inputs=str(month))).invoice_set.invoices
     assert app.message_ok
     assert app.message.startswith(
         f"2026-10: 400 billable rows read from exports, {len(expected)} invoices to issue"
@@ -112,7 +113,7 @@ def test_issue_confirms_then_lists_what_was_issued_and_a_second_issue_moves_noth
     assert "Nothing new to issue" in app.w_issue_result.value
     assert [p.stat().st_mtime_ns for p in issued] == stamps
     assert len(app.register_rows()) == count
-    assert "Register of 2026-10: " + report.plural(count, "document") in app.w_register.value
+    assert "Register of 2026-10: " + page.plural(count, "document") in app.w_register.value
 
 
 def test_cancel_issues_nothing(app: App) -> None:
@@ -216,7 +217,7 @@ def test_period_choices_offer_recent_months() -> None:
 def test_decimal_text_shows_two_decimals() -> None:
     from decimal import Decimal
 
-    assert [report.decimal_text(v) for v in (Decimal("190.0"), Decimal("1"), Decimal("0.125"), 6.0)] == [
+    assert [page.decimal_text(v) for v in (Decimal("190.0"), Decimal("1"), Decimal("0.125"), 6.0)] == [
         "190.00",
         "1.00",
         "0.125",
@@ -233,6 +234,14 @@ def test_a_wrong_inputs_folder_at_start_is_a_sentence_and_the_app_still_opens(
         f"The folder {tmp_path / 'missing'} does not exist: upload the month's exports or choose another folder."
     )
     assert app.panel() is app.w_app  # the period picker and the upload are there to fix it
+
+
+def test_a_bad_period_is_a_sentence_and_the_month_shown_stays(notebook_env: Path, tmp_path: Path) -> None:
+    app = App.from_parameters(inputs=str(tmp_path / "missing"), period="2026-10")
+    assert not app.load(period="October")  # the options are checked as they are made: no traceback
+    assert not app.message_ok
+    assert app.message == "period 'October' is not of the form YYYY-MM (for example 2026-10)"
+    assert app.options.period == "2026-10"
 
 
 def test_the_customer_filter_applies_to_the_register(app: App) -> None:

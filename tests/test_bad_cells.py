@@ -38,7 +38,8 @@ from billing_lib.domain.records import (
     SUMMARY_ROW,
 )
 from billing_lib.run.cli import main
-from billing_lib.run.pipeline import Analysis, RunOptions, run_invoice
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import Analysis, run_invoice
 
 HEADINGS = (
     "id",

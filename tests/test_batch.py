@@ -13,7 +13,7 @@ import pytest
 from billing_lib.domain.errors import BillingError, UsageError
 from billing_lib.io import locations
 from billing_lib.run import batch, cli
-from billing_lib.run.pipeline import RunOptions
+from billing_lib.run.options import RunOptions, from_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -162,7 +162,7 @@ def test_the_batch_report_shows_the_month_as_the_run_invoiced_it_and_a_later_rep
 ) -> None:
     """A final batch: the PO report beside the workbook must not count the month it invoices as earlier
     (it read the register after the workbook recorded it); a report run afterwards does."""
-    from billing_lib.ui import drilldown, po_report, report
+    from billing_lib.ui import drilldown, po_report, po_report_files, report
 
     register = tmp_path / "register.sqlite"
     out = tmp_path / "outputs" / "2026-10"
@@ -197,9 +197,9 @@ def test_the_batch_report_shows_the_month_as_the_run_invoiced_it_and_a_later_rep
     assert not list(out.parent.glob(".*")) and not (out / "po-report" / batch.REGISTER_SNAPSHOT).exists()
 
     # the same month reported afterwards: the register now holds this month's invoices, as earlier ones
-    later = report.load(report.options_from_parameters(inputs=str(sample_month), register=str(register)))
+    later = report.load(from_notebook(inputs=str(sample_month), register=str(register)))
     tracking = po_report.build(later)
-    po_report.save(tracking, tmp_path / "later", True)
+    po_report_files.save(tracking, tmp_path / "later", True)
     after = by_po(tmp_path / "later" / "po_at_risk.csv")
     assert list(after["previously_invoiced"]) == list(run["this_period"])
     assert set(after["this_period"]) == {"0.00"}

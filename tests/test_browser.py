@@ -24,8 +24,8 @@ import pytest
 
 from billing_lib.core.consolidate import LABELS
 from billing_lib.io import locations
+from billing_lib.run.options import from_notebook
 from billing_lib.run.pipeline import analyse
-from billing_lib.ui import report
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -102,9 +102,9 @@ def test_pick_method_and_export_in_the_browser(
     from playwright.sync_api import expect, sync_playwright
 
     assert CHROMIUM.exists(), "no /usr/bin/chromium: run scripts/ensure_chromium.sh"
-    options = report.options_from_parameters(inputs=str(sample_month), period="2026-10", method=METHOD)
+    options = from_notebook(inputs=str(sample_month), period="2026-10", method=METHOD)
     expected = len(analyse(options).invoice_set.invoices)
-    opening = len(analyse(report.options_from_parameters(inputs=str(sample_month))).invoice_set.invoices)
+    opening = len(analyse(from_notebook(inputs=str(sample_month))).invoice_set.invoices)
     assert expected != opening  # otherwise the count could not show the pick took effect
 
     with sync_playwright() as p:

@@ -430,7 +430,8 @@ def test_burndown_adds_up(this_period, earlier, budgets):
 
 def test_the_series_is_the_same_from_the_burndown_table(tmp_path) -> None:
     """The pipeline hands burn_series the burn-down it already has instead of building the PO table again."""
-    from billing_lib.run.pipeline import RunOptions, analyse
+    from billing_lib.run.options import RunOptions
+    from billing_lib.run.pipeline import analyse
     from billing_lib.sample.synthetic import write_sample
 
     write_sample(tmp_path / "m", 400)

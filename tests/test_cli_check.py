@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from billing_lib.run.cli import main
-from billing_lib.run.pipeline import RunOptions, analyse
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import analyse
 
 GOOD = {
     "BillingItems.csv": """

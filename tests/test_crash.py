@@ -24,7 +24,8 @@ import pytest
 
 from billing_lib.io.faults import POINTS
 from billing_lib.io.register import Register
-from billing_lib.run.pipeline import RunOptions, run_invoice, void_invoice
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import run_invoice, void_invoice
 
 BILLING = [sys.executable, "-m", "billing_lib.run.cli"]
 

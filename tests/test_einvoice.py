@@ -24,7 +24,8 @@ from billing_lib.io.customer_documents import DocumentOptions, einvoice_issues, 
 from billing_lib.io.einvoice_validate import validate
 from billing_lib.io.pdf import invoice_pdf, write_invoice_pdf
 from billing_lib.io.ubl import document_gaps, invoice_ubl, write_invoice_ubl
-from billing_lib.run.pipeline import RunOptions, analyse, run_invoice
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import analyse, run_invoice
 
 NS = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",

@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from billing_lib.io.outputs import for_spreadsheet, write_csv
-from billing_lib.run.pipeline import RunOptions, run_invoice
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import run_invoice
 
 
 def test_text_that_a_spreadsheet_would_run_is_neutralised_and_numbers_are_not(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ import pytest
 from billing_lib.domain.errors import BillingError, RegisterError, UsageError
 from billing_lib.io import invoice_files
 from billing_lib.io.register import Register
-from billing_lib.run.pipeline import RunOptions, reprint, run_invoice, void_invoice
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import reprint, run_invoice, void_invoice
 
 
 def options(month: Path, tmp_path: Path, **kw: object) -> RunOptions:

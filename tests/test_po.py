@@ -21,7 +21,8 @@ from billing_lib.core.po import (
 from billing_lib.core.rules import prepare_items
 from billing_lib.domain.period import Period
 from billing_lib.io.inputs import load_inputs
-from billing_lib.run.pipeline import RunOptions, analyse
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import analyse
 
 
 def write(folder: Path, **tables: str) -> Path:

@@ -20,8 +20,9 @@ import pytest
 from billing_lib.core import alerts
 from billing_lib.domain.errors import UsageError
 from billing_lib.io import charts
-from billing_lib.run.pipeline import Analysis, RunOptions, analyse, check, prepare
-from billing_lib.ui import drilldown, po_report
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import Analysis, analyse, check, prepare
+from billing_lib.ui import drilldown, po_report, po_report_files
 from billing_lib.ui.checklist_text import render_text
 
 COMPANIES = """\
@@ -393,7 +394,7 @@ def test_amounts_and_hours_chart_draws_earlier_this_period_and_budgets(month):
 
 
 def test_saved_report_files(tracking, tmp_path):
-    po_report.save(tracking, tmp_path / "report", True)
+    po_report_files.save(tracking, tmp_path / "report", True)
     folder = tmp_path / "report"
     read = lambda name: pd.read_csv(folder / name, dtype=str, keep_default_na=False)  # noqa: E731
     summary = read("po_coverage.csv").iloc[0]

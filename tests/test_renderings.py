@@ -16,7 +16,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from billing_lib.run.cli import main
-from billing_lib.run.pipeline import Analysis, RunOptions, analyse
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import Analysis, analyse
 from billing_lib.sample.synthetic import write_sample
 
 RENDERINGS = [

@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from billing_lib.domain.errors import BillingError, UsageError
+from billing_lib.domain.errors import BillingError
 from billing_lib.domain.records import Invoice, InvoiceLine, Party
-from billing_lib.io import locations
-from billing_lib.run.pipeline import RunOptions, analyse, prepare
-from billing_lib.ui import report
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import analyse, prepare
+from billing_lib.ui import page, report_html
 from billing_lib.ui.widgets import ALL, NO_PO, Workbook, filter_invoices
 
 
@@ -113,7 +113,7 @@ def test_po_filter_narrows_to_the_invoices_carrying_it(workbook: Workbook) -> No
     assert workbook.preview_invoice_count == len(carrying) >= 1
     record = workbook.analysis.invoice_set.record(workbook.selected_invoice)
     assert po in record.po_numbers
-    assert report.esc(po) in workbook.w_preview.value
+    assert page.esc(po) in workbook.w_preview.value
     if (invoices["po_number"] == "").any():
         workbook.w_po.value = NO_PO
         assert set(workbook.preview_invoices["po_number"]) == {""}
@@ -149,7 +149,7 @@ def test_burndown_chart_and_checklist_are_shown(workbook: Workbook) -> None:
     bd = workbook.analysis.burndown
     assert len(bd) > 0
     for po in bd["po_number"]:
-        assert report.esc(po) in workbook.w_burndown.value
+        assert page.esc(po) in workbook.w_burndown.value
     assert workbook.overview_png.startswith(b"\x89PNG")
     assert workbook.w_chart.outputs[0]["data"]["image/png"]
     assert "Pre-invoice checklist" in workbook.w_checklist.value
@@ -267,46 +267,11 @@ def test_invoice_preview_escapes_every_text() -> None:
         tax=Decimal("4.20"),
         total=Decimal("24.20"),
     )
-    page = report.invoice_html(invoice)
+    page = report_html.invoice_html(invoice)
     assert "<script>" not in page and "<b>IT</b>" not in page and "PO<1>" not in page
     assert "Tom &amp; Jerry &lt;script&gt;" in page
     assert "PO&lt;1&gt;" in page
     assert "24.20" in page
-
-
-def test_parameters_resolve_against_the_notebooks_folder(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.delenv("BILLING_INPUTS", raising=False)
-    monkeypatch.delenv("BILLING_OUTPUTS", raising=False)
-    opts = report.options_from_parameters(inputs="../data/sample", period="2026-10", method="job")
-    assert opts.inputs == locations.SAMPLE_DIR
-    assert opts.method == "contract"
-    assert opts.out == locations.PROJECT_ROOT / "outputs" / "2026-10"
-    assert opts.register == locations.PROJECT_ROOT / "outputs" / "register.sqlite"
-    assert opts.template is None and opts.invoice_date is None
-    monkeypatch.setenv("BILLING_INPUTS", str(tmp_path / "month"))
-    monkeypatch.setenv("BILLING_OUTPUTS", str(tmp_path / "outs"))
-    opts = report.options_from_parameters(
-        inputs="../data/sample", period="2026-11", invoice_date="2026-12-01"
-    )
-    assert opts.inputs == tmp_path / "month"  # the environment replaces the default ...
-    assert opts.out == tmp_path / "outs" / "2026-11"
-    assert opts.invoice_date == dt.date(2026, 12, 1)
-    explicit = report.options_from_parameters(inputs=str(tmp_path / "other"), out="../outputs/x")
-    assert explicit.inputs == tmp_path / "other"  # ... but never a folder the parameters name
-    assert explicit.out == locations.PROJECT_ROOT / "outputs" / "x"
-
-
-@pytest.mark.parametrize(("parameters", "message"), [
-    ({"period": "October"}, "YYYY-MM"),
-    ({"method": "by_colour"}, "unknown consolidation method"),
-    ({"method": "buyer_reference"}, "buyer_reference"),
-    ({"invoice_date": "1/11/2026"}, "invoice_date"),
-])  # fmt: skip
-def test_bad_parameters_are_usage_errors(parameters: dict[str, str], message: str) -> None:
-    with pytest.raises(UsageError, match=message):
-        report.options_from_parameters(**parameters)
 
 
 @pytest.mark.parametrize("force", [False, True])

@@ -1,4 +1,4 @@
-"""Where things live: the one place paths and defaults come from."""
+"""Where things live: the one place paths come from (the run's defaults are in ``run.options``)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,6 @@ DATA_DIR = PROJECT_ROOT / "data"
 SAMPLE_DIR = DATA_DIR / "sample"
 TEMPLATE_DIR = DATA_DIR / "templates"
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
-
-DEFAULT_PERIOD = "2026-10"
-DEFAULT_METHOD = "po_number"
-DEFAULT_NUMBER_FORMAT = "INV-{yyyy}{mm}-{seq:04d}"
 
 
 def outputs_root() -> Path:

@@ -33,10 +33,8 @@ from typing import Any
 
 from billing_lib.domain.errors import BillingError, UsageError
 from billing_lib.io import locations
-from billing_lib.run.pipeline import RunOptions
+from billing_lib.run.options import BURNDOWN, WORKBOOK, RunOptions, notebook_parameters
 
-WORKBOOK = "billing_workbook.ipynb"
-BURNDOWN = "po_burndown.ipynb"
 KERNEL = "python3"
 REGISTER_SNAPSHOT = "register-at-start.sqlite"
 # the columns of po_burndown.csv that the batch's PO report must show exactly as the run
@@ -47,16 +45,7 @@ Progress = Callable[[str], None]
 
 def workbook_parameters(options: RunOptions) -> dict[str, Any]:
     """``billing_workbook.ipynb``'s parameters: the options of ``billing invoice``, and export."""
-    return {
-        "inputs": str(Path(options.inputs).resolve()), "period": options.period, "method": options.method,
-        "force_method": options.force_method, "out": str(options.out_dir.resolve()), "draft": options.draft,
-        "over_budget_policy": options.over_budget_policy, "register": str(options.register_path.resolve()),
-        "split_by_contact": options.split_by_contact, "number_format": options.number_format,
-        "template": str(Path(options.template).resolve()) if options.template else "", "excel": options.excel,
-        "documents": options.documents,
-        "invoice_date": options.invoice_date.isoformat() if options.invoice_date else "",
-        "export": True, "interactive": False,
-    }  # fmt: skip
+    return {**notebook_parameters(options, WORKBOOK), "export": True, "interactive": False}
 
 
 def burndown_parameters(
@@ -66,13 +55,10 @@ def burndown_parameters(
 
     ``register``: the register to read (the batch's copy taken at its start); default the run's.
     """
-    return {
-        "inputs": str(Path(options.inputs).resolve()), "period": options.period,
-        "register": str(register or options.register_path.resolve()), "out": str(report_dir),
-        "method": options.method,
-        "force_method": options.force_method, "over_budget_policy": options.over_budget_policy, "save": True,
-        "draft": options.draft, "number_format": options.number_format,
-    }  # fmt: skip
+    parameters = notebook_parameters(options, BURNDOWN)
+    if register is not None:
+        parameters["register"] = str(register)
+    return {**parameters, "out": str(report_dir), "save": True}
 
 
 def declared_parameters(notebook: Path) -> dict[str, Any]:
@@ -315,7 +301,6 @@ def run_batch(
     On a failure raises ``BillingError`` naming the notebook, the cell and the executed notebook to open;
     nothing is invoiced and the output folder is left as it was.
     """
-    options = options.checked()
     say = progress or (lambda _msg: None)
     out = options.out_dir.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -13,75 +13,22 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from billing_lib.domain.errors import BillingError
 from billing_lib.io import locations
-
-if TYPE_CHECKING:  # the pipeline (pandas and all) is imported lazily: keeps --help fast
-    from billing_lib.run.pipeline import RunOptions
-
-
-def _common(parser: argparse.ArgumentParser, *, period_required: bool) -> None:
-    parser.add_argument("--inputs", required=True, type=Path, help="folder with the month's exports")
-    parser.add_argument(
-        "--period", required=period_required, default=locations.DEFAULT_PERIOD, help="billing period YYYY-MM"
-    )
-    parser.add_argument("--register", type=Path, help="invoice register (default outputs/register.sqlite)")
-    parser.add_argument(
-        "--over-budget-policy",
-        choices=("flag", "hold"),
-        default="flag",
-        help="flag (default) or hold the items that take a PO past its authorised amount",
-    )
-
-
-def _run_options(parser: argparse.ArgumentParser) -> None:
-    _common(parser, period_required=True)
-    parser.add_argument(
-        "--method",
-        default=locations.DEFAULT_METHOD,
-        help="default consolidation method (po_number, contract/job, customer, project, "
-        "project_activity, cost_centre, workplace, timesheet, timesheet_and_expense)",
-    )
-    parser.add_argument("--force-method", action="store_true", help="use --method for every customer")
-    parser.add_argument(
-        "--split-by-contact", action="store_true", help="split invoices further by billing contact"
-    )
-    parser.add_argument("--out", type=Path, help="output folder (default outputs/<period>/)")
-    parser.add_argument(
-        "--draft", action="store_true", help="DRAFT- numbers, nothing recorded in the register"
-    )
-    parser.add_argument(
-        "--number-format",
-        default=locations.DEFAULT_NUMBER_FORMAT,
-        help="final invoice number format (default %(default)s)",
-    )
-    parser.add_argument("--template", type=Path, help="invoice layout workbook (default data/templates/)")
-    parser.add_argument(
-        "--no-excel", action="store_true", help="write the CSV tables only (no workbooks, PDFs or e-invoices)"
-    )
-    parser.add_argument(
-        "--no-documents", action="store_true", help="no PDFs and e-invoices (the workbooks are still written)"
-    )
+from billing_lib.run import options  # light: the pipeline (pandas and all) is imported lazily
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="billing", description="Month-end billing from PSA exports")
     sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check", help="load and validate; print the pre-invoice checklist")
-    _common(check, period_required=False)
-    check.add_argument("--method", default=locations.DEFAULT_METHOD, help=argparse.SUPPRESS)
-    invoice = sub.add_parser("invoice", help="the whole pipeline in-process")
-    _run_options(invoice)
-    invoice.add_argument(
-        "--paper", default="A4", choices=["A4", "letter"], help="page size of the PDF invoices (default A4)"
-    )
-    invoice.add_argument(
-        "--pdf-template", type=Path, help="folder with invoice.html and invoice.css (default data/templates/)"
-    )
-    batch = sub.add_parser("batch", help="run the notebooks headless with papermill")
-    _run_options(batch)
+    # the flags of check, invoice and batch that set the run's options come from RunOptions
+    check = sub.add_parser(options.CHECK, help="load and validate; print the pre-invoice checklist")
+    options.add_flags(check, options.CHECK)
+    invoice = sub.add_parser(options.INVOICE, help="the whole pipeline in-process")
+    options.add_flags(invoice, options.INVOICE)
+    batch = sub.add_parser(options.BATCH, help="run the notebooks headless with papermill")
+    options.add_flags(batch, options.BATCH)
     batch.add_argument("--timeout", type=int, default=1800, help="per-cell execution timeout in seconds")
     batch.add_argument(
         "-p",
@@ -95,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", help="write a realistic synthetic month of inputs")
     sample.add_argument("--out", required=True, type=Path)
     sample.add_argument("--scale", type=int, default=400, help="number of billable items")
-    sample.add_argument("--period", default=locations.DEFAULT_PERIOD)
+    sample.add_argument("--period", default=options.DEFAULT_PERIOD)
     sample.add_argument("--seed", type=int, default=2026)
     sample.add_argument(
         "--format", choices=("xlsx", "csv"), default="xlsx", help="file format of --style rest"
@@ -151,30 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(args: argparse.Namespace) -> RunOptions:
-    from billing_lib.run.pipeline import RunOptions
-
-    return RunOptions(
-        inputs=args.inputs,
-        period=args.period,
-        method=args.method,
-        force_method=getattr(args, "force_method", False),
-        out=getattr(args, "out", None),
-        draft=getattr(args, "draft", False),
-        register=args.register,
-        over_budget_policy=args.over_budget_policy,
-        split_by_contact=getattr(args, "split_by_contact", False),
-        number_format=getattr(args, "number_format", locations.DEFAULT_NUMBER_FORMAT),
-        template=getattr(args, "template", None),
-        excel=not getattr(args, "no_excel", False),
-        documents=not (getattr(args, "no_excel", False) or getattr(args, "no_documents", False)),
-        paper=getattr(args, "paper", "A4"),
-        pdf_template=getattr(args, "pdf_template", None),
-        charts=not getattr(args, "no_excel", False),
-        progress=sys.stderr.isatty(),
-    )
-
-
 def _say(message: str) -> None:
     print(f"… {message}", file=sys.stderr, flush=True)
 
@@ -183,7 +106,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from billing_lib.run.pipeline import check
     from billing_lib.ui.checklist_text import render_text
 
-    checklist = check(_options(args))
+    checklist = check(options.from_args(options.CHECK, args))
     print(render_text(checklist))
     return 1 if checklist.blocking else 0
 
@@ -192,7 +115,7 @@ def cmd_invoice(args: argparse.Namespace) -> int:
     from billing_lib.run.pipeline import run_invoice
 
     start = time.perf_counter()
-    result = run_invoice(_options(args), progress=_say)
+    result = run_invoice(options.from_args(options.INVOICE, args), progress=_say)
     counts = result.manifest.get("counts", {})
     assert isinstance(counts, dict)
     kind = "draft" if args.draft else "final"
@@ -212,7 +135,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from billing_lib.run.batch import parse_parameters, run_batch
 
     parameters = parse_parameters(args.parameter)
-    result = run_batch(_options(args), timeout=args.timeout, progress=_say, parameters=parameters)
+    result = run_batch(
+        options.from_args(options.BATCH, args), timeout=args.timeout, progress=_say, parameters=parameters
+    )
     print(f"batch for {args.period} done: outputs and executed notebooks in {result}")
     return 0
 

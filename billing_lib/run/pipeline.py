@@ -25,8 +25,8 @@ import pandas as pd
 from billing_lib.core import adjustments as adjmod
 from billing_lib.core import burndown as bdmod
 from billing_lib.core.checklist import Checklist, build_checklist
-from billing_lib.core.consolidate import InvoiceSet, check_default_method, consolidate
-from billing_lib.core.po import OVER_BUDGET_POLICIES, check_pos, reference_problems, reference_table
+from billing_lib.core.consolidate import InvoiceSet, consolidate
+from billing_lib.core.po import check_pos, reference_problems, reference_table
 from billing_lib.core.rules import Prepared, prepare_items
 from billing_lib.domain.errors import BillingError, OutputError, UsageError
 from billing_lib.domain.money import format_minor
@@ -46,60 +46,9 @@ from billing_lib.io.outputs import (
     write_csv,
     write_manifest,
 )
+from billing_lib.run.options import RunOptions
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """The parameters of a run; the CLI, the notebooks and papermill all fill this in."""
-
-    inputs: Path
-    period: str = locations.DEFAULT_PERIOD
-    method: str = locations.DEFAULT_METHOD
-    force_method: bool = False
-    out: Path | None = None
-    draft: bool = False
-    register: Path | None = None
-    over_budget_policy: str = "flag"
-    split_by_contact: bool = False
-    number_format: str = locations.DEFAULT_NUMBER_FORMAT
-    template: Path | None = None
-    excel: bool = True
-    documents: bool = True  # invoices/<number>.pdf and .xml (SPEC section 5)
-    paper: str = "A4"  # the PDFs' page size: A4 or letter
-    pdf_template: Path | None = None  # a folder with invoice.html and invoice.css
-    charts: bool = True
-    progress: bool = False
-    workers: int = 2
-    invoice_date: dt.date | None = None
-
-    def checked(self) -> RunOptions:
-        Period.parse(self.period)
-        check_default_method(self.method)
-        if self.over_budget_policy not in OVER_BUDGET_POLICIES:
-            raise UsageError(
-                f"over_budget_policy must be one of {', '.join(OVER_BUDGET_POLICIES)}, "
-                f"not {self.over_budget_policy!r}"
-            )
-        if "{seq" not in self.number_format:
-            raise UsageError(f"invoice number format {self.number_format!r} has no {{seq}} field")
-        return self
-
-    @property
-    def out_dir(self) -> Path:
-        """``--out``, else ``outputs/<period>/`` for final invoices and ``outputs/<period>/drafts/`` for drafts."""
-        if self.out:
-            return Path(self.out)
-        return (
-            locations.default_out(self.period) / "drafts"
-            if self.draft
-            else locations.default_out(self.period)
-        )
-
-    @property
-    def register_path(self) -> Path:
-        return Path(self.register) if self.register else locations.default_register()
 
 
 @dataclass
@@ -185,7 +134,6 @@ def analyse(
     options: RunOptions, prepared: tuple[Prepared, pd.DataFrame, pd.DataFrame] | None = None
 ) -> Analysis:
     """Compute the month without writing anything (draft numbers)."""
-    options = options.checked()
     timings: dict[str, float] = {}
     start = time.perf_counter()
     prep, ref, previously = prepared or prepare(options)
@@ -215,7 +163,7 @@ def finish_analysis(
 ) -> Analysis:
     """``analyse`` of invoices already made by ``consolidate_month`` (the widgets show them before the burn-down)."""
     prep, ref, previously = prepared
-    return _finish_analysis(options.checked(), prep, ref, previously, invoice_set, {})
+    return _finish_analysis(options, prep, ref, previously, invoice_set, {})
 
 
 def _finish_analysis(
@@ -532,7 +480,6 @@ def run_invoice(
     left half-done is finished or removed, the month is read, every file is written to a staging
     folder, the register commits (a final run), and the files are moved into place.
     """
-    options = options.checked()
     started = dt.datetime.now()
     say = progress or (lambda _msg: None)
     out = options.out_dir.resolve()
@@ -712,7 +659,6 @@ def check(options: RunOptions) -> Checklist:
     It needs no invoices: whatever the method, every item that is not held is invoiced, so the
     burn-down and exposure count the prepared items directly (no consolidation, no chart series).
     """
-    options = options.checked()
     prep, ref, previously = prepare(options)
     bd = bdmod.burndown(prep.items, ref, Period.parse(options.period), previously)
     einvoice = (
@@ -724,6 +670,5 @@ def check(options: RunOptions) -> Checklist:
 
 
 __all__ = [
-    "Analysis", "BillingError", "RunOptions", "RunResult", "analyse", "check", "reprint", "run_invoice",
-    "void_invoice",
+    "Analysis", "BillingError", "RunResult", "analyse", "check", "reprint", "run_invoice", "void_invoice",
 ]  # fmt: skip

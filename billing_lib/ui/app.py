@@ -29,8 +29,9 @@ from billing_lib.domain.errors import BillingError
 from billing_lib.domain.money import format_minor
 from billing_lib.io import locations
 from billing_lib.io.accounting_ledger import export_period
-from billing_lib.run.pipeline import RunOptions, RunResult, reprint, run_invoice, void_invoice
-from billing_lib.ui import app_data, drilldown, report
+from billing_lib.run.options import RunOptions, from_notebook
+from billing_lib.run.pipeline import RunResult, reprint, run_invoice, void_invoice
+from billing_lib.ui import app_data, drilldown, page, report_html
 from billing_lib.ui.widgets import ALL, Workbook
 
 ISSUED_COLUMNS = ["Invoice", "Customer", "PO", "Total"]
@@ -43,7 +44,7 @@ ACTION_LABELS = [
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
-    return report.html_table([html.escape(h) for h in header], [[report.esc(c) for c in r] for r in rows])
+    return page.html_table([html.escape(h) for h in header], [[page.esc(c) for c in r] for r in rows])
 
 
 EMBED_LIMIT_BYTES = 64 * 1024 * 1024  # larger files are not sent through the page (they stay on the server)
@@ -106,7 +107,7 @@ class App:
         """The app a notebook's parameters describe; an empty ``out`` writes ``outputs/<period>/``."""
         root = None if str(parameters.get("out", "")) else locations.notebook_outputs_root()
         return cls(
-            report.options_from_parameters(**parameters),
+            from_notebook(**parameters),
             interactive=interactive,
             compare_with=compare_with,
             outputs_root=root if interactive else None,
@@ -134,8 +135,8 @@ class App:
     def adjustments_path(self) -> Path:
         return adj.path_beside(self.options.inputs)
 
-    def load(self, inputs: Path | None = None, period: str | None = None) -> bool:
-        """Read the month (``inputs`` folder, ``period``) and show it; False, with a sentence, when it cannot."""
+    def _month_options(self, inputs: Path | None, period: str | None) -> RunOptions:
+        """The options for another folder or month (checked as they are made: ``UsageError`` for a bad one)."""
         options = dataclasses.replace(
             self.options,
             inputs=Path(inputs) if inputs is not None else self.options.inputs,
@@ -143,7 +144,15 @@ class App:
         )
         if period and period != self.options.period and self.root is None:
             options = dataclasses.replace(options, out=Path(self.options.out_dir).parent / period)
-        options = self._with_out(options)
+        return self._with_out(options)
+
+    def load(self, inputs: Path | None = None, period: str | None = None) -> bool:
+        """Read the month (``inputs`` folder, ``period``) and show it; False, with a sentence, when it cannot."""
+        try:
+            options = self._month_options(inputs, period)
+        except BillingError as exc:
+            self._failed(exc)
+            return False
         self.options = options
         self._say(f"Reading the exports of {options.period} …", ok=True)
         try:
@@ -151,7 +160,7 @@ class App:
                 self.workbook = Workbook(options, compare_with=self.compare_with)
                 self._mount()
             else:
-                self.workbook.options = options.checked()
+                self.workbook.options = options
                 self.workbook.reload()
         except BillingError as exc:
             self._failed(exc)
@@ -180,9 +189,9 @@ class App:
         assert wb is not None
         c = wb.analysis.checklist
         return (
-            f"{self.period}: {report.plural(c.read, 'billable row')} read from {self.options.inputs.name}, "
-            f"{report.plural(len(wb.invoices), 'invoice')} to issue, {report.plural(c.held, 'item')} held, "
-            f"{report.plural(c.flagged, 'flag')}."
+            f"{self.period}: {page.plural(c.read, 'billable row')} read from {self.options.inputs.name}, "
+            f"{page.plural(len(wb.invoices), 'invoice')} to issue, {page.plural(c.held, 'item')} held, "
+            f"{page.plural(c.flagged, 'flag')}."
             + ("" if wb.prepared[0].inputs.has("po_budgets") else f" {app_data.NO_PO_TABLE}")
         )
 
@@ -244,7 +253,7 @@ class App:
         shown = self.shown_exceptions.head(EXCEPTION_ROWS)
         self.w_exceptions.update(shown[app_data.EXCEPTION_COLUMNS].reset_index(drop=True), selected_rows=[])
         self.w_exception_count.value = (
-            f"<p>{report.plural(len(self.shown_exceptions), 'exception')}"
+            f"<p>{page.plural(len(self.shown_exceptions), 'exception')}"
             + (f" of {len(self.exceptions):,}" if len(self.shown_exceptions) != len(self.exceptions) else "")
             + (
                 f"; the first {EXCEPTION_ROWS:,} are listed"
@@ -255,7 +264,9 @@ class App:
         )
         self._show_register()
         bd = app_data.filter_burndown(wb.analysis.burndown, wb.customer, wb.po)
-        wb.w_burndown.value = report.status_counts_html(bd) + report.burndown_html(bd, names=self.names)
+        wb.w_burndown.value = report_html.status_counts_html(bd) + report_html.burndown_html(
+            bd, names=self.names
+        )
 
     def _show_selected(self) -> None:
         """Say which exception the analyst picked, so they see what a decision will apply to."""
@@ -305,11 +316,11 @@ class App:
         amounts = ", ".join(
             f"{format_minor(m, cur, grouped=True, with_currency=True)}" for cur, m in self._totals()
         )
-        parts = [f"Issue {report.plural(len(wb.invoices), 'final invoice')} for {self.period} ({amounts})?"]
+        parts = [f"Issue {page.plural(len(wb.invoices), 'final invoice')} for {self.period} ({amounts})?"]
         if c.blocking:
             parts.append(f"The checklist says not ready: {'; '.join(c.blocking_reasons)}.")
         if c.flagged:
-            parts.append(f"{report.plural(c.flagged, 'flag')} still stand{'s' if c.flagged == 1 else ''}.")
+            parts.append(f"{page.plural(c.flagged, 'flag')} still stand{'s' if c.flagged == 1 else ''}.")
         if not wb.prepared[0].inputs.has("po_budgets"):
             parts.append(app_data.NO_PO_TABLE)
         parts.append("Issued invoices are numbered in the register and can only be voided afterwards.")
@@ -351,7 +362,7 @@ class App:
         self.load()  # the register holds these items now: the preview must not offer them again
         self.issued = result
         self._say(
-            f"{report.plural(len(result.invoice_numbers), 'final invoice')} issued for {self.period}.",
+            f"{page.plural(len(result.invoice_numbers), 'final invoice')} issued for {self.period}.",
             ok=True,
         )
         if self.interactive:
@@ -376,7 +387,7 @@ class App:
 
     def issued_html(self) -> str:
         rows = self.issued_rows()
-        return f"<h3>Issued: {report.plural(len(rows), 'invoice')}</h3>" + _table(ISSUED_COLUMNS, rows)
+        return f"<h3>Issued: {page.plural(len(rows), 'invoice')}</h3>" + _table(ISSUED_COLUMNS, rows)
 
     # --- register and download ----------------------------------------------------------------------
 
@@ -460,7 +471,7 @@ class App:
             "checklist": "Pre-invoice checklist",
         }
         panel = getattr(self.workbook, f"{name}_panel")()
-        return report.Html(f"<h2>{titles[name]}</h2>" + panel._repr_html_())
+        return page.Html(f"<h2>{titles[name]}</h2>" + panel._repr_html_())
 
     def export_if_requested(self, export: bool) -> Any:
         if self.interactive or self.workbook is None:
@@ -473,7 +484,7 @@ class App:
         self.message, self.message_ok = text, ok
         if self.interactive:
             css = "billing-ok" if ok else "billing-error"
-            self.w_message.value = f'<p class="{css}">{report.esc(text)}</p>'
+            self.w_message.value = f'<p class="{css}">{page.esc(text)}</p>'
 
     def _set(self, widget: w.ValueWidget, value: Any, options: list[tuple[str, str]]) -> None:
         self._syncing = True
@@ -498,7 +509,7 @@ class App:
 
         self._syncing = False
         style = {"description_width": "initial"}
-        self.w_css = w.HTML(report.CSS)
+        self.w_css = w.HTML(page.CSS)
         self.w_period = w.Dropdown(
             options=app_data.period_choices(around=self.period),
             value=self.period,
@@ -700,7 +711,7 @@ class App:
         )
 
     def _issue_clicked(self) -> None:
-        self.w_confirm_text.value = f"<p>{report.esc(self.confirmation_text())}</p>"
+        self.w_confirm_text.value = f"<p>{page.esc(self.confirmation_text())}</p>"
         self.w_confirm_box.layout.display = None
         self.confirming = True
 
@@ -718,7 +729,7 @@ class App:
             self.w_confirm_box.layout.display = "none"
             result = self.issue()
             earlier = self.issued_html() if self.issued is not None else ""
-            self.w_issue_result.value = earlier if result else f"<p>{report.esc(self.message)}</p>{earlier}"
+            self.w_issue_result.value = earlier if result else f"<p>{page.esc(self.message)}</p>{earlier}"
         finally:
             for b in buttons:
                 b.disabled = False
@@ -729,10 +740,10 @@ class App:
         c = wb.analysis.checklist
         lines = []
         if not wb.prepared[0].inputs.has("po_budgets"):
-            lines.append(f'<p class="billing-error">{report.esc(app_data.NO_PO_TABLE)}</p>')
+            lines.append(f'<p class="billing-error">{page.esc(app_data.NO_PO_TABLE)}</p>')
         if c.blocking:
             lines.append(
-                f'<p class="billing-error">Not ready: {report.esc("; ".join(c.blocking_reasons))}.</p>'
+                f'<p class="billing-error">Not ready: {page.esc("; ".join(c.blocking_reasons))}.</p>'
             )
         else:
             lines.append('<p class="billing-ok">Ready: nothing is held and no PO is taken over budget.</p>')
@@ -788,7 +799,7 @@ class App:
         ]
         rows = [[str(v) for v in row] for row in frame[fields].itertuples(index=False)]
         self.w_register.value = (
-            f"<h3>Register of {report.esc(self.period)}: {report.plural(len(rows), 'document')}</h3>"
+            f"<h3>Register of {page.esc(self.period)}: {page.plural(len(rows), 'document')}</h3>"
             + (_table(header, rows) if rows else "<p class='billing-note'>Nothing issued yet.</p>")
         )
         numbers = [str(n) for n in frame["invoice_number"]]

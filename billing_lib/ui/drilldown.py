@@ -238,7 +238,7 @@ def choices(analysis: Analysis) -> list[tuple[str, str]]:
 
 def drilldown_html(rows: pd.DataFrame, po: str, limit: int = 500) -> str:
     """One PO's items as a table, with its totals above (escaped: text from the inputs is data)."""
-    from billing_lib.ui.report import cut_note, date_text, decimal_text, esc, html_table, money
+    from billing_lib.ui.page import cut_note, date_text, decimal_text, esc, html_table, money
 
     t = totals(rows)
     amounts = " · ".join(f"{w}: {money(m, c)} {esc(c)}" for w, c, m in t.amounts) or "nothing invoiced"
@@ -275,7 +275,7 @@ def drilldown_widget(analysis: Analysis, po: str = "") -> Any:
     """
     import ipywidgets as w
 
-    from billing_lib.ui.report import CSS
+    from billing_lib.ui.page import CSS
 
     options = choices(analysis)
     records = charge_records(analysis.invoice_set.items, analysis.held)

@@ -33,16 +33,16 @@ from billing_lib.core.consolidate import (
 from billing_lib.core.rules import Prepared
 from billing_lib.domain.errors import BillingError
 from billing_lib.domain.records import Issue
+from billing_lib.run.options import RunOptions, from_notebook
 from billing_lib.run.pipeline import (
     Analysis,
-    RunOptions,
     RunResult,
     consolidate_month,
     finish_analysis,
     prepare,
     run_invoice,
 )
-from billing_lib.ui import report
+from billing_lib.ui import page, report_html, report_images
 from billing_lib.ui.checklist_text import render_text
 
 # what pipeline.prepare returns: the items, the PO reference table, earlier invoicing
@@ -115,7 +115,7 @@ class Workbook:
         prepared: PreparedMonth | None = None,
     ) -> None:
         """Read and check the month (or take ``prepared``: ``pipeline.prepare(options)``) and show it."""
-        self.options = options.checked()
+        self.options = options  # checked when made (RunOptions.__post_init__)
         self.interactive = interactive
         self.method = normalise_method(self.options.method)
         self.force_method = self.options.force_method
@@ -149,10 +149,8 @@ class Workbook:
     def from_parameters(
         cls, *, interactive: bool = True, compare_with: str = "", **parameters: Any
     ) -> Workbook:
-        """The workbook a notebook's parameters describe (see ``report.options_from_parameters``)."""
-        return cls(
-            report.options_from_parameters(**parameters), interactive=interactive, compare_with=compare_with
-        )
+        """The workbook a notebook's parameters describe (see ``options.from_notebook``)."""
+        return cls(from_notebook(**parameters), interactive=interactive, compare_with=compare_with)
 
     # --- state ------------------------------------------------------------------------------------
 
@@ -293,12 +291,12 @@ class Workbook:
         path = self.options.register_path
         return (path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else None
 
-    def export_if_requested(self, export: bool) -> report.Html | None:
+    def export_if_requested(self, export: bool) -> page.Html | None:
         """The batch's export (``export`` parameter True): no clicks; errors stop the notebook."""
         if not export:
             return None
         self.write_invoices()
-        return report.Html(f'<p class="billing-ok">{report.esc(self.status_text)}</p>')
+        return page.Html(f'<p class="billing-ok">{page.esc(self.status_text)}</p>')
 
     def _progress(self, value: int, message: str) -> None:
         self.progress_value = value
@@ -316,7 +314,7 @@ class Workbook:
         self.status_text, self.status_ok = text, ok
         if self.interactive:
             css = "billing-ok" if ok else "billing-error"
-            self.w_status.value = f'<span class="{css}">{report.esc(text)}</span>'
+            self.w_status.value = f'<span class="{css}">{page.esc(text)}</span>'
 
     # --- widgets ----------------------------------------------------------------------------------
 
@@ -334,7 +332,7 @@ class Workbook:
             box.add_class(css)
             return box
 
-        self.w_css = w.HTML(report.CSS)
+        self.w_css = w.HTML(page.CSS)
         self.w_header = w.HTML()
         self.w_method = dropdown("Consolidate by", method_options(), self.method, "billing-method")
         self.w_force = w.Checkbox(
@@ -459,14 +457,14 @@ class Workbook:
             self.selected_invoice = numbers[0] if numbers else None
         if not self.interactive:
             return
-        self.w_count.value = report.count_html(
+        self.w_count.value = report_html.count_html(
             len(shown), len(self.invoices), self.options.draft, self.method
         )
         self._show_invoice()
         listed = shown.head(PICKER_LIMIT)
         if self.selected_invoice is not None and self.selected_invoice not in set(listed["invoice_number"]):
             listed = pd.concat([shown[shown["invoice_number"] == self.selected_invoice], listed])
-        labels = list(zip(report.invoice_labels(listed), listed["invoice_number"], strict=True))
+        labels = list(zip(report_html.invoice_labels(listed), listed["invoice_number"], strict=True))
         self._set(self.w_invoice, self.selected_invoice, labels)
         self.w_invoice.description = (
             "Invoice" if len(shown) <= PICKER_LIMIT else f"Invoice (first {PICKER_LIMIT})"
@@ -479,9 +477,9 @@ class Workbook:
         if self.selected_invoice is None:
             self.w_preview.value = "<p>No invoice: nothing to invoice for this choice.</p>"
         else:
-            self.w_preview.value = report.invoice_html(
+            self.w_preview.value = report_html.invoice_html(
                 self.invoice_set.record(self.selected_invoice)
-            ) + report.flags_html(self.invoice_flags(self.selected_invoice))
+            ) + report_html.flags_html(self.invoice_flags(self.selected_invoice))
 
     def invoice_flags(self, number: str) -> list[Issue]:
         """The flags of the items on one invoice (an unknown PO, a PO past its budget, a late item)."""
@@ -501,12 +499,12 @@ class Workbook:
             return
         self.w_header.value = self.header_html()
         bd = self.analysis.burndown
-        self.w_burndown.value = report.status_counts_html(bd) + report.burndown_html(bd)
+        self.w_burndown.value = report_html.status_counts_html(bd) + report_html.burndown_html(bd)
         # most methods leave the burn-down as it was: draw the chart only when it changed
         if self._charted is None or not bd.equals(self._charted):
-            self._charted, self.overview_png = bd, report.overview_png(bd)
+            self._charted, self.overview_png = bd, report_images.overview_png(bd)
             self.w_chart.outputs = (_mime_png(self.overview_png, "PO budgets used"),)
-        self.w_checklist.value = report.checklist_html(render_text(self.analysis.checklist))
+        self.w_checklist.value = report_html.checklist_html(render_text(self.analysis.checklist))
         self._show_comparison(auto=True)
 
     def _show_comparison(self, auto: bool = False) -> None:
@@ -517,26 +515,28 @@ class Workbook:
         key = (self.method, self.compare_with, self.force_method)
         if auto and key not in self._comparisons and len(self.prepared[0].items) > AUTO_COMPARE_ITEMS:
             self.w_comparison.value = (
-                f"<p>Press <b>Compare</b> to consolidate the month by {report.esc(LABELS[self.method])} "
-                f"and by {report.esc(LABELS[self.compare_with])} side by side.</p>"
+                f"<p>Press <b>Compare</b> to consolidate the month by {page.esc(LABELS[self.method])} "
+                f"and by {page.esc(LABELS[self.compare_with])} side by side.</p>"
             )
             self.w_compare_go.disabled = False
             return
-        self.w_comparison.value = report.comparison_html(self.comparison())
+        self.w_comparison.value = report_html.comparison_html(self.comparison())
         self.w_compare_go.disabled = True
 
     def header_html(self) -> str:
-        return report.header_html(self.analysis, self.options)
+        return report_html.header_html(self.analysis, self.options)
 
     # --- the notebook's cells ---------------------------------------------------------------------
 
     def invoices_panel(self) -> Any:
         """Method, filters, invoice count and preview, Export (interactive); the invoice list otherwise."""
         if not self.interactive:
-            return report.Html(
+            return page.Html(
                 self.header_html()
-                + report.count_html(len(self.invoices), len(self.invoices), self.options.draft, self.method)
-                + report.invoices_html(self.invoices)
+                + report_html.count_html(
+                    len(self.invoices), len(self.invoices), self.options.draft, self.method
+                )
+                + report_html.invoices_html(self.invoices)
             )
         controls = w.HBox(
             [self.w_method, self.w_force, self.w_export, self.w_progress],
@@ -561,7 +561,7 @@ class Workbook:
 
     def comparison_panel(self) -> Any:
         if not self.interactive:
-            return report.Html(report.comparison_html(self.comparison()))
+            return page.Html(report_html.comparison_html(self.comparison()))
         box = w.VBox([w.HBox([self.w_compare, self.w_compare_go]), self.w_comparison])
         box.add_class("billing-app")
         return box
@@ -570,10 +570,10 @@ class Workbook:
         """The overview chart, then every PO at risk first."""
         if not self.interactive:
             bd = self.analysis.burndown
-            return report.Html(
-                report.status_counts_html(bd)
-                + report.Png([("PO budgets used", report.overview_png(bd))])._repr_html_()
-                + report.burndown_html(bd)
+            return page.Html(
+                report_html.status_counts_html(bd)
+                + page.Png([("PO budgets used", report_images.overview_png(bd))])._repr_html_()
+                + report_html.burndown_html(bd)
             )
         box = w.VBox([self.w_chart, self.w_burndown])
         box.add_class("billing-app")
@@ -581,7 +581,7 @@ class Workbook:
 
     def checklist_panel(self) -> Any:
         if not self.interactive:
-            return report.Html(report.checklist_html(render_text(self.analysis.checklist)))
+            return page.Html(report_html.checklist_html(render_text(self.analysis.checklist)))
         return self.w_checklist
 
 
