@@ -219,3 +219,32 @@ def test_every_module_has_a_test_file_of_its_own_name(module: str) -> None:
 def test_known_untested_modules_still_exist() -> None:
     gone = sorted(KNOWN_UNTESTED - set(leaf_modules()))
     assert gone == [], f"deleted, remove from KNOWN_UNTESTED: {gone}"
+
+
+# Test files named for a scenario rather than a module (each must still exist).
+SCENARIOS: frozenset[str] = frozenset(
+    {
+        "bad_cells",  # the bad-input corpus through every reader
+        "browser",  # the app in chromium through Voilà
+        "cli_check",  # ``billing check`` end to end
+        "crash",  # the real command killed at every crash point
+        "invoice_cli",  # ``billing invoice`` end to end
+        "layers",  # this file
+        "money_range",  # amounts at the edges of the int64 range
+        "notebooks",  # the notebooks run by papermill
+        "properties",  # Hypothesis: every item lands exactly once, totals reconcile
+        "register_cli",  # ``billing void``, ``reprint`` and ``register`` end to end
+    }
+)
+
+
+def test_every_test_file_is_named_for_a_module_or_a_scenario() -> None:
+    """The tests mirror the package: a test file left behind by a renamed or deleted module shows here."""
+    names = {path.stem.removeprefix("test_") for path in TESTS.glob("test_*.py")}
+    strays = sorted(names - set(leaf_modules()) - SCENARIOS)
+    assert strays == [], (
+        f"test files named for no module (rename them, or list a scenario in SCENARIOS): {strays}"
+    )
+    gone = sorted(SCENARIOS - names)
+    assert gone == [], f"scenarios without their test file: {gone}"
+    assert not SCENARIOS & set(leaf_modules()), "a scenario name is also a module's"
