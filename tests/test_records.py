@@ -23,11 +23,13 @@ def test_where_names_a_place_in_the_inputs() -> None:
 
 
 def test_an_issue_as_a_row_has_the_issue_columns() -> None:
-    issue = Issue("billing_items", "a1", "no_rate", "held", "no rate", "items.csv", "", 3, "rate", "")
+    issue = Issue(source_table="billing_items", item_id="a1", reason="no_rate", action="held", message="no rate",
+                  file="items.csv", row=3, column="rate")  # fmt: skip
     row = issue.as_row()
     assert tuple(row) == ISSUE_COLUMNS
     assert (row["row"], row["file"], row["action"]) == (3, "items.csv", "held")
-    assert Issue("companies", "101", "x", "flagged", "m").as_row()["row"] == ""  # no row: blank, not None
+    unplaced = Issue(source_table="companies", item_id="101", reason="x", action="flagged", message="m")
+    assert unplaced.as_row()["row"] == ""  # no row: blank, not None
     with pytest.raises(dataclasses.FrozenInstanceError):
         issue.reason = "late"  # type: ignore[misc]
 
