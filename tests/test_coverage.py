@@ -4,12 +4,15 @@ PO fields across Autotask's four objects, and the recommendations.
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from po_month import analysed_month
 
+from billing_lib.core import coverage
 from billing_lib.run.pipeline import Analysis
 from billing_lib.ui import po_report
 
@@ -104,3 +107,60 @@ def test_recommendations_name_who_to_mark_requires_po(tracking):
     assert "6 of 7 records carry a PO, 4 POs on record" in advice["101"]
     assert advice["102"].startswith("already requires a PO")
     assert advice["104"].startswith("ask whether it needs a PO")
+
+
+# --- on charge records from CSV text, without reading any file ----------------------------------------
+
+# charge records (coverage.RECORD_COLUMNS that the figures use); po_key blank: no PO
+RECORDS = """\
+customer_id,customer_name,billing_code,currency,amount_minor,po_key
+101,Acme Ltd,Labour,EUR,10000,po-a
+101,Acme Ltd,Labour,EUR,5000,po-a
+101,Acme Ltd,Hardware,EUR,-2000,
+102,Beta GmbH,Labour,EUR,3000,
+102,Beta GmbH,Labour,GBP,4000,po-g
+103,Cobalt BV,Hardware,EUR,0,po-z
+"""
+
+
+def records_frame(text: str) -> pd.DataFrame:
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    return frame.assign(amount_minor=frame["amount_minor"].astype("int64"))
+
+
+def test_summary_counts_records_pos_and_amounts_per_currency() -> None:
+    c = coverage.summary(records_frame(RECORDS))
+    assert (c.records, c.with_po, c.without_po, c.percent, c.pos) == (6, 4, 2, Decimal("66.67"), 3)
+    eur, gbp = c.amounts
+    # a credit counts by its size in the share: 15000 of |10000| + |5000| + |-2000| + |3000| + |0| = 20000
+    assert (eur.currency, eur.billable_minor, eur.with_po_minor, eur.without_po_minor, eur.percent) == (
+        "EUR", 16000, 15000, 1000, Decimal("75.00"),
+    )  # fmt: skip
+    assert (gbp.billable_minor, gbp.with_po_minor, gbp.percent) == (4000, 4000, Decimal("100.00"))
+    assert c.as_dict()["amounts"]["GBP"] == {  # type: ignore[index]
+        "billable_minor": 4000, "with_po_minor": 4000, "without_po_minor": 0, "percent": "100.00",
+    }  # fmt: skip
+
+
+def test_nothing_to_cover() -> None:
+    c = coverage.summary(records_frame(RECORDS).iloc[0:0])
+    assert (c.records, c.percent, c.amounts) == (0, None, ())
+    assert c.as_dict()["percent"] == ""
+    assert coverage.coverage_by(records_frame(RECORDS).iloc[0:0]).empty
+
+
+def test_coverage_by_customer_and_currency_biggest_exposure_first() -> None:
+    got = coverage.coverage_by(records_frame(RECORDS))
+    assert list(got.columns) == [*coverage.CUSTOMER, *coverage.COVERAGE_COLUMNS]
+    rows = [(r.customer_id, r.currency, r.records, r.with_po, r.without_po_minor, r.percent, r.amount_percent)
+            for r in got.itertuples()]  # fmt: skip
+    assert rows == [
+        ("102", "EUR", 1, 0, 3000, Decimal("0.00"), Decimal("0.00")),
+        ("102", "GBP", 1, 1, 0, Decimal("100.00"), Decimal("100.00")),
+        ("103", "EUR", 1, 1, 0, Decimal("100.00"), None),  # nothing billed: no share of nothing
+        ("101", "EUR", 3, 2, -2000, Decimal("66.67"), Decimal("88.24")),  # a credit without a PO: last
+    ]
+    by_code = coverage.coverage_by(records_frame(RECORDS), coverage.CATEGORY)
+    assert by_code.set_index(["billing_code", "currency"])["pos"].to_dict() == {
+        ("Labour", "EUR"): 1, ("Labour", "GBP"): 1, ("Hardware", "EUR"): 1,
+    }  # fmt: skip
