@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from po_month import analysed_month
 
 from billing_lib.core import burndown as bdm
 from billing_lib.core.po import check_pos, reference_table
@@ -19,6 +20,7 @@ from billing_lib.domain.errors import CurrencyMismatch
 from billing_lib.domain.period import Period
 from billing_lib.io import burndown_csv
 from billing_lib.io.inputs import load_inputs
+from billing_lib.run.pipeline import Analysis
 
 PERIOD = Period.parse("2026-10")
 
@@ -438,3 +440,38 @@ def test_the_series_is_the_same_from_the_burndown_table(tmp_path) -> None:
     a = analyse(RunOptions(inputs=tmp_path / "m", period="2026-10", register=tmp_path / "none.sqlite"))
     alone = bdm.burn_series(a.invoice_set.items, a.ref, a.previously, period=Period.parse("2026-10"))
     pd.testing.assert_frame_equal(a.series, alone)
+
+
+# --- on the PO tracking month (po_month) --------------------------------------------------
+
+
+@pytest.fixture()
+def tracking_month(tmp_path: Path) -> Analysis:
+    return analysed_month(tmp_path)
+
+
+def test_burndown_counts_hours_and_the_monthly_budget(tracking_month):
+    bd = tracking_month.burndown.set_index("po_number")
+    a = bd.loc["PO-A"]
+    assert (a["hours_previously"], a["hours_this_period"], a["hours_consumed"]) == (
+        Decimal(2),
+        Decimal(9),
+        Decimal(11),
+    )
+    assert (a["authorised_hours"], a["hours_remaining"], a["hours_percent_used"], a["hours_status"]) == (
+        Decimal(10), Decimal(-1), Decimal("110.00"), "exceeded",
+    )  # fmt: skip
+    c = bd.loc["PO-C"]
+    # this month: 100.00 invoiced earlier in October (dated 2 October) and c1 + c2 of this run
+    assert (c["monthly_minor"], c["month_consumed_minor"], c["month_this_period_minor"]) == (
+        50000,
+        65000,
+        55000,
+    )
+    assert (c["month_remaining_minor"], c["month_percent_used"], c["month_status"]) == (
+        -15000,
+        Decimal("130.00"),
+        "exceeded",
+    )
+    assert (c["percent_used"], c["status"]) == (Decimal("32.50"), "ok")  # its total budget is fine
+    assert bd.loc["PO-T", "hours_status"] == "" and pd.isna(bd.loc["PO-T", "monthly_minor"])

@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib.dates as mdates
 import pandas as pd
 import pytest
+from po_month import analysed_month
 
 from billing_lib.core import burndown as bdm
 from billing_lib.core.po import check_pos, reference_table
@@ -16,6 +17,8 @@ from billing_lib.core.rules import ITEM_COLUMNS, prepare_items
 from billing_lib.domain.period import Period
 from billing_lib.io import charts
 from billing_lib.io.inputs import load_inputs
+from billing_lib.run.pipeline import Analysis
+from billing_lib.ui import po_report
 
 PERIOD = Period.parse("2026-10")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -158,3 +161,44 @@ def _rgba(hex_colour: str) -> tuple[float, float, float, float]:
     from matplotlib.colors import to_rgba
 
     return to_rgba(hex_colour)
+
+
+# --- on the PO tracking month (po_month) --------------------------------------------------
+
+
+@pytest.fixture()
+def tracking_month(tmp_path: Path) -> Analysis:
+    return analysed_month(tmp_path)
+
+
+@pytest.fixture()
+def tracking(tracking_month: Analysis) -> po_report.PoReport:
+    return po_report.build(tracking_month, "50, 75, 90, 100")
+
+
+def test_coverage_chart_draws_each_customer_s_covered_share(tracking):
+    fig = charts.coverage_figure(tracking.coverage.by_customer)
+    widths = {bar.get_gid(): bar.get_width() for bar in fig.axes[0].patches}
+    assert widths["with:103:EUR"] == pytest.approx(18.92)
+    assert widths["without:103:EUR"] == pytest.approx(100 - 18.92)
+    assert widths["with:101:EUR"] == pytest.approx(88.89)
+    assert widths["with:104:EUR"] == 0
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[0].startswith("Cobalt BV") and len(labels) == 4
+    assert any("300.00 EUR without a PO (2 of 3 records)" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_amounts_and_hours_chart_draws_earlier_this_period_and_budgets(tracking_month):
+    fig = charts.amounts_hours_figure(tracking_month.burndown)
+    amount_ax, hours_ax = fig.axes
+    bars = {b.get_gid(): (b.get_x(), b.get_width()) for ax in fig.axes for b in ax.patches}
+    assert bars["amount_earlier:po-a"] == (0, pytest.approx(200.0))
+    assert bars["amount_this:po-a"] == (pytest.approx(200.0), pytest.approx(900.0))
+    assert bars["hours_earlier:po-a"][1] == pytest.approx(2.0)
+    assert bars["hours_this:po-a"] == (pytest.approx(2.0), pytest.approx(9.0))
+    marks = {line.get_gid(): line.get_xdata()[0] for ax in fig.axes for line in ax.lines}
+    assert marks["authorised:po-a"] == pytest.approx(1000.0)
+    assert marks["authorised_hours:po-a"] == pytest.approx(10.0)
+    assert marks["authorised:po-c"] == pytest.approx(2000.0)
+    assert "authorised:po-x" not in marks  # nothing consumed on PO-X: not drawn
+    assert len(hours_ax.patches) == len(amount_ax.patches)

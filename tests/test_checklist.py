@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from po_month import write_month
 
 from billing_lib.core import burndown as bdm
 from billing_lib.core.checklist import Checklist, build_checklist
@@ -15,6 +17,8 @@ from billing_lib.core.po import check_pos, reference_table
 from billing_lib.core.rules import Prepared, prepare_items
 from billing_lib.domain.period import Period
 from billing_lib.io.inputs import load_inputs
+from billing_lib.run.options import RunOptions
+from billing_lib.run.pipeline import check
 from billing_lib.ui.checklist_text import render_text
 
 PERIOD = Period.parse("2026-10")
@@ -175,3 +179,24 @@ def test_as_dict_is_json_ready(checked):
     assert data["to_invoice"] == {"EUR": "2135.00"}
     assert data["over_budget"][0]["po_number"] == "PO-A"
     assert data["problems_total"] == 5 and len(data["problems"]) == 2
+
+
+# --- on the PO tracking month (po_month) --------------------------------------------------
+
+
+def test_check_shows_the_coverage_before_invoicing(tmp_path):
+    options = RunOptions(
+        inputs=write_month(tmp_path / "in"), period="2026-10", register=tmp_path / "none.sqlite"
+    )
+    c = check(options)
+    assert c.coverage is not None
+    assert (c.coverage.records, c.coverage.with_po, c.coverage.percent, c.coverage.pos) == (
+        13,
+        8,
+        Decimal("61.54"),
+        5,
+    )
+    text = render_text(c)
+    assert "8 of 13 charge records carry a PO (61.54 %), 5 distinct POs" in text
+    assert "EUR: 1,790.00 of 2,410.00 billable carries a PO (74.27 % of the amount); 620.00 without" in text
+    assert c.as_dict()["coverage"]["percent"] == "61.54"

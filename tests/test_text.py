@@ -1,4 +1,5 @@
-"""domain.text: text a spreadsheet would run as a formula is neutralised; numbers and plain text are not."""
+"""domain.text: text a spreadsheet would run as a formula is neutralised, numbers and plain text are not; an
+error value (``#N/A``) is recognised as text; a missing cell is one test."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from billing_lib.domain.text import FORMULA_START, cell_text, csv_safe, is_missing
+from billing_lib.domain.text import FORMULA_START, cell_text, csv_safe, is_error_text, is_missing
 
 
 @pytest.mark.parametrize(
@@ -50,3 +51,13 @@ def test_formula_start_is_what_excel_reads_as_a_formula() -> None:
 def test_is_missing(value: object, missing: bool) -> None:
     assert is_missing(value) is missing
     assert cell_text(value) == ("" if missing else str(value))
+
+
+@pytest.mark.parametrize("text", ["#N/A", " #n/a ", "#REF!", "#DIV/0!", "#VALUE!", "Err:502", "#SPILL!"])
+def test_error_values_as_text(text: str) -> None:
+    assert is_error_text(text)
+
+
+@pytest.mark.parametrize("value", ["N/A", "#1", "REF!", "", None, 0, "#N/A and more"])
+def test_other_values_are_not_errors(value: object) -> None:
+    assert not is_error_text(value)

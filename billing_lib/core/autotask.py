@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from billing_lib.domain.money import DEFAULT_CURRENCY
-from billing_lib.io.inputs import Inputs
+from billing_lib.domain.schema import Tables
 
 TIME_AND_MATERIALS, FIXED_PRICE, BLOCK_HOURS, RETAINER, RECURRING_SERVICE, PER_TICKET = 1, 3, 4, 6, 7, 8
 COVERING = (FIXED_PRICE, RECURRING_SERVICE)
@@ -93,7 +93,7 @@ def _decimal_map(table: pd.DataFrame, keys: list[str], value: str) -> dict[tuple
     return out
 
 
-def labour_rates(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.Series, pd.Series]:
+def labour_rates(items: pd.DataFrame, inputs: Tables) -> tuple[pd.Series, pd.Series]:
     """The rate of each labour row by the cascade (own, contract for the role, role, non-zero work type)
     and where it came from; rows that are not labour keep their own rate."""
     contract_rates = _decimal_map(
@@ -135,7 +135,7 @@ def _no_rate_message(row: pd.Series, rate: object) -> str:
     )
 
 
-def price_labour(items: pd.DataFrame, inputs: Inputs, raw_time: pd.Series) -> Labour:
+def price_labour(items: pd.DataFrame, inputs: Tables, raw_time: pd.Series) -> Labour:
     """Set ``unit_price`` of labour by the cascade and decide what each raw time entry's contract does.
 
     ``raw_time``: the rows that are raw time entries (posted billing items already carry the outcome).
@@ -196,7 +196,7 @@ def bill_to_parent(items: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame
     return items
 
 
-def company_codes(companies: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, dict[str, str]]:
+def company_codes(companies: pd.DataFrame, inputs: Tables) -> tuple[pd.DataFrame, dict[str, str]]:
     """Companies with ``currency`` and ``country`` filled from ``currencyID`` / ``countryID``.
 
     Returns the companies and, per customer whose currency id cannot be read, why (its items are held:
@@ -242,7 +242,7 @@ def company_codes(companies: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame
     return companies, unknown
 
 
-def default_currency(inputs: Inputs) -> str:
+def default_currency(inputs: Tables) -> str:
     """The provider's own currency (Currencies ``isInternalCurrency``), else the package default."""
     currencies = inputs.table("currencies")
     for code, flag in zip(_text(currencies["currency_code"]), currencies["is_internal"], strict=True):
@@ -272,7 +272,7 @@ def _resource_names(resources: pd.DataFrame) -> pd.Series:
     return full.where(full != "", first_last)
 
 
-def ids_from_names(items: pd.DataFrame, inputs: Inputs) -> pd.Series:
+def ids_from_names(items: pd.DataFrame, inputs: Tables) -> pd.Series:
     """Fill the ids a report gave as names; the message of each row whose name matches two records.
 
     Companies by name, tickets by number, resources by full name, contracts by name (within the
@@ -327,7 +327,7 @@ def _fill(
             )
 
 
-def _contracts_by_name(items: pd.DataFrame, inputs: Inputs, messages: pd.Series) -> None:
+def _contracts_by_name(items: pd.DataFrame, inputs: Tables, messages: pd.Series) -> None:
     contracts = inputs.table("contracts")
     if "contract_name" not in items or contracts.empty:
         return

@@ -48,8 +48,8 @@ from billing_lib.domain.records import (
     issues_at,
     where,
 )
-from billing_lib.io.cells import is_error_text
-from billing_lib.io.inputs import Inputs
+from billing_lib.domain.schema import Tables
+from billing_lib.domain.text import is_error_text
 
 ITEM_COLUMNS = (
     "source_table", "item_id", "item_key", "source_key", "_file", "_sheet", "_row", "kind", "item_date", "customer_id", "customer_name",
@@ -80,7 +80,7 @@ class Prepared:
     issues: list[Issue]
     skipped: Counter[str]
     read: int  # billable rows read
-    inputs: Inputs
+    inputs: Tables
     companies: pd.DataFrame = field(default_factory=pd.DataFrame)
     adjustments: list[Any] = field(default_factory=list)  # ``adjustments.Adjustment`` rows with their outcome
 
@@ -319,7 +319,7 @@ def _set_text(items: pd.DataFrame, **columns: np.ndarray) -> None:
         items[name] = pd.Series(values, index=items.index, dtype="str")
 
 
-def resolve_links(items: pd.DataFrame, inputs: Inputs) -> pd.DataFrame:
+def resolve_links(items: pd.DataFrame, inputs: Tables) -> pd.DataFrame:
     """Customer, names, PO cascade and billing settings from the reference tables."""
     contracts = _Ref(inputs.table("contracts"), "contract_id")
     projects = _Ref(inputs.table("projects"), "project_id")
@@ -431,7 +431,7 @@ def apply_customer_settings(
     return items
 
 
-def compute_amounts(items: pd.DataFrame, inputs: Inputs) -> tuple[pd.DataFrame, pd.Series]:
+def compute_amounts(items: pd.DataFrame, inputs: Tables) -> tuple[pd.DataFrame, pd.Series]:
     """Exact amounts: a supplied amount wins, else quantity x rate (labour's rate by the cascade of
     ``autotask.labour_rates``, set before this runs).
 
@@ -504,7 +504,7 @@ def _none(rows: pd.DataFrame) -> list[Issue]:
 class Facts:
     """What the checks need besides the items: read once, passed explicitly."""
 
-    inputs: Inputs
+    inputs: Tables
     period: Period
     first_copy: dict[str, tuple[str, str, int]]  # a repeated item's first copy: file, sheet, row
     name_problems: pd.Series  # a name in a report that matches two records, per item
@@ -800,7 +800,7 @@ def decide(items: pd.DataFrame, findings: list[Finding]) -> tuple[pd.Series, lis
     return pd.Series(reason, index=items.index, dtype="str"), issues
 
 
-def prepare_items(inputs: Inputs, period: Period, registered: set[str] | None = None) -> Prepared:
+def prepare_items(inputs: Tables, period: Period, registered: set[str] | None = None) -> Prepared:
     """Apply the SPEC section 2 rules to every billable row (PO checks come after, in ``po``): build the
     items, run ``CHECKS``, hold each item found once, for its first reason."""
     read = _read_billable(inputs, registered or set())
@@ -827,7 +827,7 @@ class _Read:
     first_copy: dict[str, tuple[str, str, int]]
 
 
-def _read_billable(inputs: Inputs, registered: set[str]) -> _Read:
+def _read_billable(inputs: Tables, registered: set[str]) -> _Read:
     """Billing items, time entries and charges as one frame of items: copies of another file dropped,
     non-billable, invoiced and posted rows counted as skipped, unreadable and repeated rows marked."""
     done = _Read(pd.DataFrame(), list(inputs.issues), Counter(), 0, {})
@@ -845,7 +845,7 @@ def _read_billable(inputs: Inputs, registered: set[str]) -> _Read:
 
 
 def _read_table(
-    inputs: Inputs,
+    inputs: Tables,
     table: str,
     build: Callable[[pd.DataFrame], pd.DataFrame],
     sources: pd.Series,
@@ -898,7 +898,7 @@ def _read_table(
     return frame
 
 
-def _unclear_issues(rows: pd.DataFrame, inputs: Inputs, table: str) -> list[Issue]:
+def _unclear_issues(rows: pd.DataFrame, inputs: Tables, table: str) -> list[Issue]:
     """An invoice id or number that does not say whether the row was invoiced."""
     out = []
     for idx in rows.index:
@@ -914,7 +914,7 @@ def _unclear_issues(rows: pd.DataFrame, inputs: Inputs, table: str) -> list[Issu
     return out
 
 
-def _resolved(read: _Read, inputs: Inputs, period: Period) -> tuple[pd.DataFrame, Facts, Counter[str]]:
+def _resolved(read: _Read, inputs: Tables, period: Period) -> tuple[pd.DataFrame, Facts, Counter[str]]:
     """Links, customers and their settings resolved; the items after the period left for their own."""
     items = read.items
     name_problems = autotask.ids_from_names(items, inputs)
@@ -936,7 +936,7 @@ def _resolved(read: _Read, inputs: Inputs, period: Period) -> tuple[pd.DataFrame
     return items, facts, skipped
 
 
-def _priced(items: pd.DataFrame, inputs: Inputs, facts: Facts) -> pd.DataFrame:
+def _priced(items: pd.DataFrame, inputs: Tables, facts: Facts) -> pd.DataFrame:
     """Amounts (labour by its cascade of rates), what pricing found as columns, PO keys, the late mark."""
     raw_time = items["source_table"] == "time_entries"
     labour = autotask.price_labour(items, inputs, raw_time)
@@ -959,7 +959,7 @@ def _priced(items: pd.DataFrame, inputs: Inputs, facts: Facts) -> pd.DataFrame:
     return items
 
 
-def _heading_of(inputs: Inputs, column: str, default: str, row: pd.Series) -> str:
+def _heading_of(inputs: Tables, column: str, default: str, row: pd.Series) -> str:
     return _heading(inputs, row, column, default)
 
 
@@ -989,7 +989,7 @@ def _mismatches(
     return out
 
 
-def _amount_mismatches(items: pd.DataFrame, inputs: Inputs) -> list[Issue]:
+def _amount_mismatches(items: pd.DataFrame, inputs: Tables) -> list[Issue]:
     """A flag for each supplied amount that is not quantity x the row's own rate."""
     out = []
     for idx in items.index[items["_mismatch"].to_numpy(bool)]:
@@ -1033,7 +1033,7 @@ def _beyond_sums(items: pd.DataFrame) -> list[tuple[int, str]]:
     return [(int(items.index[p]), why) for p in order[int(np.argmax(over)) :].tolist()]
 
 
-def _heading(inputs: Inputs, row: pd.Series, column: str, default: str = "") -> str:
+def _heading(inputs: Tables, row: pd.Series, column: str, default: str = "") -> str:
     """The heading the row's own file and sheet gives a canonical column (``default`` when it has none)."""
     sheet = str(row["_sheet"]) if isinstance(row["_sheet"], str) else ""
     return inputs.heading(_table_of(str(row["source_table"])), str(row["_file"]), sheet, column, default)

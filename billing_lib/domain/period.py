@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from billing_lib.domain.errors import UsageError
 
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's 1900 date system (serial 60 is the phantom 1900-02-29)
+
 FIRST_YEAR, LAST_YEAR = 1900, 2199  # the dates the inputs may hold (inputs.FIRST_YEAR, inputs.LAST_YEAR)
 
 

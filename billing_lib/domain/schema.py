@@ -9,8 +9,14 @@ REST, reporting and screen-label spellings it is known by.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from billing_lib.domain.records import Issue
 
 Kind = Literal["id", "text", "date", "decimal", "bool"]
 
@@ -641,3 +647,24 @@ def source_table_name(name: str, spec: TableSpec) -> str:
     if k in (key("expenses"), key("ExpenseItems")):
         return "expenses"
     return "charges"
+
+
+class Tables(Protocol):
+    """What the core reads of a month's inputs: a frame per table (``SPECS`` columns), the problems the
+    reader found, and the heading the user wrote for a column. ``io.inputs.Inputs`` is one; a test may
+    build its own from frames. The core never opens a file."""
+
+    @property
+    def issues(self) -> Sequence[Issue]: ...
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The table's frame; an empty frame with its columns when the month has none."""
+        ...
+
+    def has(self, name: str) -> bool:
+        """Whether the month supplied the table."""
+        ...
+
+    def heading(self, table: str, file: str, sheet: str, column: str, default: str = "") -> str:
+        """The heading the user wrote for a canonical column in that file and sheet."""
+        ...

@@ -44,3 +44,15 @@ def is_missing(value: object) -> bool:
 def cell_text(value: object) -> str:
     """A cell as text, empty for a missing one."""
     return "" if is_missing(value) else str(value)
+
+
+# The error values a spreadsheet shows in a cell it cannot calculate (Excel and LibreOffice).
+ERROR_VALUES = frozenset(
+    {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+     "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "ERR:502", "#ERR"}
+)  # fmt: skip
+
+
+def is_error_text(value: object) -> bool:
+    """Whether text is a spreadsheet error value (``#N/A`` in a CSV)."""
+    return isinstance(value, str) and value.strip().upper() in ERROR_VALUES

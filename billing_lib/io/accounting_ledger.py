@@ -59,7 +59,7 @@ from billing_lib.io import locations
 
 if TYPE_CHECKING:  # the pipeline's types, imported lazily at run time
     from billing_lib.core.consolidate import InvoiceSet
-    from billing_lib.io.inputs import Inputs
+    from billing_lib.domain.schema import Tables
 
 # foreign keys to ``invoices`` are checked at COMMIT: a final run writes (and records) its accounting files
 # inside ``Register.finalise``'s ``write``, before the register inserts the invoices themselves
@@ -508,7 +508,7 @@ def _record_files(
 def write_final(
     db: sqlite3.Connection,
     invoice_set: InvoiceSet,
-    inputs: Inputs,
+    inputs: Tables,
     folder: Path,
     recorded_folder: Path,
     *,
@@ -530,7 +530,7 @@ def write_final(
 def _write_final(
     db: sqlite3.Connection,
     invoice_set: InvoiceSet,
-    inputs: Inputs,
+    inputs: Tables,
     folder: Path,
     recorded_folder: Path,
     quickbooks_limit: int,

@@ -28,8 +28,9 @@ from billing_lib.domain.records import (
     Issue,
     where,
 )
+from billing_lib.domain.text import is_error_text
 from billing_lib.io import culture
-from billing_lib.io.cells import CellProblem, is_error_text
+from billing_lib.io.cells import CellProblem
 from billing_lib.io.headings import find_header
 from billing_lib.io.raw_sheets import RawSheet
 

@@ -17,12 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
-# Error values a spreadsheet shows (Excel, LibreOffice, Google Sheets), also met as text in CSVs.
-ERROR_VALUES = frozenset(
-    {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
-     "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "ERR:502", "#ERR"}
-)  # fmt: skip
-
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -49,11 +43,6 @@ class CellProblem:
         if self.kind == "formula":
             return f"a formula saved without its value ({self.text}): not calculated here"
         return f"an error value ({self.text}), not a value"
-
-
-def is_error_text(value: object) -> bool:
-    """Whether text is a spreadsheet error value (``#N/A`` in a CSV)."""
-    return isinstance(value, str) and value.strip().upper() in ERROR_VALUES
 
 
 def _column_index(letters: bytes) -> int:

@@ -29,8 +29,7 @@ import numpy as np
 import pandas as pd
 
 from billing_lib.domain.money import parse_decimal, separator_evidence
-from billing_lib.domain.period import FIRST_YEAR, LAST_YEAR
-from billing_lib.io.excel_cells import EXCEL_EPOCH
+from billing_lib.domain.period import EXCEL_EPOCH, FIRST_YEAR, LAST_YEAR
 
 # Excel's serial day 0, for numbers in a date column
 _EXCEL_EPOCH = dt.datetime.combine(EXCEL_EPOCH, dt.time())

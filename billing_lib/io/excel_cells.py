@@ -16,9 +16,9 @@ from pathlib import Path
 import xlsxwriter
 
 from billing_lib.domain.errors import OutputError
+from billing_lib.domain.period import EXCEL_EPOCH
 from billing_lib.io.outfolder import make_readable
 
-EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's 1900 date system (serial 60 is the phantom 1900-02-29)
 EXCEL_EPOCH_ORDINAL = EXCEL_EPOCH.toordinal()
 MAX_ROWS = 1_048_576
 

@@ -243,16 +243,18 @@ def _manifest(
     prep = analysis.prep
     flagged = [i for i in analysis.issues if i.action == "flagged"]
     params = {k: (str(v) if isinstance(v, Path | dt.date) else v) for k, v in asdict(opts).items()}
+    inputs = prep.inputs
+    assert isinstance(
+        inputs, Inputs
+    )  # the run reads its month with ``load_inputs``; the core sees ``Tables``
     return {
         "product": "billing workbook",
         "period": opts.period,
         "draft": opts.draft,
         "started": started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
-        "inputs": [
-            {"file": f.path.name, "sha256": f.sha256, "tables": list(f.tables)} for f in prep.inputs.files
-        ],
-        "ignored_inputs": prep.inputs.ignored,
+        "inputs": [{"file": f.path.name, "sha256": f.sha256, "tables": list(f.tables)} for f in inputs.files],
+        "ignored_inputs": inputs.ignored,
         "adjustments": adjmod.manifest_entry(adjmod.path_beside(opts.inputs), prep.adjustments),
         "parameters": params,
         "counts": {

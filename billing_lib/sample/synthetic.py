@@ -92,7 +92,7 @@ import numpy as np
 import xlsxwriter
 
 from billing_lib.domain.errors import UsageError
-from billing_lib.io.excel_cells import EXCEL_EPOCH as _EXCEL_EPOCH
+from billing_lib.domain.period import EXCEL_EPOCH as _EXCEL_EPOCH
 from billing_lib.sample import renderings
 
 Row = dict[str, Any]

@@ -150,7 +150,7 @@ def filter_burndown(bd: pd.DataFrame, customer: str = ALL, po: str = ALL) -> pd.
 def period_choices(today: dt.date | None = None, around: str = "", months: int = 24) -> list[str]:
     """The months the picker offers: the last ``months`` up to next month, newest first, plus ``around``."""
     today = today or dt.date.today()
-    year, month = today.year, today.month + 1
+    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
     out = []
     for _ in range(months + 1):
         if month == 0:
