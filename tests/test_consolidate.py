@@ -12,28 +12,35 @@ rate on the invoice net, rounded half up once.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import textwrap
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from billing_lib.core.consolidate import (
     DRAFT_FORMAT,
     METHODS,
-    SPLIT,
     InvoiceSet,
     compare_methods,
     consolidate,
     format_number,
     format_numbers,
     group_keys,
-    in_invoice_order,
+    invoice_order,
+    invoice_seqs,
+    key_codes,
+    method_key,
     po_header,
     resolve_methods,
 )
+from billing_lib.core.item_codes import ItemCodes, month_rank, sorted_codes
 from billing_lib.core.po import check_pos, reference_table
 from billing_lib.core.rules import Prepared, prepare_items
 from billing_lib.domain.errors import UsageError
@@ -1093,31 +1100,64 @@ def test_group_keys_follow_each_items_own_method() -> None:
 
 def test_an_invoice_is_one_distinct_split_value_and_its_items_sort_by_date_table_and_id() -> None:
     items = frame("""
-        customer_id,currency,billing_entity,method,group_key,item_date,source_table,item_id,unit_price_text
-        102,EUR,E1,contract,C2,2026-10-02,time_entries,T1,95
-        101,EUR,E1,contract,C1,2026-10-03,billing_items,B10,
-        101,EUR,E1,contract,C1,2026-10-03,billing_items,B9,
-        101,USD,E1,contract,C1,2026-10-01,billing_items,B1,
-        101,EUR,E1,contract,C1,2026-10-01,time_entries,T2,95
+        customer_id,currency,billing_entity,contract_id,item_date,source_table,item_id
+        102,EUR,E1,C2,2026-10-02,time_entries,T1
+        101,EUR,E1,C1,2026-10-03,billing_items,B10
+        101,EUR,E1,C1,2026-10-03,billing_items,B9
+        101,USD,E1,C1,2026-10-01,billing_items,B1
+        101,EUR,E1,C1,2026-10-01,time_entries,T2
     """)
-    ordered = in_invoice_order(items, SPLIT)
-    assert list(zip(ordered["invoice_seq"], ordered["item_id"], strict=True)) == [
-        (0, "T2"), (0, "B10"), (0, "B9"), (1, "B1"), (2, "T1"),
-    ]  # fmt: skip
-    assert list(ordered.columns[-2:]) == ["invoice_seq", "unit_price_text"]
+    methods = pd.Series("contract", index=items.index, dtype="str")
+    seq = invoice_seqs(items, sorted_codes(methods), ItemCodes(items), split_by_contact=False)
+    assert seq.tolist() == [2, 0, 0, 1, 0]  # 101 EUR, 101 USD, 102 EUR: the split values as text sorts
+    order = invoice_order(seq, month_rank(items))
+    assert items["item_id"].to_numpy()[order].tolist() == ["T2", "B10", "B9", "B1", "T1"]  # "B10" < "B9"
+
+
+KEY_PARTS = st.text(alphabet="AB1|/ -", max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            KEY_PARTS, KEY_PARTS, KEY_PARTS, KEY_PARTS, st.dates(dt.date(2026, 1, 1), dt.date(2027, 1, 31))
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    st.sampled_from(["project_activity", "timesheet", "contract"]),
+)
+def test_key_codes_number_the_keys_in_the_order_their_texts_sort(rows, method: str) -> None:
+    """``key_codes`` (integer codes from the parts) orders the keys as ``method_key`` (the text) sorts,
+    separators inside an id included (then it sorts the texts)."""
+    items = pd.DataFrame(rows, columns=["project_id", "task_id", "resource_id", "contract_id", "item_date"])
+    items = items.astype({c: "str" for c in items.columns[:4]}).assign(
+        item_date=pd.to_datetime(items["item_date"]), po_number="", po_key=""
+    )
+    codes = key_codes(items, method, ItemCodes(items)).codes
+    texts = method_key(items, method).fillna("").astype("str").to_numpy(object)
+    for i in range(len(items)):
+        for j in range(len(items)):
+            assert (codes[i] < codes[j]) == (texts[i] < texts[j]), (texts[i], texts[j])
+            assert (codes[i] == codes[j]) == (texts[i] == texts[j])
+
+
+def test_the_month_order_puts_a_missing_date_last_and_keeps_the_months_order_on_a_tie() -> None:
+    items = frame("""
+        item_date,source_table,item_id
+        2026-10-05,charges,7
+        ,charges,1
+        2026-10-05,charges,7
+        2026-10-01,time_entries,1
+    """)
+    assert month_rank(items).tolist() == [1, 3, 2, 0]
 
 
 def test_the_po_header_lists_an_invoices_distinct_pos_sorted() -> None:
-    items = frame("""
-        invoice_seq,po_number
-        0,PO-9
-        0,PO-10
-        0,PO-9
-        1,
-        2,PO-3
-        2,
-    """).astype({"invoice_seq": "int64"})
-    assert po_header(items, 3).tolist() == ["PO-10; PO-9", "", "PO-3"]
+    po = sorted_codes(pd.Series(["PO-9", "PO-10", "PO-9", "", "PO-3", ""]))
+    seq = np.array([0, 0, 0, 1, 2, 2])
+    assert po_header(seq, po.codes, po.values, 3).tolist() == ["PO-10; PO-9", "", "PO-3"]
 
 
 @pytest.mark.parametrize(

@@ -272,7 +272,7 @@ def test_void_releases_the_items_issues_a_credit_note_and_is_recorded(tmp_path: 
             register.void("INV-202610-0002", "  ", today=dt.date(2026, 11, 20))
         # the released items can be invoiced again, under a new number: the voided one is not reused
         again = s.items[s.items["invoice_number"] == s.invoices["invoice_number"].iloc[0]]
-        redo = InvoiceSet(s.period, s.invoices.iloc[:1], again, s.excluded, [], s.companies, s.entities,
+        redo = InvoiceSet(s.period, s.invoices.iloc[:1], again, s.excluded, s.companies, s.entities,
                           s.invoice_date)  # fmt: skip
         assert list(register.finalise(redo, DEFAULT_FORMAT, nothing).invoices["invoice_number"]) == [
             "INV-202610-0004"]  # fmt: skip

@@ -10,14 +10,17 @@ run of equal split values is one invoice. ``InvoiceSet.record`` turns one into t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import string
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from billing_lib.core.item_codes import Codes, ItemCodes, combined, sorted_codes
 from billing_lib.core.rules import Prepared
 from billing_lib.domain.errors import UsageError
 from billing_lib.domain.money import format_minor, from_minor
@@ -56,9 +59,9 @@ _KEY_COLUMNS = {
     "po_number": "po_number", "contract": "contract_id", "customer": "billing_group", "project": "project_id",
     "cost_centre": "cost_centre", "workplace": "workplace", "buyer_reference": "buyer_reference",
 }  # fmt: skip
+# every column a method's key is made of (``method_key``)
+_KEY_PARTS = (*_KEY_COLUMNS.values(), "project_id", "task_id", "resource_id", "item_date", "contract_id")
 SPLIT = ["customer_id", "currency", "billing_entity", "method", "group_key"]  # one invoice per distinct value
-ITEM_ORDER = ["item_date", "source_table", "item_id"]  # the items' order on an invoice
-LINE = ["po_number", "kind", "billing_code_name", "unit_price_text"]  # an invoice's items on one line
 
 
 def normalise_method(name: object, *, where_from: str = "method") -> str:
@@ -144,29 +147,149 @@ def method_key(items: pd.DataFrame, method: str) -> pd.Series:
     if method == "project_activity":
         return (items["project_id"] + "/" + items["task_id"]).where(items["project_id"] != "", "")
     # timesheet, timesheet_and_expense: one invoice per resource, ISO week and contract
-    key = items["resource_id"] + "|" + _iso_week(items["item_date"]) + "|" + items["contract_id"]
-    return key.where(items["resource_id"] != "", "")
+    parts = zip(
+        items["resource_id"].tolist(),
+        _iso_week(items["item_date"]).tolist(),
+        items["contract_id"].tolist(),
+        strict=True,
+    )
+    keys = [
+        f"{r}|{w}|{c}" if r != "" and r.__class__ is str and c.__class__ is str else "" for r, w, c in parts
+    ]
+    return pd.Series(keys, index=items.index, dtype="str")
 
 
 def group_keys(items: pd.DataFrame, methods: pd.Series) -> pd.Series:
     """Each item's consolidation key under its own method ('' = the customer's catch-all invoice)."""
+    distinct = pd.unique(methods)
+    if len(distinct) == 1:
+        return method_key(items, str(distinct[0])).fillna("").astype("str")
     keys = pd.Series("", index=items.index, dtype="str")
-    for method in pd.unique(methods):
+    for method in distinct:
         keys = keys.mask(methods == method, method_key(items, str(method)))
     return keys.fillna("").astype("str")
+
+
+# --- the keys as integer codes -------------------------------------------------------------------
+#
+# An invoice is one distinct value of the split columns, and invoices are numbered in the order those
+# values sort as text. ``group_keys`` is the definition of the key; ``key_codes`` numbers the keys in
+# the same order from the items' column codes, without writing and sorting a text per item.
+
+
+def _joined_key(first: Codes, joint: str, rest: list[Codes], present: np.ndarray) -> Codes | None:
+    """Codes of the keys ``first + joint + rest[0] (+ "|" + rest[1])`` where ``present`` ('' elsewhere),
+    in the order the texts sort; None when a value of ``first`` holds ``joint`` (then the parts no
+    longer say where the first one ends, and the texts are sorted instead).
+
+    With no ``joint`` inside the first part, comparing two keys compares ``first + joint`` first, then
+    the rest part by part (the ISO week ``2026-W41`` has one length); '' comes before every key."""
+    values = first.values
+    if any(joint in str(v) for v in values if isinstance(v, str)):
+        return None
+    ranked = pd.factorize(pd.Series([f"{v}{joint}" for v in values], dtype=object), sort=True)[0]
+    code = combined(Codes(ranked.astype(np.int64)[first.codes], values), *rest).codes + 1
+    return Codes(np.where(present, code, 0), np.arange(int(code.max(initial=0)) + 1))
+
+
+def key_codes(items: pd.DataFrame, method: str, codes: ItemCodes) -> Codes:
+    """Every item's key under ``method`` (``method_key``) as codes in the order the keys sort as text."""
+    if method == "po_number":
+        return codes.po
+    if method in _KEY_COLUMNS:
+        return codes.column(_KEY_COLUMNS[method])
+    found = None
+    parts = (
+        ["project_id", "task_id"]
+        if method == "project_activity"
+        else ["resource_id", "contract_id", "item_date"]
+    )
+    if not any(codes.has_missing(part) for part in parts):  # a missing part makes the whole key ''
+        if method == "project_activity":
+            project, task = codes.column("project_id"), codes.column("task_id")
+            found = _joined_key(project, "/", [task], codes.present("project_id"))
+        else:
+            week = sorted_codes(_iso_week(items["item_date"]))  # ``2026-W41``: one length
+            resource, contract = codes.column("resource_id"), codes.column("contract_id")
+            found = _joined_key(resource, "|", [week, contract], codes.present("resource_id"))
+    if found is None:  # the texts themselves, sorted
+        keyed = items.assign(po_number=codes.po_number)
+        return sorted_codes(method_key(keyed, method).fillna("").astype("str"))
+    return found
+
+
+def invoice_seqs(items: pd.DataFrame, method: Codes, codes: ItemCodes, split_by_contact: bool) -> np.ndarray:
+    """Each item's invoice: the rank of its split values (``SPLIT``) among the month's, as text sorts
+    (``method``: the items' methods as codes)."""
+    key = np.zeros(len(items), dtype=np.int64)
+    count = 1
+    for at, name in enumerate(method.values.tolist()):
+        found = key_codes(items, str(name), codes)
+        mine = method.codes == at
+        key[mine] = found.codes[mine]
+        count = max(count, found.count)
+    parts = [codes.party, method, Codes(key, np.arange(count))]
+    return combined(*parts, *([codes.contact] if split_by_contact else [])).codes
+
+
+def invoice_order(seq: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """The items' rows in invoice order: by invoice, then by their place in the month's order (``rank``,
+    date, source table and item id; distinct, so no two items tie)."""
+    return np.argsort(seq * (int(rank.max()) + 1 if len(rank) else 1) + rank)
+
+
+@dataclass(frozen=True, eq=False)
+class InvoicedItems:
+    """The invoiced items as ``consolidate`` finds them; ``frame`` puts them together.
+
+    ``rows`` are the month's items on the invoices, in invoice order, and ``seq`` their invoices;
+    ``methods``, ``po_number`` and ``unit_price_text`` hold a value per item of the month,
+    ``group_key`` and ``invoice_number`` one per invoice.
+    """
+
+    month: pd.DataFrame
+    rows: np.ndarray
+    seq: np.ndarray
+    methods: pd.Series
+    po_number: pd.Series
+    unit_price_text: pd.Series
+    group_key: pd.Series
+    invoice_number: np.ndarray
+
+    def frame(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+        """The items ``start`` to ``stop`` in invoice order, indexed by their place in it: the month's
+        columns (``po_number`` as one spelling per PO), then ``method``, ``group_key``, ``invoice_seq``,
+        ``unit_price_text`` and ``invoice_number``."""
+        rows, seq = self.rows[start:stop], self.seq[start:stop]
+        out = self.month.take(rows).set_axis(pd.RangeIndex(start, start + len(rows)))
+        return out.assign(
+            method=self.methods.array.take(rows),
+            po_number=self.po_number.array.take(rows),
+            group_key=self.group_key.array.take(seq),
+            invoice_seq=seq,
+            unit_price_text=self.unit_price_text.array.take(rows),
+            invoice_number=self.invoice_number[seq],
+        )
+
+    def renumbered(self, numbers: np.ndarray) -> InvoicedItems:
+        return dataclasses.replace(self, invoice_number=numbers)
 
 
 @dataclass(eq=False)  # frames do not compare with ==
 class InvoiceSet:
     """The invoices of a run as frames: ``invoices`` (one row each, in invoice order) and ``items``
     (every invoiced item in invoice order, then by date, source table and item id, with its
-    ``invoice_seq`` and ``invoice_number``)."""
+    ``invoice_seq`` and ``invoice_number``).
+
+    ``invoiced`` is the items, or (from ``consolidate``) what they are made of: ``items`` is put
+    together on first use, since the workbook's preview of one invoice (``invoice_items``) needs no
+    more than the invoice list; so are the ``issues`` of ``excluded``.
+    """
 
     period: Period
     invoices: pd.DataFrame
-    items: pd.DataFrame
+    invoiced: pd.DataFrame | InvoicedItems
     excluded: pd.DataFrame  # the charges and expenses a timesheet run leaves for a separate run
-    issues: list[Issue]  # one for each of them
     companies: pd.DataFrame
     entities: pd.DataFrame
     invoice_date: dt.date = field(default_factory=dt.date.today)
@@ -174,9 +297,28 @@ class InvoiceSet:
     def __repr__(self) -> str:
         return f"InvoiceSet({self.period.label}, {len(self.invoices)} invoices)"
 
+    @cached_property
+    def items(self) -> pd.DataFrame:
+        """Every invoiced item in invoice order, then by date, source table and item id."""
+        if isinstance(self.invoiced, InvoicedItems):
+            return self.invoiced.frame()
+        return self.invoiced
+
+    @cached_property
+    def issues(self) -> list[Issue]:
+        """One issue for each item of ``excluded``."""
+        return _labour_only_issues(self.excluded)
+
     def invoice_items(self, invoice_number: str) -> pd.DataFrame:
-        """The rows of ``items`` of one invoice."""
-        return self.items[self.items["invoice_number"] == invoice_number]
+        """The rows of ``items`` of one invoice (with their index in ``items``)."""
+        if not isinstance(self.invoiced, InvoicedItems) or "items" in self.__dict__:
+            return self.items[self.items["invoice_number"] == invoice_number]
+        at = np.flatnonzero(self.invoices["invoice_number"].to_numpy(object) == invoice_number)
+        if not len(at):
+            return self.invoiced.frame(0, 0)
+        counts = self.invoices["item_count"].to_numpy(np.int64)
+        start = int(counts[: at[0]].sum())
+        return self.invoiced.frame(start, start + int(counts[at[0]]))
 
     def record(self, invoice_number: str) -> Invoice:
         """The paper-like invoice with its lines and source items."""
@@ -190,22 +332,6 @@ class InvoiceSet:
         return build_records(self.invoices, self.items, self)
 
 
-def _one_spelling_per_po(items: pd.DataFrame) -> pd.Series:
-    """Each item's PO as one spelling per PO key (SPEC: POs match trimmed and case-folded).
-
-    ``check_pos`` already shows the reference table's spelling for known POs; a PO missing from the
-    table is shown as most of its items spell it (ties: the alphabetically first), whatever the row order.
-    """
-    with_po = items["po_key"] != ""
-    keyed = items.loc[with_po, ["po_key", "po_number"]]
-    if keyed.empty or keyed["po_number"].nunique() == keyed["po_key"].nunique():
-        return items["po_number"]  # one spelling per key already (the spelling determines the key)
-    counts = keyed.groupby(["po_key", "po_number"]).size().rename("n").reset_index()
-    best = counts.sort_values(["po_key", "n", "po_number"], ascending=[True, False, True], kind="stable")
-    spelling = best.drop_duplicates("po_key").set_index("po_key")["po_number"]
-    return items["po_key"].map(spelling).where(with_po, items["po_number"]).astype("str")
-
-
 def _tax_rates(companies: pd.DataFrame) -> dict[str, Decimal]:
     if companies.empty or "tax_rate" not in companies:
         return {}
@@ -215,97 +341,96 @@ def _tax_rates(companies: pd.DataFrame) -> dict[str, Decimal]:
     }
 
 
-def _price_text(price: object) -> str:
-    """A unit price as written (``95`` and ``95.00`` are two lines' prices); '' for none."""
-    if price.__class__ is Decimal:
-        return str(price)
-    return "" if price is None or price != price else str(price)
-
-
 def _tax_minor(net_minor: pd.Series, rates: pd.Series) -> np.ndarray:
     """``net x rate / 100`` rounded half up (away from zero) once per invoice, in exact integer arithmetic
     (Python integers: no overflow whatever the amounts)."""
     codes, distinct = pd.factorize(rates)
     ratios = [rate.as_integer_ratio() for rate in distinct]
-    exact = net_minor.to_numpy(object) * np.array([num for num, _ in ratios], dtype=object)[codes]
-    den = np.array([100 * den for _, den in ratios], dtype=object)[codes]
+    nums = [num for num, _ in ratios]
+    dens = [100 * den for _, den in ratios]
+    net = net_minor.to_numpy(np.int64)
+    biggest = int(np.abs(net).max(initial=0)) * 2 * max(map(abs, nums), default=1)
+    kind = np.int64 if biggest + 2 * max(dens, default=1) < 2**62 else object  # int64 when it cannot wrap
+    exact = net.astype(kind) * np.array(nums, dtype=kind)[codes]
+    den = np.array(dens, dtype=kind)[codes]
     tax = (2 * np.abs(exact) + den) // (2 * den)
     return np.where(exact < 0, -tax, tax).astype(np.int64)
 
 
 def _labour_only_issues(excluded: pd.DataFrame) -> list[Issue]:
     """An issue for each charge or expense a timesheet run leaves for a separate run."""
-    issues = []
-    files: dict[tuple[str, str], str] = {}  # the place's file and sheet, named once each
-    columns = (excluded[c].to_numpy(object) for c in ("source_table", "item_id", "_file", "_sheet", "_row"))
-    for table, item_id, file, sheet, row in zip(*columns, strict=True):
-        sheet = sheet if isinstance(sheet, str) else ""
-        in_file = files.get((file, sheet)) or files.setdefault((file, sheet), where(str(file), sheet, None))
-        place = f"{in_file}, row {row}"  # as ``where`` names a row
-        issues.append(
-            Issue(
-                str(table),
-                str(item_id),
-                TIMESHEET_EXCLUDED,
-                "held",
-                f"{place}: a charge or expense under the timesheet method is left for a separate run",
-                str(file),
-                sheet,
-                int(row),
-            )
+    if excluded.empty:
+        return []
+    sheets = excluded["_sheet"].where(excluded["_sheet"].map(lambda v: isinstance(v, str)), "").astype("str")
+    files = excluded["_file"].astype("str")
+    places = {pair: where(*pair, None) for pair in set(zip(files, sheets, strict=True))}  # each named once
+    rows = excluded["_row"].astype(np.int64).tolist()
+    why = "a charge or expense under the timesheet method is left for a separate run"
+    return [
+        Issue(str(table), str(item_id), TIMESHEET_EXCLUDED, "held", f"{places[(f, sh)]}, row {row}: {why}", f, sh, row)
+        for table, item_id, f, sh, row in zip(
+            excluded["source_table"].tolist(), excluded["item_id"].tolist(), files.tolist(), sheets.tolist(), rows,
+            strict=True,
         )
-    return issues
+    ]  # fmt: skip
 
 
-def keyed_items(items: pd.DataFrame, methods: pd.Series) -> pd.DataFrame:
-    """The items with their ``method``, one PO spelling per PO, ``group_key`` and ``unit_price_text``."""
-    items = items.assign(method=methods, po_number=_one_spelling_per_po(items))
-    prices = items["unit_price"].map(_price_text).astype("str")
-    return items.assign(group_key=group_keys(items, items["method"]), unit_price_text=prices)
-
-
-def in_invoice_order(items: pd.DataFrame, split: list[str]) -> pd.DataFrame:
-    """The items numbered by invoice (``invoice_seq``: their split values' rank, as text sorts) and
-    sorted by it, then by date, source table and item id (ties keep the month's order)."""
-    seq = items.groupby(split, sort=True, dropna=False).ngroup()
-    items = items.copy(deep=False)
-    items.insert(list(items.columns).index("unit_price_text"), "invoice_seq", seq.to_numpy(np.int64))
-    return items.sort_values(["invoice_seq", *ITEM_ORDER], kind="stable", ignore_index=True)
-
-
-def _first_rows(seq: np.ndarray) -> np.ndarray:
-    """Where each invoice starts in items sorted by ``invoice_seq``."""
-    return np.flatnonzero(np.r_[True, seq[1:] != seq[:-1]]) if len(seq) else np.zeros(0, dtype=np.intp)
-
-
-def po_header(items: pd.DataFrame, count: int) -> np.ndarray:
-    """Each invoice's distinct PO numbers, sorted and joined by '; ' ('' when it has none)."""
-    pairs = items.loc[items["po_number"] != "", ["invoice_seq", "po_number"]].drop_duplicates()
-    pairs = pairs.sort_values(["invoice_seq", "po_number"])
+def po_header(seq: np.ndarray, po: np.ndarray, pos: np.ndarray, count: int) -> np.ndarray:
+    """Each invoice's distinct PO numbers, sorted and joined by '; ' ('' when it has none); ``po`` are
+    the items' codes into ``pos``, the spellings as text sorts."""
+    per_invoice = max(len(pos), 1)
+    pairs = np.sort(
+        pd.unique(seq * per_invoice + po)
+    )  # each invoice's distinct POs, in invoice then PO order
+    invoice, code = pairs // per_invoice, pairs % per_invoice
+    named = pos[code] != ""
+    invoice, code = invoice[named], code[named]
     header = np.full(count, "", dtype=object)
-    shared = pairs["invoice_seq"].duplicated(keep=False).to_numpy()
-    header[pairs["invoice_seq"].to_numpy()[~shared]] = pairs["po_number"].to_numpy(object)[~shared]
-    joined = pairs[shared].groupby("invoice_seq")["po_number"].agg("; ".join)
-    header[joined.index.to_numpy()] = joined.to_numpy(object)
+    pos_of = np.bincount(invoice, minlength=count)
+    one = pos_of[invoice] == 1
+    header[invoice[one]] = pos[code[one]]
+    several = np.flatnonzero(pos_of > 1)  # invoices of several POs: their pairs are runs in ``invoice``
+    starts, ends = np.searchsorted(invoice, several), np.searchsorted(invoice, several, side="right")
+    for at, start, end in zip(several.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        header[at] = "; ".join(pos[code[start:end]])
     return header
 
 
-def invoice_heads(items: pd.DataFrame, split: list[str], rates: dict[str, Decimal]) -> pd.DataFrame:
-    """One row per invoice of ``items`` in invoice order: its split values and first item's name and
-    contact, item and line counts, net, tax and total in minor units, tax rate and PO header."""
-    seq = items["invoice_seq"].to_numpy()
-    first = _first_rows(seq)
-    heads = items[list(dict.fromkeys([*split, "customer_name", "billing_contact"]))].take(first)
-    heads = heads.reset_index(drop=True)
-    heads["item_count"] = np.diff(np.r_[first, len(seq)]).astype(np.int64)
-    amounts = items["amount_minor"].to_numpy(np.int64)
-    heads["net_minor"] = np.add.reduceat(amounts, first) if len(first) else np.zeros(0, dtype=np.int64)
-    heads["po_number"] = po_header(items, len(heads))
-    heads["line_count"] = (
-        items[["invoice_seq", *LINE]].drop_duplicates().groupby("invoice_seq").size().to_numpy()
+def invoice_heads(
+    month: pd.DataFrame,
+    methods: pd.Series,
+    rows: np.ndarray,
+    seq: np.ndarray,
+    codes: ItemCodes,
+    split: list[str],
+    rates: dict[str, Decimal],
+) -> pd.DataFrame:
+    """One row per invoice, in invoice order: its split values and first item's name and contact, item
+    and line counts, net, tax and total in minor units, tax rate and PO header. ``rows`` are the
+    invoiced items of ``month`` in invoice order, ``seq`` their invoices."""
+    count = int(seq[-1]) + 1 if len(seq) else 0
+    item_count = np.bincount(seq, minlength=count).astype(np.int64)
+    first = rows[np.cumsum(item_count) - item_count]  # each invoice's first item
+    needed = [c for c in month.columns if c in (*split, "customer_name", "billing_contact", *_KEY_PARTS)]
+    firsts = (
+        month[needed]
+        .take(first)
+        .assign(method=methods.array.take(first), po_number=codes.po_number.array.take(first))
     )
-    zero = Decimal(0)
-    tax_rate = pd.Series([rates.get(c, zero) for c in heads["customer_id"].to_numpy(object)], dtype=object)
+    firsts["group_key"] = group_keys(firsts, firsts["method"])
+    heads = firsts[list(dict.fromkeys([*split, "customer_name", "billing_contact"]))].reset_index(drop=True)
+    heads["item_count"] = item_count
+    amounts = month["amount_minor"].to_numpy(np.int64)[rows]
+    heads["net_minor"] = (
+        np.add.reduceat(amounts, np.cumsum(item_count) - item_count) if count else amounts[:0]
+    )
+    heads["po_number"] = po_header(seq, codes.po.codes[rows], codes.po.values, count)
+    per_invoice = codes.line.count
+    lines = pd.unique(seq * per_invoice + codes.line.codes[rows])  # each invoice's distinct lines
+    heads["line_count"] = np.bincount(lines // per_invoice, minlength=count).astype(np.int64)
+    customer, customers = pd.factorize(heads["customer_id"])
+    rate_of = np.array([rates.get(str(c), Decimal(0)) for c in customers] + [Decimal(0)], dtype=object)
+    tax_rate = pd.Series(rate_of[customer], dtype=object)
     heads["tax_minor"] = _tax_minor(heads["net_minor"], tax_rate)
     heads["total_minor"] = heads["net_minor"] + heads["tax_minor"]
     heads["tax_rate"] = tax_rate
@@ -329,25 +454,43 @@ def consolidate(
     they may set a method, and the entity's details go on the paper invoice.
     """
     entities = pd.DataFrame() if billing_entities is None else billing_entities
+    month, codes = prep.items, prep.codes
     methods = resolve_methods(prep, method, force, billing_groups=billing_groups, billing_entities=entities)
-    labour_only = (methods == "timesheet") & (prep.items["kind"] != "labour")
-    excluded = prep.items[labour_only].assign(method=methods[labour_only], reason=TIMESHEET_EXCLUDED)
+    method_codes = sorted_codes(methods)
+    labour_only = np.zeros(len(month), dtype=bool)
+    if "timesheet" in method_codes.values:  # charges and expenses wait for a separate run
+        timesheet = method_codes.codes == list(method_codes.values).index("timesheet")
+        labour_only = timesheet & (month["kind"] != "labour").to_numpy(bool)
+    excluded = month[labour_only].assign(method=methods[labour_only], reason=TIMESHEET_EXCLUDED)
     split = [*SPLIT, "billing_contact"] if split_by_contact else SPLIT
-    items = in_invoice_order(keyed_items(prep.items[~labour_only], methods[~labour_only]), split)
-    invoices = invoice_heads(items, split, _tax_rates(prep.companies))
+    seq = invoice_seqs(month, method_codes, codes, split_by_contact)
+    invoiced = np.flatnonzero(~labour_only)
+    seq = _compact_seq(seq[invoiced])  # invoices of left-out items only are no invoices
+    at = invoice_order(seq, codes.rank[invoiced])
+    rows, seq = invoiced[at], seq[at]
+    invoices = invoice_heads(month, methods, rows, seq, codes, split, _tax_rates(prep.companies))
     numbers = np.array(format_numbers(number_format, prep.period, len(invoices)), dtype=object)
     invoices["invoice_number"] = numbers
-    items["invoice_number"] = numbers[items["invoice_seq"].to_numpy()]
     return InvoiceSet(
         prep.period,
         invoices,
-        items,
+        InvoicedItems(
+            month, rows, seq, methods, codes.po_number, codes.price_text, invoices["group_key"], numbers
+        ),
         excluded,
-        _labour_only_issues(excluded),
         prep.companies,
         entities,
         invoice_date or dt.date.today(),
     )
+
+
+def _compact_seq(seq: np.ndarray) -> np.ndarray:
+    """Invoice numbers 0, 1, 2, ... in the same order (some numbers may have no item left)."""
+    if not len(seq):
+        return seq
+    present = np.zeros(int(seq.max()) + 1, dtype=np.int64)
+    present[seq] = 1
+    return (np.cumsum(present) - 1)[seq]
 
 
 def format_number(fmt: str, period: Period, seq: int) -> str:
@@ -385,15 +528,18 @@ def format_numbers(fmt: str, period: Period, count: int) -> list[str]:
 
 def renumber(invoice_set: InvoiceSet, numbers: list[str]) -> InvoiceSet:
     """The same invoices under other numbers (the register's final ones), in the same order."""
-    mapping = dict(zip(invoice_set.invoices["invoice_number"], numbers, strict=True))
     invoices = invoice_set.invoices.assign(invoice_number=numbers)
-    items = invoice_set.items.assign(invoice_number=invoice_set.items["invoice_number"].map(mapping))
+    invoiced = invoice_set.invoiced
+    if isinstance(invoiced, InvoicedItems):
+        renumbered: pd.DataFrame | InvoicedItems = invoiced.renumbered(np.array(numbers, dtype=object))
+    else:
+        mapping = dict(zip(invoice_set.invoices["invoice_number"], numbers, strict=True))
+        renumbered = invoiced.assign(invoice_number=invoiced["invoice_number"].map(mapping))
     return InvoiceSet(
         invoice_set.period,
         invoices,
-        items,
+        renumbered,
         invoice_set.excluded,
-        invoice_set.issues,
         invoice_set.companies,
         invoice_set.entities,
         invoice_set.invoice_date,

@@ -14,13 +14,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from billing_lib.core import autotask
+from billing_lib.core.item_codes import ItemCodes
 from billing_lib.domain.identity import file_copies, item_keys, source_keys
 from billing_lib.domain.money import (
     DEFAULT_CURRENCY,
@@ -83,6 +84,13 @@ class Prepared:
     inputs: Tables
     companies: pd.DataFrame = field(default_factory=pd.DataFrame)
     adjustments: list[Any] = field(default_factory=list)  # ``adjustments.Adjustment`` rows with their outcome
+
+    @cached_property
+    def codes(self) -> ItemCodes:
+        """The items as integer codes for consolidation (``item_codes``), each worked out on first use and
+        kept: consolidating the month by another method reuses them. ``items`` is never changed in place (a
+        changed month is a new ``Prepared``), so they stay true."""
+        return ItemCodes(self.items)
 
 
 def _text(series: pd.Series) -> pd.Series:

@@ -72,7 +72,6 @@ def invoice_chunks(invoice_set: InvoiceSet, target_items: int) -> list[InvoiceSe
                 heads,
                 item_groups.get(key, invoice_set.items.iloc[:0]),
                 no_excluded,
-                [],
                 invoice_set.companies,
                 invoice_set.entities,
                 invoice_set.invoice_date,
