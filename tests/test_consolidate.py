@@ -1162,7 +1162,17 @@ def test_the_po_header_lists_an_invoices_distinct_pos_sorted() -> None:
 
 @pytest.mark.parametrize(
     "fmt",
-    [DRAFT_FORMAT, "{period}/{seq!r}-{seq:02d}", "INV{{{yyyy}}}-{seq:>5}", "{mm}{seq:,}", "N{seq.real:03}"],
+    [
+        DRAFT_FORMAT,
+        "{period}/{seq!r}-{seq:02d}",
+        "INV{{{yyyy}}}-{seq:>5}",
+        "{mm}{seq:,}",
+        "N{seq.real:03}",
+        "INV-{yyyy}{mm}-{seq:04d}",
+        "A%{seq:03d}",
+        "{seq:5d}",
+        "{seq:00d}",
+    ],
 )
 def test_numbers_of_a_run_are_each_number_formatted_alone(fmt: str) -> None:
     assert format_numbers(fmt, PERIOD, 1200) == [format_number(fmt, PERIOD, i) for i in range(1, 1201)]

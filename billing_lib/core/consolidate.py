@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import string
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,7 +21,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from billing_lib.core.item_codes import Codes, ItemCodes, combined, sorted_codes
+from billing_lib.core.item_codes import Codes, ItemCodes, combined, iso_weeks, sorted_codes
 from billing_lib.core.rules import Prepared
 from billing_lib.domain.errors import UsageError
 from billing_lib.domain.money import format_minor, from_minor
@@ -59,8 +60,12 @@ _KEY_COLUMNS = {
     "po_number": "po_number", "contract": "contract_id", "customer": "billing_group", "project": "project_id",
     "cost_centre": "cost_centre", "workplace": "workplace", "buyer_reference": "buyer_reference",
 }  # fmt: skip
-# every column a method's key is made of (``method_key``)
-_KEY_PARTS = (*_KEY_COLUMNS.values(), "project_id", "task_id", "resource_id", "item_date", "contract_id")
+# the columns ``method_key`` makes each method's key of
+_KEY_PARTS = {method: [column] for method, column in _KEY_COLUMNS.items()} | {
+    "project_activity": ["project_id", "task_id"],
+    "timesheet": ["resource_id", "item_date", "contract_id"],
+    "timesheet_and_expense": ["resource_id", "item_date", "contract_id"],
+}
 SPLIT = ["customer_id", "currency", "billing_entity", "method", "group_key"]  # one invoice per distinct value
 
 
@@ -134,10 +139,9 @@ def resolve_methods(
 
 
 def _iso_week(dates: pd.Series) -> pd.Series:
-    """``2026-W41`` for each date, worked out once per distinct date."""
+    """``2026-W41`` for each date ('' for none), worked out once per distinct date."""
     codes, uniques = pd.factorize(dates)
-    labels = np.array(["{}-W{:02d}".format(*d.isocalendar()[:2]) for d in uniques] + [""], dtype=object)
-    return pd.Series(labels[codes], index=dates.index, dtype="str")
+    return pd.Series(iso_weeks(uniques)[codes], index=dates.index, dtype="str")
 
 
 def method_key(items: pd.DataFrame, method: str) -> pd.Series:
@@ -209,9 +213,11 @@ def key_codes(items: pd.DataFrame, method: str, codes: ItemCodes) -> Codes:
             project, task = codes.column("project_id"), codes.column("task_id")
             found = _joined_key(project, "/", [task], codes.present("project_id"))
         else:
-            week = sorted_codes(_iso_week(items["item_date"]))  # ``2026-W41``: one length
-            resource, contract = codes.column("resource_id"), codes.column("contract_id")
-            found = _joined_key(resource, "|", [week, contract], codes.present("resource_id"))
+            resource, contract = (
+                codes.column("resource_id"),
+                codes.column("contract_id"),
+            )  # the week: one length
+            found = _joined_key(resource, "|", [codes.week, contract], codes.present("resource_id"))
     if found is None:  # the texts themselves, sorted
         keyed = items.assign(po_number=codes.po_number)
         return sorted_codes(method_key(keyed, method).fillna("").astype("str"))
@@ -275,21 +281,35 @@ class InvoicedItems:
         return dataclasses.replace(self, invoice_number=numbers)
 
 
+@dataclass(frozen=True, eq=False)
+class LeftOut:
+    """The charges and expenses a timesheet run leaves for a separate run, as ``consolidate`` finds
+    them: which of the month's items, and their methods; ``frame`` puts them together."""
+
+    month: pd.DataFrame
+    rows: np.ndarray  # a mask over the month's items
+    methods: pd.Series
+
+    def frame(self) -> pd.DataFrame:
+        return self.month[self.rows].assign(method=self.methods[self.rows], reason=TIMESHEET_EXCLUDED)
+
+
 @dataclass(eq=False)  # frames do not compare with ==
 class InvoiceSet:
     """The invoices of a run as frames: ``invoices`` (one row each, in invoice order) and ``items``
     (every invoiced item in invoice order, then by date, source table and item id, with its
     ``invoice_seq`` and ``invoice_number``).
 
-    ``invoiced`` is the items, or (from ``consolidate``) what they are made of: ``items`` is put
-    together on first use, since the workbook's preview of one invoice (``invoice_items``) needs no
-    more than the invoice list; so are the ``issues`` of ``excluded``.
+    ``invoiced`` and ``left_out`` are the items, or (from ``consolidate``) what they are made of:
+    ``items`` and ``excluded`` are put together on first use, since the workbook's preview of one
+    invoice (``invoice_items``) needs no more than the invoice list; so are the ``issues`` of
+    ``excluded``.
     """
 
     period: Period
     invoices: pd.DataFrame
     invoiced: pd.DataFrame | InvoicedItems
-    excluded: pd.DataFrame  # the charges and expenses a timesheet run leaves for a separate run
+    left_out: pd.DataFrame | LeftOut  # the charges and expenses a timesheet run leaves for a separate run
     companies: pd.DataFrame
     entities: pd.DataFrame
     invoice_date: dt.date = field(default_factory=dt.date.today)
@@ -303,6 +323,11 @@ class InvoiceSet:
         if isinstance(self.invoiced, InvoicedItems):
             return self.invoiced.frame()
         return self.invoiced
+
+    @cached_property
+    def excluded(self) -> pd.DataFrame:
+        """The items ``left_out``, with their method and reason."""
+        return self.left_out.frame() if isinstance(self.left_out, LeftOut) else self.left_out
 
     @cached_property
     def issues(self) -> list[Issue]:
@@ -411,7 +436,8 @@ def invoice_heads(
     count = int(seq[-1]) + 1 if len(seq) else 0
     item_count = np.bincount(seq, minlength=count).astype(np.int64)
     first = rows[np.cumsum(item_count) - item_count]  # each invoice's first item
-    needed = [c for c in month.columns if c in (*split, "customer_name", "billing_contact", *_KEY_PARTS)]
+    parts = {part for name in pd.unique(methods.array.take(first)) for part in _KEY_PARTS[str(name)]}
+    needed = [c for c in month.columns if c in {*split, "customer_name", "billing_contact", *parts}]
     firsts = (
         month[needed]
         .take(first)
@@ -456,12 +482,16 @@ def consolidate(
     entities = pd.DataFrame() if billing_entities is None else billing_entities
     month, codes = prep.items, prep.codes
     methods = resolve_methods(prep, method, force, billing_groups=billing_groups, billing_entities=entities)
-    method_codes = sorted_codes(methods)
+    method_codes = (
+        Codes(np.zeros(len(month), dtype=np.int64), np.array([methods.iloc[0]], dtype=object))
+        if force and len(month)
+        else sorted_codes(methods)
+    )  # forced: every item the one method
     labour_only = np.zeros(len(month), dtype=bool)
     if "timesheet" in method_codes.values:  # charges and expenses wait for a separate run
         timesheet = method_codes.codes == list(method_codes.values).index("timesheet")
-        labour_only = timesheet & (month["kind"] != "labour").to_numpy(bool)
-    excluded = month[labour_only].assign(method=methods[labour_only], reason=TIMESHEET_EXCLUDED)
+        kind = codes.column("kind")
+        labour_only = timesheet & (kind.values[kind.codes] != "labour")
     split = [*SPLIT, "billing_contact"] if split_by_contact else SPLIT
     seq = invoice_seqs(month, method_codes, codes, split_by_contact)
     invoiced = np.flatnonzero(~labour_only)
@@ -477,7 +507,7 @@ def consolidate(
         InvoicedItems(
             month, rows, seq, methods, codes.po_number, codes.price_text, invoices["group_key"], numbers
         ),
-        excluded,
+        LeftOut(month, labour_only, methods),
         prep.companies,
         entities,
         invoice_date or dt.date.today(),
@@ -523,6 +553,11 @@ def format_numbers(fmt: str, period: Period, count: int) -> list[str]:
     template = _seq_template(fmt, period)
     if template is None:
         return [format_number(fmt, period, i) for i in range(1, count + 1)]
+    padded = re.fullmatch(r"([^{}%]*)\{0:0(\d+)d\}([^{}%]*)", template)  # ``INV-202610-{0:04d}``
+    if padded:  # the usual format, as printf-style formatting writes it twice as fast
+        head, width, tail = padded.groups()
+        printf = f"{head}%0{width}d{tail}"
+        return [printf % i for i in range(1, count + 1)]
     return list(map(template.format, range(1, count + 1)))
 
 
@@ -539,7 +574,7 @@ def renumber(invoice_set: InvoiceSet, numbers: list[str]) -> InvoiceSet:
         invoice_set.period,
         invoices,
         renumbered,
-        invoice_set.excluded,
+        invoice_set.left_out,
         invoice_set.companies,
         invoice_set.entities,
         invoice_set.invoice_date,

@@ -89,6 +89,11 @@ def one_spelling_per_po(items: pd.DataFrame) -> pd.Series:
     return items["po_key"].map(spelling).where(with_po, items["po_number"]).astype("str")
 
 
+def iso_weeks(days: pd.Index | np.ndarray) -> np.ndarray:
+    """``2026-W41`` for each of distinct dates, and '' last (a missing date's code -1 takes it)."""
+    return np.array(["{}-W{:02d}".format(*d.isocalendar()[:2]) for d in days] + [""], dtype=object)
+
+
 def month_rank(items: pd.DataFrame) -> np.ndarray:
     """Each item's place in the order an invoice lists them (``ITEM_ORDER``; ties keep the month's order)."""
     dates = items["item_date"].to_numpy("datetime64[ns]")
@@ -134,6 +139,12 @@ class ItemCodes:
     def party(self) -> Codes:
         """Customer, currency and billing entity (as the items hold them: a missing value sorts last)."""
         return combined(*(sorted_codes(self.items[c]) for c in ("customer_id", "currency", "billing_entity")))
+
+    @cached_property
+    def week(self) -> Codes:
+        """The ISO week of each item's date (``2026-W41``; '' for none)."""
+        day, days = pd.factorize(self.items["item_date"])
+        return sorted_codes(pd.Series(iso_weeks(days)[day], dtype="str"))
 
     @cached_property
     def contact(self) -> Codes:
