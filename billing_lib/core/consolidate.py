@@ -213,10 +213,7 @@ def key_codes(items: pd.DataFrame, method: str, codes: ItemCodes) -> Codes:
             project, task = codes.column("project_id"), codes.column("task_id")
             found = _joined_key(project, "/", [task], codes.present("project_id"))
         else:
-            resource, contract = (
-                codes.column("resource_id"),
-                codes.column("contract_id"),
-            )  # the week: one length
+            resource, contract = codes.column("resource_id"), codes.column("contract_id")
             found = _joined_key(resource, "|", [codes.week, contract], codes.present("resource_id"))
     if found is None:  # the texts themselves, sorted
         keyed = items.assign(po_number=codes.po_number)
