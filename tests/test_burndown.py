@@ -192,10 +192,10 @@ def test_projection_rounds_up_to_the_day_the_budget_runs_out():
     series = pd.DataFrame({"date": pd.to_datetime(["2026-10-10"]), "consumed_minor": [100]})
     end = pd.Timestamp("2026-10-31")
     # 7.00 burned in 30 days, 1.00 left: 30 / 7 = 4.3 days -> the 5th day
-    assert bdm._exhaustion_date(series, 101_00, 100_00, 7_00, end) == pd.Timestamp("2026-11-05")
-    assert bdm._exhaustion_date(series, 101_00, 100_00, 0, end) is None  # no recent burn
-    assert bdm._exhaustion_date(series, 101_00, 100_00, -5_00, end) is None  # credits only
-    assert bdm._exhaustion_date(series, 10**9, 100_00, 1, end) is None  # centuries away: no date
+    assert bdm._exhaustion_date(series, [0], 101_00, 100_00, 7_00, end) == pd.Timestamp("2026-11-05")
+    assert bdm._exhaustion_date(series, [0], 101_00, 100_00, 0, end) is None  # no recent burn
+    assert bdm._exhaustion_date(series, [0], 101_00, 100_00, -5_00, end) is None  # credits only
+    assert bdm._exhaustion_date(series, [0], 10**9, 100_00, 1, end) is None  # centuries away: no date
 
 
 def test_expired_po(month):

@@ -107,17 +107,31 @@ def labour_rates(items: pd.DataFrame, inputs: Tables) -> tuple[pd.Series, pd.Ser
     source = np.where(pd.notna(rates), "own", "").astype(object)
     labour = (items["kind"] == "labour").to_numpy()
     role = _text(items["role_id"]).to_numpy(object) if "role_id" in items else np.full(len(items), "", object)
-    contracts, codes = _text(items["contract_id"]).tolist(), _text(items["billing_code_id"]).tolist()
-    for i in np.flatnonzero(labour & pd.isna(rates)).tolist():
-        contract, code = str(contracts[i]), str(codes[i])
+    need = np.flatnonzero(labour & pd.isna(rates))
+    # the cascade depends on the contract, role and work type only: worked out once per combination
+    combos = pd.DataFrame(
+        {
+            "contract": _text(items["contract_id"]).to_numpy(object)[need],
+            "role": role[need],
+            "code": _text(items["billing_code_id"]).to_numpy(object)[need],
+        }
+    )
+    combo = combos.groupby(["contract", "role", "code"], sort=False).ngroup().to_numpy()
+    firsts = np.unique(combo, return_index=True)[1] if len(combo) else np.zeros(0, dtype=np.intp)
+    found_rate = np.full(len(firsts) + 1, None, dtype=object)
+    found_source = np.full(len(firsts) + 1, "", dtype=object)
+    for at, (contract, rol, code) in enumerate(combos.take(firsts).itertuples(index=False, name=None)):
         for where, rate in (
-            ("contract", contract_rates.get((contract, role[i]))),
-            ("role", role_rates.get((role[i],))),
-            ("work type", code_prices.get((code,)) or None),  # a work type's 0.0000 is no rate
+            ("contract", contract_rates.get((str(contract), rol))),
+            ("role", role_rates.get((rol,))),
+            ("work type", code_prices.get((str(code),)) or None),  # a work type's 0.0000 is no rate
         ):
             if rate is not None:
-                rates[i], source[i] = rate, where
+                found_rate[at], found_source[at] = rate, where
                 break
+    found = ~pd.isna(found_rate[combo])
+    rates[need[found]] = found_rate[combo][found]
+    source[need[found]] = found_source[combo][found]
     return pd.Series(rates, index=items.index, dtype=object), pd.Series(
         source, index=items.index, dtype=object
     )
@@ -260,7 +274,7 @@ def _name_key(value: str) -> str:
 
 def _index(names: pd.Series, ids: pd.Series) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for name, ident in zip(_text(names), _text(ids), strict=True):
+    for name, ident in zip(_text(names).tolist(), _text(ids).tolist(), strict=True):
         if name and ident and ident not in out.setdefault(_name_key(name), []):
             out[_name_key(name)].append(ident)
     return out

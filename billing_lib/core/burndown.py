@@ -110,12 +110,14 @@ def _po_table(current: pd.DataFrame, previous: pd.DataFrame, ref: pd.DataFrame) 
     seen = pd.concat([current, previous], ignore_index=True)  # this period's spelling first
     keys = list(dict.fromkeys([*map(str, ref.index), *seen["po_key"]]))
     spelling = seen.drop_duplicates("po_key").set_index("po_key")["po_number"]
-    customers = seen.groupby("po_key")["customer_id"].agg(lambda s: "; ".join(sorted(set(s) - {""})))
-    currencies = seen.groupby("po_key")["currency"].agg(list)
+    distinct = seen[["po_key", "customer_id"]].drop_duplicates()  # each PO's customers, once each
+    customers = distinct.groupby("po_key")["customer_id"].agg(lambda s: "; ".join(sorted(set(s) - {""})))
+    currencies = seen[["po_key", "currency"]].drop_duplicates().groupby("po_key")["currency"].agg(list)
+    by_key = ref.to_dict("index")  # each PO's row of the reference table, read once
     rows: list[dict[str, object]] = []
     for key in keys:
         used_in = currencies.get(key, [])
-        if key not in ref.index:
+        if key not in by_key:
             name = str(spelling.get(key, "")) or key
             currency = _only(used_in, f"PO {name}") or DEFAULT_CURRENCY
             rows.append(
@@ -128,7 +130,7 @@ def _po_table(current: pd.DataFrame, previous: pd.DataFrame, ref: pd.DataFrame) 
                 }
             )
             continue
-        po = ref.loc[key]
+        po = by_key[key]
         name, ref_currency = str(po["po_number"]), cell_text(po["currency"])
         currency = _only([ref_currency, *used_in], f"PO {name}") or DEFAULT_CURRENCY
         authorised = int(po["authorised_minor"])
@@ -271,13 +273,20 @@ def status_of(
 
 
 def _exhaustion_date(
-    series: pd.DataFrame, authorised: int, consumed: int, window_burn: int, period_end: pd.Timestamp
+    series: pd.DataFrame,
+    rows: Sequence[int] | np.ndarray,
+    authorised: int,
+    consumed: int,
+    window_burn: int,
+    period_end: pd.Timestamp,
 ) -> pd.Timestamp | None:
-    """When the remaining budget reaches 0: the date it did, or the period end plus remaining ÷ daily burn."""
+    """When the remaining budget reaches 0: the date it did (from the PO's ``rows`` of the consumption
+    ``series``), or the period end plus remaining ÷ daily burn."""
     remaining = authorised - consumed
     if remaining <= 0:
-        if consumed <= 0 or series.empty:
+        if consumed <= 0 or not len(rows):
             return None
+        series = series.take(np.asarray(rows, dtype=np.intp))
         below = np.flatnonzero(series["consumed_minor"].to_numpy(np.int64) < authorised)
         # the date from which the cumulative amount stayed at or above the budget
         return series["date"].iloc[below[-1] + 1 if len(below) else 0]
@@ -312,7 +321,7 @@ def burndown(
     before_in_month = previous[(previous["item_date"] >= start) & (previous["item_date"] <= end)]
     month_now = now_in_month.groupby("po_key")["amount_minor"].sum()
     month_used = pd.concat([now_in_month, before_in_month]).groupby("po_key")["amount_minor"].sum()
-    by_po = dict(tuple(series.groupby("po_key", sort=False))) if len(series) else {}
+    by_po = series.groupby("po_key", sort=False).indices if len(series) else {}  # each PO's rows of it
 
     out = pos.reset_index()
     out["previously_invoiced_minor"] = out["po_key"].map(earlier).fillna(0).astype("int64")
@@ -331,8 +340,10 @@ def burndown(
         # an expired PO's budget is not burned any further: only the day it ran out, if it did
         projected = known and (statuses[-1] != EXPIRED or consumed >= authorised)
         burn = int(window_burn.get(key, 0))
-        points = by_po.get(key, series.iloc[:0])
-        exhaustion.append(_exhaustion_date(points, authorised, consumed, burn, end) if projected else None)
+        rows = np.asarray(by_po.get(key, []), dtype=np.intp)
+        exhaustion.append(
+            _exhaustion_date(series, rows, authorised, consumed, burn, end) if projected else None
+        )
     out["percent_used"] = pd.Series(percents, index=out.index, dtype=object)
     out["status"] = pd.Series(statuses, index=out.index, dtype="str")
     _hours_columns(out, hours_before, hours_now)
@@ -349,7 +360,7 @@ def _hours(usage: pd.DataFrame) -> dict[str, Decimal]:
     """Exact labour hours per PO key."""
     labour = usage[usage["kind"] == "labour"]
     hours: dict[str, Decimal] = {}
-    for key, qty in zip(labour["po_key"], labour["quantity"], strict=True):
+    for key, qty in zip(labour["po_key"].tolist(), labour["quantity"].tolist(), strict=True):
         hours[key] = hours.get(key, Decimal(0)) + (qty if isinstance(qty, Decimal) else Decimal(0))
     return hours
 

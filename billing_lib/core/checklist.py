@@ -112,7 +112,8 @@ class Checklist:
 
 
 def _counts(values: Iterable[str]) -> tuple[tuple[str, int], ...]:
-    counts = pd.Series(list(values), dtype="str").value_counts(sort=False)
+    listed = values.tolist() if isinstance(values, pd.Series) else list(values)
+    counts = pd.Series(listed, dtype="str").value_counts(sort=False)
     return tuple(sorted(((str(k), int(v)) for k, v in counts.items() if v), key=lambda kv: (-kv[1], kv[0])))
 
 

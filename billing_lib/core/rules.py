@@ -270,11 +270,11 @@ def issues_for(
         reason,
         texts,
         action=action,
-        source_tables=rows["source_table"],
-        item_ids=rows["item_id"],
-        files=rows["_file"],
-        sheets=[s if isinstance(s, str) else "" for s in rows["_sheet"]],
-        rows=rows["_row"],
+        source_tables=rows["source_table"].tolist(),  # lists: iterating a text Series is ~10x slower
+        item_ids=rows["item_id"].tolist(),
+        files=rows["_file"].tolist(),
+        sheets=[s if isinstance(s, str) else "" for s in rows["_sheet"].tolist()],
+        rows=rows["_row"].tolist(),
         column=column,
         values=None if values is None else values.loc[rows.index].astype("str").tolist(),
     )
