@@ -797,14 +797,16 @@ CHECKS: tuple[Check, ...] = (
 def decide(items: pd.DataFrame, findings: list[Finding]) -> tuple[pd.Series, list[Issue]]:
     """Each item's held reason ('' for an item to invoice) and the issues, from the findings in order."""
     reason = np.full(len(items), "", dtype=object)
+    held = np.zeros(len(items), dtype=bool)
     issues: list[Issue] = []
     for found in findings:
-        rows = found.mask if found.overrides else found.mask & (reason == "")
+        rows = found.mask if found.overrides else found.mask & ~held
         if not rows.any():
             continue
         issues += found.issues(items[rows])
         if found.holds:
             reason[rows] = found.reason if isinstance(found.reason, str) else found.reason[rows]
+            held |= rows
     return pd.Series(reason, index=items.index, dtype="str"), issues
 
 
