@@ -1,12 +1,16 @@
-"""Shared fixtures: one small synthetic month per test session, and the notebooks' environment."""
+"""Shared fixtures: one small synthetic month per test session, the notebooks' environment, and the PO
+tracking month (``po_month``) with its report."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from po_month import analysed_month
 
+from billing_lib.run.pipeline import Analysis
 from billing_lib.sample.synthetic import write_sample
+from billing_lib.ui import po_report
 
 SAMPLE_PERIOD = "2026-10"
 SAMPLE_SCALE = 400  # billable items: every method gives several invoices, the whole session stays fast
@@ -39,3 +43,15 @@ def notebook_env(monkeypatch: pytest.MonkeyPatch, sample_month: Path, tmp_path: 
     monkeypatch.setenv("BILLING_INPUTS", str(sample_month))
     monkeypatch.setenv("BILLING_OUTPUTS", str(outputs))
     return outputs
+
+
+@pytest.fixture()
+def tracking_month(tmp_path: Path) -> Analysis:
+    """The PO tracking month (``po_month``) analysed as a draft, with earlier invoicing."""
+    return analysed_month(tmp_path)
+
+
+@pytest.fixture()
+def tracking(tracking_month: Analysis) -> po_report.PoReport:
+    """The PO tracking report of that month at the default thresholds."""
+    return po_report.build(tracking_month, "50, 75, 90, 100")

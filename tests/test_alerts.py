@@ -6,26 +6,13 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from po_month import analysed_month
 
 from billing_lib.core import alerts
 from billing_lib.domain.errors import UsageError
-from billing_lib.run.pipeline import Analysis
 from billing_lib.ui import po_report
-
-
-@pytest.fixture()
-def month(tmp_path: Path) -> Analysis:
-    return analysed_month(tmp_path)
-
-
-@pytest.fixture()
-def tracking(month: Analysis) -> po_report.PoReport:
-    return po_report.build(month, "50, 75, 90, 100")
 
 
 def test_alerts_at_every_threshold_reached_and_whether_this_period_crossed_it(tracking):
@@ -50,15 +37,15 @@ def test_alerts_at_every_threshold_reached_and_whether_this_period_crossed_it(tr
     )
 
 
-def test_thresholds_are_a_parameter(month):
+def test_thresholds_are_a_parameter(tracking_month):
     levels = alerts.parse_thresholds("95; 60 %,  60")
     assert levels == (Decimal(60), Decimal(95))
     assert alerts.parse_thresholds(90) == (Decimal(90),)  # billing batch -p thresholds=90 passes a number
     assert alerts.parse_thresholds([100, "50"]) == (Decimal(50), Decimal(100))
-    report = po_report.build(month, "95")
+    report = po_report.build(tracking_month, "95")
     assert list(report.alerts["po_number"]) == ["PO-C", "PO-B", "PO-A", "PO-A", "PO-T", "PO-P"]
     assert set(report.alerts["threshold"]) == {Decimal(95)}
-    low = po_report.build(month, "30")  # PO-C's total budget (32.50 %) now counts
+    low = po_report.build(tracking_month, "30")  # PO-C's total budget (32.50 %) now counts
     assert ("PO-C", "amount") in set(zip(low.alerts["po_number"], low.alerts["measure"], strict=True))
     for bad in ("", "fifty", "0", "-5", "nan", True):
         with pytest.raises(UsageError, match="thresholds"):

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from po_month import analysed_month
 
 from billing_lib.core import burndown as bdm
 from billing_lib.core.po import check_pos, reference_table
@@ -20,7 +19,6 @@ from billing_lib.domain.errors import CurrencyMismatch
 from billing_lib.domain.period import Period
 from billing_lib.io import burndown_csv
 from billing_lib.io.inputs import load_inputs
-from billing_lib.run.pipeline import Analysis
 
 PERIOD = Period.parse("2026-10")
 
@@ -443,11 +441,6 @@ def test_the_series_is_the_same_from_the_burndown_table(tmp_path) -> None:
 
 
 # --- on the PO tracking month (po_month) --------------------------------------------------
-
-
-@pytest.fixture()
-def tracking_month(tmp_path: Path) -> Analysis:
-    return analysed_month(tmp_path)
 
 
 def test_burndown_counts_hours_and_the_monthly_budget(tracking_month):

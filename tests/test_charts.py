@@ -9,7 +9,6 @@ from pathlib import Path
 import matplotlib.dates as mdates
 import pandas as pd
 import pytest
-from po_month import analysed_month
 
 from billing_lib.core import burndown as bdm
 from billing_lib.core.po import check_pos, reference_table
@@ -17,8 +16,6 @@ from billing_lib.core.rules import ITEM_COLUMNS, prepare_items
 from billing_lib.domain.period import Period
 from billing_lib.io import charts
 from billing_lib.io.inputs import load_inputs
-from billing_lib.run.pipeline import Analysis
-from billing_lib.ui import po_report
 
 PERIOD = Period.parse("2026-10")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -164,16 +161,6 @@ def _rgba(hex_colour: str) -> tuple[float, float, float, float]:
 
 
 # --- on the PO tracking month (po_month) --------------------------------------------------
-
-
-@pytest.fixture()
-def tracking_month(tmp_path: Path) -> Analysis:
-    return analysed_month(tmp_path)
-
-
-@pytest.fixture()
-def tracking(tracking_month: Analysis) -> po_report.PoReport:
-    return po_report.build(tracking_month, "50, 75, 90, 100")
 
 
 def test_coverage_chart_draws_each_customer_s_covered_share(tracking):

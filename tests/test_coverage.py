@@ -6,25 +6,10 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
-import pytest
-from po_month import analysed_month
 
 from billing_lib.core import coverage
-from billing_lib.run.pipeline import Analysis
-from billing_lib.ui import po_report
-
-
-@pytest.fixture()
-def month(tmp_path: Path) -> Analysis:
-    return analysed_month(tmp_path)
-
-
-@pytest.fixture()
-def tracking(month: Analysis) -> po_report.PoReport:
-    return po_report.build(month, "50, 75, 90, 100")
 
 
 def test_coverage_summary_counts_every_billable_record_held_ones_too(tracking):

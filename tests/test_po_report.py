@@ -5,25 +5,13 @@ report numbering this period as the register will.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pandas as pd
-import pytest
-from po_month import analysed_month, write_month
+from po_month import write_month
 
 from billing_lib.run.options import RunOptions
-from billing_lib.run.pipeline import Analysis, analyse
+from billing_lib.run.pipeline import analyse
 from billing_lib.ui import drilldown, po_report, po_report_files
-
-
-@pytest.fixture()
-def month(tmp_path: Path) -> Analysis:
-    return analysed_month(tmp_path)
-
-
-@pytest.fixture()
-def tracking(month: Analysis) -> po_report.PoReport:
-    return po_report.build(month, "50, 75, 90, 100")
 
 
 def test_saved_report_files(tracking, tmp_path):
