@@ -173,20 +173,28 @@ def _line_quantity(line: InvoiceLine, sign: int) -> tuple[Decimal, Decimal]:
 
 
 def build_ubl(doc: Document, billing_reference: BillingReference | None = None) -> etree._Element:
-    """The UBL element tree of a document (``Invoice`` or ``CreditNote``)."""
-    invoice, parties = doc.invoice, doc.parties
+    """The UBL element tree of a document (``Invoice`` or ``CreditNote``), its parts in the order the
+    UBL schema fixes: header, references, parties, payment, tax total, monetary total, lines."""
+    invoice = doc.invoice
     if billing_reference is None and invoice.credits:  # a void's credit note names the invoice it cancels
         billing_reference = (invoice.credits, None)
     credit = invoice.total < 0
-    sign = -1 if credit else 1
     kind = "CreditNote" if credit else "Invoice"
     root = etree.Element(
         f"{{{NS_CREDIT_NOTE if credit else NS_INVOICE}}}{kind}",
         nsmap={None: NS_CREDIT_NOTE if credit else NS_INVOICE, "cac": NS_CAC, "cbc": NS_CBC},
     )
-    currency = invoice.currency
-    refs = doc.references
-    category = doc.category
+    _header(root, doc, credit)
+    _references(root, doc, billing_reference, credit)
+    _parties(root, doc)
+    _payment(root, doc, credit)
+    _totals(root, doc, -1 if credit else 1)
+    _lines(root, doc, credit)
+    return root
+
+
+def _header(root: etree._Element, doc: Document, credit: bool) -> None:
+    invoice = doc.invoice
     _cbc(root, "CustomizationID", CUSTOMIZATION_ID)
     _cbc(root, "ProfileID", PROFILE_ID)
     _cbc(root, "ID", invoice.invoice_number)
@@ -194,15 +202,22 @@ def build_ubl(doc: Document, billing_reference: BillingReference | None = None) 
     if not credit and doc.due_date is not None:
         _cbc(root, "DueDate", doc.due_date.isoformat())
     _cbc(root, "CreditNoteTypeCode" if credit else "InvoiceTypeCode", "381" if credit else "380")
-    _cbc(root, "DocumentCurrencyCode", currency)
-    if refs.cost_centre:
-        _cbc(root, "AccountingCost", refs.cost_centre)
-    buyer_reference = _buyer_reference(invoice, parties)
+    _cbc(root, "DocumentCurrencyCode", invoice.currency)
+    if doc.references.cost_centre:
+        _cbc(root, "AccountingCost", doc.references.cost_centre)
+    buyer_reference = _buyer_reference(invoice, doc.parties)
     if buyer_reference:
         _cbc(root, "BuyerReference", buyer_reference)
     period = _cac(root, "InvoicePeriod")
     _cbc(period, "StartDate", doc.period_start.isoformat())
     _cbc(period, "EndDate", doc.period_end.isoformat())
+
+
+def _references(
+    root: etree._Element, doc: Document, billing_reference: BillingReference | None, credit: bool
+) -> None:
+    """The order, the invoice a credit note cancels, the contract and the project."""
+    refs = doc.references
     if refs.order:
         _cbc(_cac(root, "OrderReference"), "ID", refs.order)
     if billing_reference is not None:
@@ -218,23 +233,36 @@ def build_ubl(doc: Document, billing_reference: BillingReference | None = None) 
         _cbc(extra, "DocumentTypeCode", "50")
     elif refs.project:
         _cbc(_cac(root, "ProjectReference"), "ID", refs.project)
-    with_vat = category != "O"
+
+
+def _parties(root: etree._Element, doc: Document) -> None:
+    parties = doc.parties
+    with_vat = doc.category != "O"
     _party(_cac(root, "AccountingSupplierParty"), parties.seller, with_vat=with_vat)
     _party(_cac(root, "AccountingCustomerParty"), parties.buyer, with_vat=with_vat)
-    if category == "K":  # BR-IC-12: the deliver-to country of an intra-community supply
+    if doc.category == "K":  # BR-IC-12: the deliver-to country of an intra-community supply
         location = _cac(_cac(root, "Delivery"), "DeliveryLocation")
         _cbc(_cac(_cac(location, "Address"), "Country"), "IdentificationCode", parties.buyer.country)
-    if not credit and parties.seller.iban:
+
+
+def _payment(root: etree._Element, doc: Document, credit: bool) -> None:
+    seller = doc.parties.seller
+    if not credit and seller.iban:
         means = _cac(root, "PaymentMeans")
         _cbc(means, "PaymentMeansCode", "30", name="Credit transfer")
-        _cbc(means, "PaymentID", invoice.invoice_number)
+        _cbc(means, "PaymentID", doc.invoice.invoice_number)
         account = _cac(means, "PayeeFinancialAccount")
-        _cbc(account, "ID", parties.seller.iban)
-        _cbc(account, "Name", parties.seller.name)
-        if parties.seller.bic:
-            _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", parties.seller.bic)
+        _cbc(account, "ID", seller.iban)
+        _cbc(account, "Name", seller.name)
+        if seller.bic:
+            _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", seller.bic)
     if doc.payment_terms:
         _cbc(_cac(root, "PaymentTerms"), "Note", doc.payment_terms)
+
+
+def _totals(root: etree._Element, doc: Document, sign: int) -> None:
+    """The tax total with a subtotal per VAT row, and the monetary total (a credit note's positive)."""
+    invoice, currency = doc.invoice, doc.invoice.currency
     total = _cac(root, "TaxTotal")
     _cbc(total, "TaxAmount", _amount(invoice.tax * sign), currencyID=currency)
     for row in doc.vat:
@@ -252,6 +280,11 @@ def build_ubl(doc: Document, billing_reference: BillingReference | None = None) 
     _cbc(money, "TaxExclusiveAmount", _amount(invoice.net * sign), currencyID=currency)
     _cbc(money, "TaxInclusiveAmount", _amount(invoice.total * sign), currencyID=currency)
     _cbc(money, "PayableAmount", _amount(invoice.total * sign), currencyID=currency)
+
+
+def _lines(root: etree._Element, doc: Document, credit: bool) -> None:
+    """One line per invoice line; each names its PO when the invoice has several."""
+    invoice, currency, sign = doc.invoice, doc.invoice.currency, -1 if credit else 1
     per_line_po = len(invoice.po_numbers) > 1
     for number, line in enumerate(doc.lines, start=1):
         el = _cac(root, "CreditNoteLine" if credit else "InvoiceLine")
@@ -267,10 +300,9 @@ def build_ubl(doc: Document, billing_reference: BillingReference | None = None) 
             _cbc(_cac(el, "OrderLineReference"), "LineID", line.po_number)
         item = _cac(el, "Item")
         _cbc(item, "Name", line.description.strip() or ("Labour" if line.kind == "labour" else "Charges"))
-        classified = _tax_category(item, "ClassifiedTaxCategory", category, invoice.tax_rate)
+        classified = _tax_category(item, "ClassifiedTaxCategory", doc.category, invoice.tax_rate)
         _cbc(_cac(classified, "TaxScheme"), "ID", "VAT")
         _cbc(_cac(el, "Price"), "PriceAmount", _plain(price), currencyID=currency)
-    return root
 
 
 def invoice_ubl(
