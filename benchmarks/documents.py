@@ -29,8 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from billing_lib.io.children import pool_context
 from billing_lib.io.customer_documents import DocumentOptions, write_documents
-from billing_lib.io.invoice_files import invoice_chunks, pool_context
+from billing_lib.io.invoice_files import invoice_chunks
 from billing_lib.run.options import RunOptions
 from billing_lib.run.pipeline import analyse
 from billing_lib.sample.synthetic import write_sample

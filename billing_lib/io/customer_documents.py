@@ -10,10 +10,7 @@ writes the files, in ``workers`` processes when the month is large (PDF layout i
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -25,8 +22,9 @@ from billing_lib.core.consolidate import InvoiceSet
 from billing_lib.domain.errors import OutputError
 from billing_lib.domain.parties import Parties, PartyBook
 from billing_lib.domain.records import EINVOICE_INCOMPLETE, Invoice, Issue
+from billing_lib.io.children import run_in_workers
 from billing_lib.io.filenames import output_path
-from billing_lib.io.invoice_files import PARALLEL_MIN_ITEMS, invoice_chunks, pool_context
+from billing_lib.io.invoice_files import PARALLEL_MIN_ITEMS, invoice_chunks
 from billing_lib.io.pdf import write_invoice_pdf
 from billing_lib.io.ubl import BillingReference, head_gaps, write_invoice_ubl
 
@@ -203,23 +201,8 @@ def _write_chunk(part: InvoiceSet, paths: Mapping[str, tuple[Path, Path]], optio
 def _write_parallel(
     parts: list[InvoiceSet], paths: Mapping[str, tuple[Path, Path]], options: DocumentOptions, workers: int
 ) -> set[int]:
-    done: set[int] = set()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context())
-    try:
-        futures = {
-            pool.submit(
-                _write_chunk, part, {n: paths[n] for n in part.invoices["invoice_number"]}, options
-            ): i
-            for i, part in enumerate(parts)
-        }
-        for future in as_completed(futures):
-            future.result()  # a worker's error is raised here
-            done.add(futures[future])
-    except BrokenProcessPool:
-        warnings.warn("the document writer processes stopped; writing the rest in this process", stacklevel=3)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return done
+    calls = [(part, {n: paths[n] for n in part.invoices["invoice_number"]}, options) for part in parts]
+    return run_in_workers(_write_chunk, calls, workers, "document writer")
 
 
 def document_paths(folder: Path, numbers: list[str]) -> dict[str, tuple[Path, Path]]:

@@ -5,12 +5,7 @@ is large; all or nothing (the files this call wrote are removed when anything fa
 from __future__ import annotations
 
 import math
-import multiprocessing
-import sys
-import warnings
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +13,7 @@ import numpy as np
 
 from billing_lib.core.consolidate import InvoiceSet
 from billing_lib.domain.errors import OutputError
-from billing_lib.io.children import die_with_parent
+from billing_lib.io.children import run_in_workers
 from billing_lib.io.excel_cells import write_atomically
 from billing_lib.io.filenames import output_path
 from billing_lib.io.invoice_workbook import as_template, workbook_bytes
@@ -80,12 +75,6 @@ def invoice_chunks(invoice_set: InvoiceSet, target_items: int) -> list[InvoiceSe
     return parts
 
 
-def pool_context() -> Any:
-    # fork where the platform has it: workers start at once and scripts need no ``__main__`` guard;
-    # elsewhere (macOS, Windows) the platform default, spawn
-    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
-
-
 def _write_parallel(
     parts: list[InvoiceSet],
     template: Template,
@@ -96,25 +85,15 @@ def _write_parallel(
     draft: bool = False,
 ) -> set[int]:
     """Write the parts in worker processes; the indexes of the parts written (all, unless the pool broke)."""
-    done: set[int] = set()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=die_with_parent)
-    try:
-        futures = {
-            pool.submit(
-                _write_chunk, part, template, {n: paths[n] for n in part.invoices["invoice_number"]}, draft
-            ): i
-            for i, part in enumerate(parts)
-        }
-        for future in as_completed(futures):
-            written = future.result()  # a worker's error is raised here
-            documents.update(written)
-            bar.update(len(written))
-            done.add(futures[future])
-    except BrokenProcessPool:
-        warnings.warn("the invoice writer processes stopped; writing the rest in this process", stacklevel=3)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return done
+
+    def wrote(written: dict[str, str]) -> None:
+        documents.update(written)
+        bar.update(len(written))
+
+    calls = [
+        (part, template, {n: paths[n] for n in part.invoices["invoice_number"]}, draft) for part in parts
+    ]
+    return run_in_workers(_write_chunk, calls, workers, "invoice writer", wrote)
 
 
 def write_invoices(
