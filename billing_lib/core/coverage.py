@@ -47,7 +47,6 @@ OBJECTS = (
     ("Projects", ("projects",), "project"),
     ("Tasks and tickets", ("tasks", "tickets"), "task"),
 )
-RECOMMEND_LIMIT = 10
 
 
 def _text(values: pd.Series) -> pd.Series:

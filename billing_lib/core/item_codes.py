@@ -9,7 +9,8 @@ first use: a run, and an analyst switching methods in the workbook, then sort an
   (as text sorts), ties in the month's order;
 - ``price_text``: the unit price as written (``95`` and ``95.00`` are the prices of two lines);
 - ``po_number``: one spelling per PO (POs match trimmed and case-folded); ``po`` its codes;
-- ``line``: an invoice line within one invoice (PO, kind, billing code, unit price) as one code;
+- ``line``: an invoice line within one invoice (``records.LINE_KEY`` but the invoice number: PO, kind,
+  billing code, unit price) as one code;
 - ``party``: the customer, currency and billing entity together (every invoice is for one of each);
 - ``column(name)``: any text column, a missing value read as '' (as the consolidation keys read it).
 """
@@ -21,11 +22,6 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-
-from billing_lib.domain.records import LINE_KEY
-
-ITEM_ORDER = ["item_date", "source_table", "item_id"]  # the items' order on an invoice
-LINE = LINE_KEY[1:]  # an invoice's items on one line (the line key within one invoice)
 
 
 class Codes:
@@ -95,7 +91,8 @@ def iso_weeks(days: pd.Index | np.ndarray) -> np.ndarray:
 
 
 def month_rank(items: pd.DataFrame) -> np.ndarray:
-    """Each item's place in the order an invoice lists them (``ITEM_ORDER``; ties keep the month's order)."""
+    """Each item's place in the order an invoice lists them: date (none last), source table, item id
+    as text; ties keep the month's order."""
     dates = items["item_date"].to_numpy("datetime64[ns]")
     day = np.where(np.isnat(dates), np.iinfo(np.int64).max, dates.view(np.int64))  # no date: last
     table = sorted_codes(items["source_table"]).codes

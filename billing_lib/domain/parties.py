@@ -41,7 +41,6 @@ DEFAULT_EXEMPTION: dict[str, tuple[str, str]] = {
 # categories whose rules need the buyer's VAT id as well as the seller's (BR-AE-02, BR-IC-02)
 BUYER_VAT_NEEDED = frozenset({"AE", "K"})
 ZERO_RATE_CATEGORIES = frozenset({"Z", "E", "AE", "K", "G", "O"})
-EXEMPTION_NEEDED = frozenset({"E", "AE", "K", "G", "O"})
 DEFAULT_PAYMENT_DAYS = 30
 
 _TERMS_DAYS = re.compile(r"^\s*(?:net\s*)?(\d{1,3})(?:[.,]0+)?\s*(?:days?)?\s*(?:net)?\s*$", re.IGNORECASE)
