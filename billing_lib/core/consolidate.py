@@ -488,7 +488,8 @@ def consolidate(
     if "timesheet" in method_codes.values:  # charges and expenses wait for a separate run
         timesheet = method_codes.codes == list(method_codes.values).index("timesheet")
         kind = codes.column("kind")
-        labour_only = timesheet & (kind.values[kind.codes] != "labour")
+        labour = list(kind.values).index("labour") if "labour" in kind.values else -1
+        labour_only = timesheet & (kind.codes != labour)
     split = [*SPLIT, "billing_contact"] if split_by_contact else SPLIT
     seq = invoice_seqs(month, method_codes, codes, split_by_contact)
     invoiced = np.flatnonzero(~labour_only)
